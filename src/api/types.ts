@@ -1,0 +1,149 @@
+// The PeriodicTask resource (celerybeat.io/v1alpha1) as users write it, and the validated,
+// normalised definition the rest of the operator works from.
+
+export const GROUP = 'celerybeat.io';
+export const VERSION = 'v1alpha1';
+export const KIND = 'PeriodicTask';
+export const PLURAL = 'periodictasks';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export type IntervalPeriod = 'days' | 'hours' | 'minutes' | 'seconds' | 'microseconds';
+
+export interface IntervalSpec {
+  every: number;
+  period: IntervalPeriod;
+}
+
+/** Celery crontab fields, each a Celery pattern string; an omitted field means "*". */
+export interface CrontabSpec {
+  minute?: string;
+  hour?: string;
+  dayOfWeek?: string;
+  dayOfMonth?: string;
+  monthOfYear?: string;
+}
+
+export interface TaskOptionsSpec {
+  queue?: string;
+  exchange?: string;
+  routingKey?: string;
+  priority?: number;
+  expires?: number;
+  headers?: Record<string, unknown>;
+  timeLimit?: number;
+  softTimeLimit?: number;
+}
+
+export interface PeriodicTaskSpec {
+  task: string;
+  interval?: IntervalSpec;
+  crontab?: CrontabSpec;
+  cron?: string;
+  clocked?: string;
+  timeZone?: string;
+  enabled?: boolean;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  options?: TaskOptionsSpec;
+  startTime?: string;
+  startingDeadlineSeconds?: number;
+  oneOff?: boolean;
+  description?: string;
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export type ReadyReason = 'Scheduled' | 'InvalidSpec' | 'Disabled' | 'Completed' | 'StoreUnavailable';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface PeriodicTaskStatus {
+  lastRunAt?: string;
+  totalRunCount?: number;
+  lastTaskId?: string;
+  nextRunAt?: string;
+  missedRunCount?: number;
+  observedGeneration?: number;
+  conditions?: Condition[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface PeriodicTask {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: PeriodicTaskSpec;
+  status?: PeriodicTaskStatus;
+}
+
+/** The one schedule of a task, normalised: `cron` strings become crontab fields. */
+export type ScheduleDefinition =
+  | { kind: 'interval'; every: number; period: IntervalPeriod }
+  | {
+      kind: 'crontab';
+      minute: string;
+      hour: string;
+      dayOfWeek: string;
+      dayOfMonth: string;
+      monthOfYear: string;
+    }
+  | { kind: 'clocked'; at: number };
+
+/** Celery apply_async options after validation; absent means "not set". */
+export interface TaskOptions {
+  queue: string;
+  exchange?: string;
+  routingKey?: string;
+  priority?: number;
+  expires?: number;
+  headers: Record<string, unknown>;
+  timeLimit?: number;
+  softTimeLimit?: number;
+}
+
+/** A valid PeriodicTask, as the store, the beat and the publisher see it. Times are epoch milliseconds. */
+export interface TaskDefinition {
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+  task: string;
+  schedule: ScheduleDefinition;
+  timeZone: string;
+  enabled: boolean;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  options: TaskOptions;
+  startTime?: number;
+  startingDeadlineSeconds?: number;
+  oneOff: boolean;
+  description?: string;
+}
+
+/** One validation problem: `field` is a path such as `spec.options.priority`. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** `<namespace>/<name>`: the identity used in Redis keys, headers and logs. */
+export function taskKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

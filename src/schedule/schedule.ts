@@ -1,0 +1,11 @@
+// The clock of one task: which instants (epoch milliseconds, UTC) are its slots.
+
+export interface Schedule {
+  /** The first slot strictly after `afterMs`, or null when there is none (a clocked task already past). */
+  next(afterMs: number): number | null;
+  /**
+   * The slots in the window (afterMs, atOrBeforeMs]: the latest one and how many there are,
+   * or null when the window holds none. Must not iterate slot by slot over long windows.
+   */
+  latest(afterMs: number, atOrBeforeMs: number): { slot: number; count: number } | null;
+}

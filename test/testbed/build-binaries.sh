@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the test bed's Kubernetes binaries (kube-apiserver, kubectl, etcd, helm) from Go modules
+# pinned in test/testbed/go/*/go.mod, into a cache directory keyed by version. A binary that is
+# already there is not rebuilt. Prints the directory holding the binaries on its last line.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+KUBE_VERSION=v1.36.3
+ETCD_VERSION=v3.6.8
+HELM_VERSION=v3.22.0
+CACHE_ROOT=${CELERYBEAT_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/celerybeat-operator/testbin}
+OUT="$CACHE_ROOT/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION"
+mkdir -p "$OUT"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+kube_ldflags() {
+  local major=${KUBE_VERSION#v}; major=${major%%.*}
+  local minor=${KUBE_VERSION#v*.}; minor=${minor%%.*}
+  local flags="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags="$flags -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    flags="$flags -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$flags"
+}
+
+build() { # name module-dir package ldflags
+  local name=$1 dir=$2 pkg=$3 ldflags=$4
+  if [ -x "$OUT/$name" ]; then return 0; fi
+  echo "building $name ($pkg)" >&2
+  local start=$SECONDS
+  (cd "$HERE/go/$dir" && go build -trimpath -ldflags "$ldflags" -o "$OUT/$name.tmp" "$pkg")
+  mv "$OUT/$name.tmp" "$OUT/$name"
+  echo "built $name in $((SECONDS - start)) s" >&2
+}
+
+build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
+build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$(kube_ldflags)"
+build kubectl kube k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
+build helm helm helm.sh/helm/v3/cmd/helm "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+
+echo "$OUT"
