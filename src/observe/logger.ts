@@ -1,0 +1,52 @@
+// pino JSON logs. A task's logs carry `namespace` and `name` so one task can be followed in a log store.
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+
+export type { Logger };
+
+export const LOG_LEVELS: readonly LevelWithSilent[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+export function isLogLevel(value: string): value is LevelWithSilent {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** The process logger. `destination` is for tests; production writes to stdout. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  if (!isLogLevel(level)) {
+    throw new Error(`invalid log level "${level}": expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const options = {
+    level,
+    base: { component: 'celerybeat-operator' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** A child logger for one PeriodicTask. */
+export function taskLogger(logger: Logger, namespace: string, name: string): Logger {
+  return logger.child({ namespace, name });
+}
+
+/**
+ * A URL safe to log: the password (and a username that may be a token) become `***`. A string that is
+ * not a URL is returned with anything between `//` and `@` masked, so a malformed URL cannot leak either.
+ */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    if (url.username && url.password === '') url.username = '***';
+    return url.toString();
+  } catch {
+    return raw.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}

@@ -1,0 +1,100 @@
+// The process's one Prometheus registry. Labels never carry a task's identity: a cluster with 100,000
+// schedules must not produce 100,000 series. Per-task facts live in the PeriodicTask status instead.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const registers = [registry];
+
+/** result: `published`, `failed` (broker error, slot released), `duplicate` (slot already claimed), `expired`. */
+export const dispatchesTotal = new Counter({
+  name: 'celerybeat_dispatches_total',
+  help: 'Dispatch attempts of due slots, by result.',
+  labelNames: ['result'] as const,
+  registers,
+});
+
+/** Seconds between a slot's scheduled time and the moment its message was published. */
+export const dispatchLatenessSeconds = new Histogram({
+  name: 'celerybeat_dispatch_lateness_seconds',
+  help: 'Delay between a slot and its publication, in seconds.',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers,
+});
+
+/** state: `scheduled`, `disabled`, `invalid`, `completed`. Set from the whole desired set after a reconcile. */
+export const schedules = new Gauge({
+  name: 'celerybeat_schedules',
+  help: 'Known schedules, by state.',
+  labelNames: ['state'] as const,
+  registers,
+});
+
+export const missedRunsTotal = new Counter({
+  name: 'celerybeat_missed_runs_total',
+  help: 'Slots skipped because they could not be published in time.',
+  registers,
+});
+
+export const leader = new Gauge({
+  name: 'celerybeat_leader',
+  help: '1 while this process holds the leader lease, else 0.',
+  registers,
+});
+
+/** Same meaning as `celerybeat_leader`, under the name controller-runtime dashboards look for. */
+export const leaderElectionMasterStatus = new Gauge({
+  name: 'leader_election_master_status',
+  help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
+  labelNames: ['name'] as const,
+  registers,
+});
+
+/** result: `success` or `error`; one reconcile is one pass of the whole desired set into the store. */
+export const reconcileTotal = new Counter({
+  name: 'celerybeat_reconcile_total',
+  help: 'Reconcile passes, by result.',
+  labelNames: ['result'] as const,
+  registers,
+});
+
+export const reconcileErrorsTotal = new Counter({
+  name: 'celerybeat_reconcile_errors_total',
+  help: 'Errors while reconciling a task into the store (one per failed task).',
+  registers,
+});
+
+/** reason: `expired` (410 Gone, relist), `error` (connection or HTTP failure), `stalled` (watchdog). */
+export const watchRestartsTotal = new Counter({
+  name: 'celerybeat_watch_restarts_total',
+  help: 'Restarts of the PeriodicTask watch other than normal server-side timeouts, by reason.',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+export const watchSynced = new Gauge({
+  name: 'celerybeat_watch_synced',
+  help: '1 while the PeriodicTask cache is synced with the API server, else 0.',
+  registers,
+});
+
+export const statusLagSeconds = new Gauge({
+  name: 'celerybeat_status_lag_seconds',
+  help: 'Age of the oldest status update not yet written to the API server (0 when none is pending).',
+  registers,
+});
+
+/** result: `written`, `unchanged` (nothing to write), `gone` (404), `retry` (409, 429, 5xx, network). */
+export const statusWritesTotal = new Counter({
+  name: 'celerybeat_status_writes_total',
+  help: 'Status write-back attempts, by result.',
+  labelNames: ['result'] as const,
+  registers,
+});
+
+export const invalidStoreKeys = new Gauge({
+  name: 'celerybeat_store_invalid_keys',
+  help: 'Keys under the key prefix that could not be read as a schedule at the last scan.',
+  registers,
+});
