@@ -1,0 +1,315 @@
+// A list+watch cache of PeriodicTask objects that keeps going through what real clusters do. client-node's
+// own ListWatch stops for good on any error but 410 and has no watchdog, so this runs the loop itself:
+// list (paged) → watch from the list's resourceVersion → on a normal server-side end, watch again from the
+// last resourceVersion; on 410 Gone, relist; on any other failure, back off with jitter and resume;
+// when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
+import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { GROUP, type PeriodicTask, PLURAL, taskKey, VERSION } from '../api/types.ts';
+import type { Logger } from '../observe/logger.ts';
+import { watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
+import { describeApiError, httpStatus } from './api-errors.ts';
+import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
+import { bookmarkVersion, isPeriodicTask, type ListPage, readListPage } from './task-objects.ts';
+import type { TaskSource } from './task-source.ts';
+
+export interface TaskInformerOptions {
+  /** Watch one namespace; undefined watches all. */
+  namespace?: string;
+  logger: Logger;
+  /** Server-side watch timeout; each watch asks for a random value in [this, 2 × this). Default 300. */
+  watchTimeoutSeconds?: number;
+  /** Restart when no event, bookmark or connect arrived for this long. Default 90 s (bookmarks come every ~60 s). */
+  stallTimeoutMs?: number;
+  /** synced() turns false when the watch has been failing for longer than this. Default 30 s. */
+  unsyncedGraceMs?: number;
+  backoff?: BackoffPolicy;
+  /** Items per list page. Default 500. */
+  pageSize?: number;
+}
+
+class GoneError extends Error {}
+class StalledError extends Error {}
+class StoppedError extends Error {}
+
+export class PeriodicTaskInformer implements TaskSource {
+  readonly #api: CustomObjectsApi;
+  readonly #watch: Watch;
+  readonly #options: Required<Omit<TaskInformerOptions, 'namespace'>> & { namespace: string | undefined };
+  #cache = new Map<string, PeriodicTask>();
+  #resourceVersion = '';
+  #onChange: () => void = () => {};
+  #changePending = false;
+  #everSynced = false;
+  #brokenSince: number | undefined;
+  #lastActivity = Date.now();
+  #attempt: AbortController | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #syncWaiters: (() => void)[] = [];
+
+  constructor(kc: KubeConfig, options: TaskInformerOptions) {
+    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#watch = new Watch(kc);
+    this.#options = {
+      namespace: options.namespace,
+      logger: options.logger,
+      watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
+      stallTimeoutMs: options.stallTimeoutMs ?? 90_000,
+      unsyncedGraceMs: options.unsyncedGraceMs ?? 30_000,
+      backoff: options.backoff ?? { initialMs: 500, maxMs: 30_000 },
+      pageSize: options.pageSize ?? 500,
+    };
+    // The watch client's own inactivity timeout (30 s, private) would cut quiet watches between bookmarks;
+    // the watchdog below owns that decision, so push the client's backstop just past it.
+    Reflect.set(this.#watch, 'requestTimeoutMs', this.#options.stallTimeoutMs + 10_000);
+  }
+
+  async start(onChange: () => void): Promise<void> {
+    if (this.#loop) throw new Error('PeriodicTask informer already started');
+    this.#onChange = onChange;
+    this.#lastActivity = Date.now();
+    const tick = Math.max(100, Math.min(1000, this.#options.stallTimeoutMs / 4));
+    this.#watchdog = setInterval(() => this.#checkStall(), tick);
+    this.#loop = this.#run();
+  }
+
+  list(): PeriodicTask[] {
+    return [...this.#cache.values()];
+  }
+
+  get(namespace: string, name: string): PeriodicTask | undefined {
+    return this.#cache.get(taskKey(namespace, name));
+  }
+
+  synced(): boolean {
+    if (!this.#everSynced) return false;
+    return this.#brokenSince === undefined || Date.now() - this.#brokenSince < this.#options.unsyncedGraceMs;
+  }
+
+  /** Resolves after the first complete list. */
+  whenSynced(): Promise<void> {
+    if (this.#everSynced) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#watchdog);
+    this.#attempt?.abort(new StoppedError('informer stopped'));
+    await this.#loop;
+    watchSynced.set(0);
+  }
+
+  async #run(): Promise<void> {
+    const log = this.#options.logger;
+    let failures = 0;
+    let needList = true;
+    while (!this.#stopped) {
+      this.#attempt = new AbortController();
+      const signal = this.#attempt.signal;
+      const started = Date.now();
+      try {
+        if (needList) {
+          await abortable(this.#relist(signal), signal);
+          needList = false;
+        }
+        await this.#watchOnce(signal);
+        // A watch that the server ended normally right after it began is a sign of trouble too.
+        failures = Date.now() - started < 1000 ? failures + 1 : 0;
+        if (failures > 0) await sleep(backoffDelay(failures, this.#options.backoff), signal);
+      } catch (error) {
+        if (this.#stopped) break;
+        if (error instanceof GoneError || httpStatus(error) === 410) {
+          needList = true;
+          watchRestartsTotal.inc({ reason: 'expired' });
+          log.info(
+            { resourceVersion: this.#resourceVersion },
+            'PeriodicTask watch expired (410 Gone), relisting',
+          );
+          continue;
+        }
+        failures += 1;
+        this.#brokenSince ??= Date.now();
+        const reason = error instanceof StalledError ? 'stalled' : 'error';
+        watchRestartsTotal.inc({ reason });
+        const wait = backoffDelay(failures, this.#options.backoff);
+        log.warn(
+          { reason, attempt: failures, retryInMs: wait, listing: needList },
+          `PeriodicTask ${needList ? 'list' : 'watch'} failed: ${describeApiError(error)}`,
+        );
+        this.#updateSyncedGauge();
+        await sleep(wait, signal);
+      }
+    }
+  }
+
+  #checkStall(): void {
+    if (Date.now() - this.#lastActivity > this.#options.stallTimeoutMs) {
+      this.#lastActivity = Date.now();
+      this.#attempt?.abort(new StalledError(`nothing received for ${this.#options.stallTimeoutMs} ms`));
+    }
+    this.#updateSyncedGauge();
+  }
+
+  #updateSyncedGauge(): void {
+    watchSynced.set(this.synced() ? 1 : 0);
+  }
+
+  #path(): string {
+    const ns = this.#options.namespace;
+    return ns === undefined
+      ? `/apis/${GROUP}/${VERSION}/${PLURAL}`
+      : `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`;
+  }
+
+  async #listPage(continueToken: string | undefined): Promise<ListPage> {
+    const common = {
+      group: GROUP,
+      version: VERSION,
+      limit: this.#options.pageSize,
+      _continue: continueToken,
+    };
+    const ns = this.#options.namespace;
+    const raw: unknown =
+      ns === undefined
+        ? await this.#api.listCustomObjectForAllNamespaces({ ...common, resourcePlural: PLURAL })
+        : await this.#api.listNamespacedCustomObject({ ...common, namespace: ns, plural: PLURAL });
+    return readListPage(raw);
+  }
+
+  async #relist(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, PeriodicTask>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.#listPage(continueToken);
+      if (signal.aborted) return;
+      this.#lastActivity = Date.now();
+      for (const item of page.items)
+        fresh.set(taskKey(item.metadata.namespace ?? '', item.metadata.name), item);
+      continueToken = page.continueToken;
+      resourceVersion = page.resourceVersion;
+    } while (continueToken);
+    const changed = !this.#everSynced || !sameObjects(this.#cache, fresh);
+    this.#cache = fresh;
+    this.#resourceVersion = resourceVersion;
+    this.#brokenSince = undefined;
+    if (!this.#everSynced) {
+      this.#everSynced = true;
+      for (const resolve of this.#syncWaiters.splice(0)) resolve();
+      this.#options.logger.info({ count: fresh.size, resourceVersion }, 'PeriodicTask cache synced');
+    }
+    this.#updateSyncedGauge();
+    if (changed) this.#signalChange();
+  }
+
+  /** One watch request; resolves when the server ends it normally, rejects on anything else. */
+  async #watchOnce(signal: AbortSignal): Promise<void> {
+    const timeoutSeconds = Math.round(this.#options.watchTimeoutSeconds * (1 + Math.random()));
+    let settle: (error: unknown) => void = () => {};
+    const ended = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    let gone = false;
+    let finished = false;
+    const onEvent = (phase: string, object: unknown) => {
+      this.#lastActivity = Date.now();
+      if (phase === 'ERROR') {
+        if (httpStatus(object) === 410) gone = true;
+        else this.#options.logger.warn({ status: object }, 'PeriodicTask watch sent an ERROR event');
+        return;
+      }
+      this.#apply(phase, object);
+    };
+    const onDone = (error: unknown) => {
+      finished = true;
+      if (gone) settle(new GoneError('resourceVersion too old'));
+      else settle(error ?? undefined);
+    };
+    const request = this.#watch.watch(
+      this.#path(),
+      { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+      onEvent,
+      onDone,
+    );
+    // The request is abandoned when the attempt aborts (watchdog, stop): close its stream whenever it opens.
+    request.then(
+      (controller) => {
+        if (signal.aborted) controller.abort();
+        else signal.addEventListener('abort', () => controller.abort(), { once: true });
+        if (!finished) {
+          this.#lastActivity = Date.now();
+          this.#brokenSince = undefined;
+          this.#updateSyncedGauge();
+        }
+      },
+      (error: unknown) => settle(error),
+    );
+    await abortable(ended, signal);
+  }
+
+  #apply(phase: string, object: unknown): void {
+    if (phase === 'BOOKMARK') {
+      const resourceVersion = bookmarkVersion(object);
+      if (resourceVersion) this.#resourceVersion = resourceVersion;
+      return;
+    }
+    if (!isPeriodicTask(object)) {
+      this.#options.logger.warn({ phase }, 'PeriodicTask watch sent an unreadable object');
+      return;
+    }
+    const { namespace = '', name, resourceVersion = '' } = object.metadata;
+    if (resourceVersion !== '') this.#resourceVersion = resourceVersion;
+    const key = taskKey(namespace, name);
+    if (phase === 'ADDED' || phase === 'MODIFIED') {
+      if (this.#cache.get(key)?.metadata.resourceVersion === resourceVersion) return;
+      this.#cache.set(key, object);
+      this.#signalChange();
+    } else if (phase === 'DELETED') {
+      if (this.#cache.delete(key)) this.#signalChange();
+    }
+  }
+
+  /** Coalesces a burst of changes into one onChange call on the next turn of the event loop. */
+  #signalChange(): void {
+    if (this.#changePending) return;
+    this.#changePending = true;
+    setImmediate(() => {
+      this.#changePending = false;
+      if (this.#stopped) return;
+      try {
+        this.#onChange();
+      } catch (error) {
+        this.#options.logger.error({ err: error }, 'PeriodicTask change handler failed');
+      }
+    });
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even if the operation itself hangs. */
+function abortable<T>(operation: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    operation.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function sameObjects(a: Map<string, PeriodicTask>, b: Map<string, PeriodicTask>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, object] of b) {
+    if (a.get(key)?.metadata.resourceVersion !== object.metadata.resourceVersion) return false;
+  }
+  return true;
+}
