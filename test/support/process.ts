@@ -4,6 +4,7 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 
 const running = new Set<ChildProcess>();
+const exitCleanups = new Set<() => void>();
 let hooksInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -18,15 +19,29 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', () => {
+  const cleanUp = (): void => {
     for (const child of running) killGroup(child, 'SIGKILL');
-  });
+    for (const fn of exitCleanups) fn();
+  };
+  process.on('exit', cleanUp);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const child of running) killGroup(child, 'SIGKILL');
+      cleanUp();
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/**
+ * Runs `fn` (synchronous: kill, rmSync) if this process exits or is interrupted before the returned
+ * function is called. For resources not started with startProcess (e.g. the control plane's daemons).
+ */
+export function registerExitCleanup(fn: () => void): () => void {
+  installExitHooks();
+  exitCleanups.add(fn);
+  return () => {
+    exitCleanups.delete(fn);
+  };
 }
 
 export interface ManagedProcess {

@@ -2,6 +2,7 @@
 # Builds the test bed's Kubernetes binaries (kube-apiserver, kubectl, etcd, helm) from Go modules
 # pinned in test/testbed/go/*/go.mod, into a cache directory keyed by version. A binary that is
 # already there is not rebuilt. Prints the directory holding the binaries on its last line.
+# With --print-dir it only prints that directory (built or not) and builds nothing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +11,7 @@ ETCD_VERSION=v3.6.8
 HELM_VERSION=v3.22.0
 CACHE_ROOT=${CELERYBEAT_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/celerybeat-operator/testbin}
 OUT="$CACHE_ROOT/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION"
+if [ "${1:-}" = --print-dir ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$OUT"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
