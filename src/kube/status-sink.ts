@@ -27,5 +27,10 @@ export interface StatusSink {
   flush(): Promise<void>;
 }
 
-/** The status the sink last saw for a resource (from the informer cache), to keep transition times. */
-export type CurrentStatusLookup = (namespace: string, name: string) => PeriodicTaskStatus | undefined;
+/** The object as last seen (the informer cache's `get`), to keep transition times and skip no-op writes. */
+export interface ObservedObject {
+  metadata: { uid?: string };
+  status?: PeriodicTaskStatus;
+}
+
+export type CurrentStatusLookup = (namespace: string, name: string) => ObservedObject | undefined;

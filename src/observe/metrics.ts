@@ -79,10 +79,20 @@ export const watchSynced = new Gauge({
   registers,
 });
 
+let statusLagProvider: () => number = () => 0;
+
+/** The status writer registers how to read its lag; the gauge is computed at scrape time. */
+export function observeStatusLag(provider: () => number): void {
+  statusLagProvider = provider;
+}
+
 export const statusLagSeconds = new Gauge({
   name: 'celerybeat_status_lag_seconds',
   help: 'Age of the oldest status update not yet written to the API server (0 when none is pending).',
   registers,
+  collect() {
+    this.set(statusLagProvider());
+  },
 });
 
 /** result: `written`, `unchanged` (nothing to write), `gone` (404), `retry` (409, 429, 5xx, network). */

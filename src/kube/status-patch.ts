@@ -1,0 +1,71 @@
+// Pure rules of the status write-back: merging reports, and turning a report into a merge-patch body.
+import type { Condition, PeriodicTaskStatus } from '../api/types.ts';
+import type { StatusUpdate } from './status-sink.ts';
+
+const SCALAR_FIELDS = [
+  'lastRunAt',
+  'totalRunCount',
+  'lastTaskId',
+  'nextRunAt',
+  'missedRunCount',
+  'observedGeneration',
+] as const;
+
+/** A later report overrides an earlier one field by field. */
+export function mergeUpdates(earlier: StatusUpdate, later: StatusUpdate): StatusUpdate {
+  const merged: StatusUpdate = { ...earlier };
+  for (const [field, value] of Object.entries(later)) {
+    if (value !== undefined) Object.assign(merged, { [field]: value });
+  }
+  return merged;
+}
+
+/**
+ * The `status` object to send for `update` given the `current` status, or undefined when it would change
+ * nothing. Merge patch replaces lists whole, so `conditions` carries every condition: the others as they
+ * are, Ready with a lastTransitionTime that moves only when its status flips.
+ */
+export function statusPatch(
+  update: StatusUpdate,
+  current: PeriodicTaskStatus | undefined,
+  now: Date,
+): PeriodicTaskStatus | undefined {
+  const patch: PeriodicTaskStatus = {};
+  let changed = false;
+  for (const field of SCALAR_FIELDS) {
+    const value = update[field];
+    if (value === undefined) continue;
+    Object.assign(patch, { [field]: value });
+    if (current?.[field] !== value) changed = true;
+  }
+  if (update.ready) {
+    const conditions = current?.conditions ?? [];
+    const previous = conditions.find((condition) => condition.type === 'Ready');
+    const observedGeneration = update.observedGeneration ?? current?.observedGeneration;
+    const ready: Condition = {
+      type: 'Ready',
+      status: update.ready.status,
+      reason: update.ready.reason,
+      message: update.ready.message,
+      lastTransitionTime:
+        previous && previous.status === update.ready.status ? previous.lastTransitionTime : isoSeconds(now),
+      ...(observedGeneration === undefined ? {} : { observedGeneration }),
+    };
+    if (
+      !previous ||
+      previous.status !== ready.status ||
+      previous.reason !== ready.reason ||
+      previous.message !== ready.message ||
+      previous.observedGeneration !== ready.observedGeneration
+    ) {
+      changed = true;
+    }
+    patch.conditions = [...conditions.filter((condition) => condition.type !== 'Ready'), ready];
+  }
+  return changed ? patch : undefined;
+}
+
+/** metav1.Time has second precision; the API server would truncate anyway, and a stable value compares equal. */
+function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PeriodicTaskStatus } from '../../../src/api/types.ts';
+import { mergeUpdates, statusPatch } from '../../../src/kube/status-patch.ts';
+
+const now = new Date('2026-11-25T09:00:00.123Z');
+
+test('later reports win field by field; unset fields keep earlier values', () => {
+  const merged = mergeUpdates(
+    { totalRunCount: 1, lastRunAt: 'a', ready: { status: 'True', reason: 'Scheduled', message: '' } },
+    { totalRunCount: 2, nextRunAt: 'n' },
+  );
+  assert.deepEqual(merged, {
+    totalRunCount: 2,
+    lastRunAt: 'a',
+    nextRunAt: 'n',
+    ready: { status: 'True', reason: 'Scheduled', message: '' },
+  });
+});
+
+test('a first Ready condition gets the current time, truncated to seconds, and observedGeneration', () => {
+  const patch = statusPatch(
+    { observedGeneration: 3, ready: { status: 'True', reason: 'Scheduled', message: '' } },
+    undefined,
+    now,
+  );
+  assert.deepEqual(patch, {
+    observedGeneration: 3,
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Scheduled',
+        message: '',
+        lastTransitionTime: '2026-11-25T09:00:00Z',
+        observedGeneration: 3,
+      },
+    ],
+  });
+});
+
+const current: PeriodicTaskStatus = {
+  totalRunCount: 4,
+  observedGeneration: 2,
+  conditions: [
+    { type: 'Other', status: 'True', reason: 'X', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' },
+    {
+      type: 'Ready',
+      status: 'False',
+      reason: 'InvalidSpec',
+      message: 'spec.timeZone: unknown zone "Mars/Base"',
+      lastTransitionTime: '2026-11-01T00:00:00Z',
+      observedGeneration: 2,
+    },
+  ],
+};
+
+test('lastTransitionTime is kept while the status stays, and other conditions are carried along', () => {
+  const patch = statusPatch(
+    { observedGeneration: 3, ready: { status: 'False', reason: 'Disabled', message: 'enabled is false' } },
+    current,
+    now,
+  );
+  assert.equal(patch?.conditions?.length, 2);
+  assert.equal(patch?.conditions?.[0]?.type, 'Other');
+  assert.deepEqual(patch?.conditions?.[1], {
+    type: 'Ready',
+    status: 'False',
+    reason: 'Disabled',
+    message: 'enabled is false',
+    lastTransitionTime: '2026-11-01T00:00:00Z',
+    observedGeneration: 3,
+  });
+});
+
+test('a status flip moves lastTransitionTime', () => {
+  const patch = statusPatch({ ready: { status: 'True', reason: 'Scheduled', message: '' } }, current, now);
+  assert.equal(patch?.conditions?.[1]?.lastTransitionTime, '2026-11-25T09:00:00Z');
+  assert.equal(patch?.conditions?.[1]?.observedGeneration, 2);
+});
+
+test('a report that changes nothing gives no patch', () => {
+  assert.equal(statusPatch({ totalRunCount: 4, observedGeneration: 2 }, current, now), undefined);
+  assert.equal(
+    statusPatch(
+      {
+        observedGeneration: 2,
+        ready: { status: 'False', reason: 'InvalidSpec', message: 'spec.timeZone: unknown zone "Mars/Base"' },
+      },
+      current,
+      now,
+    ),
+    undefined,
+  );
+  assert.deepEqual(statusPatch({ totalRunCount: 5, observedGeneration: 2 }, current, now), {
+    totalRunCount: 5,
+    observedGeneration: 2,
+  });
+});
