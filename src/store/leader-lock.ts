@@ -1,0 +1,77 @@
+// Leader election through a Redis lock (standalone mode): SET NX PX with a random token, renewed well
+// before it expires. The same token fences every dispatch (dispatch-slots.lua), so an old leader that was
+// paused past its lock's expiry cannot publish when it wakes up.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Leadership, LeadershipCallbacks } from '../controller/leadership.ts';
+import type { ScriptedRedis } from './scripts.ts';
+import { withScripts } from './scripts.ts';
+
+export interface RedisLeaderLockOptions {
+  key: string;
+  ttlMs?: number;
+  /** How often the lock is renewed (or, by a standby, tried). */
+  retryMs?: number;
+}
+
+export class RedisLeaderLock implements Leadership {
+  readonly #redis: ScriptedRedis;
+  readonly #key: string;
+  readonly #ttlMs: number;
+  readonly #retryMs: number;
+  readonly #token = randomUUID();
+  #leading = false;
+  #heldUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(redis: Redis, options: RedisLeaderLockOptions) {
+    this.#redis = withScripts(redis);
+    this.#key = options.key;
+    this.#ttlMs = options.ttlMs ?? 15_000;
+    this.#retryMs = options.retryMs ?? Math.floor(this.#ttlMs / 5);
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  run(callbacks: LeadershipCallbacks): void {
+    const attempt = async (): Promise<void> => {
+      const startedAt = Date.now();
+      let held = false;
+      try {
+        held = (await this.#redis.cbAcquireLock(this.#key, this.#token, String(this.#ttlMs))) === 1;
+        if (held) this.#heldUntil = startedAt + this.#ttlMs;
+      } catch (error) {
+        callbacks.onError?.(error as Error);
+        // Unreachable Redis: keep leading only while the lock we hold cannot have expired yet.
+        held = this.#leading && Date.now() < this.#heldUntil - this.#retryMs;
+      }
+      if (this.#stopped) return;
+      if (held && !this.#leading) {
+        this.#leading = true;
+        callbacks.onStartedLeading();
+      } else if (!held && this.#leading) {
+        this.#leading = false;
+        callbacks.onStoppedLeading();
+        return;
+      }
+      this.#timer = setTimeout(() => void attempt(), this.#retryMs);
+    };
+    void attempt();
+  }
+
+  async release(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    if (this.#leading) {
+      this.#leading = false;
+      await this.#redis.cbReleaseLock(this.#key, this.#token).catch(() => 0);
+    }
+  }
+}

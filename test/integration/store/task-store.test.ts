@@ -1,0 +1,181 @@
+// The Lua scripts, through TaskStore, against a private real Redis.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import type { TaskDefinition } from '../../../src/api/types.ts';
+import { RedisLeaderLock } from '../../../src/store/leader-lock.ts';
+import type { RunState } from '../../../src/store/task-record.ts';
+import { TaskStore } from '../../../src/store/task-store.ts';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+
+let server: RedisServer;
+let redis: Redis;
+let broker: Redis;
+
+before(async () => {
+  server = await startRedisServer();
+  redis = new Redis(`${server.url}/0`);
+  broker = new Redis(`${server.url}/3`);
+});
+
+after(async () => {
+  redis.disconnect();
+  broker.disconnect();
+  await server.stop();
+});
+
+let counter = 0;
+function fixture(): { def: TaskDefinition; key: string; store: TaskStore; invalid: string[] } {
+  counter += 1;
+  const def: TaskDefinition = {
+    namespace: 'ns',
+    name: `task-${counter}`,
+    uid: `uid-${counter}`,
+    generation: 1,
+    task: 'tasks.add',
+    schedule: { kind: 'interval', every: 1, period: 'seconds' },
+    timeZone: 'UTC',
+    enabled: true,
+    args: [],
+    kwargs: {},
+    options: { queue: 'celery', headers: {} },
+    oneOff: false,
+  };
+  const invalid: string[] = [];
+  const store = new TaskStore(redis, {
+    keyPrefix: `test${counter}:`,
+    lockKey: `lock${counter}`,
+    brokerDb: 3,
+    onInvalidKey: (key, reason) => invalid.push(`${key}: ${reason}`),
+  });
+  return { def, key: `ns/task-${counter}`, store, invalid };
+}
+
+const state = (cursor: number, totalRunCount = 0): RunState => ({
+  cursor,
+  totalRunCount,
+  lastTaskId: totalRunCount ? `id-${totalRunCount}` : null,
+  lastTaskSlot: totalRunCount ? cursor : null,
+  missedRunCount: 0,
+});
+
+test('upsert creates, keeps the stored run state on update, and reports unchanged definitions', async () => {
+  const { def, key, store } = fixture();
+  const created = await store.upsert(def, state(1000));
+  assert.deepEqual(created, { status: 'created', state: state(1000) });
+  assert.deepEqual(await store.dispatch([{ taskKey: key, expected: state(1000), next: state(2000, 1) }]), [
+    { status: 'ok' },
+  ]);
+  assert.deepEqual(await store.upsert(def, state(1000)), { status: 'unchanged', state: state(2000, 1) });
+  const updated = await store.upsert({ ...def, args: [1, 2] }, state(1000));
+  assert.deepEqual(updated, { status: 'updated', state: state(2000, 1) });
+  const value = JSON.parse((await redis.get(store.redisKey(key)))!);
+  assert.deepEqual(value.args, [1, 2]);
+  assert.equal(value.total_run_count, 1);
+});
+
+test('a key without the owner marker, or of another owner, is never touched', async () => {
+  const { def, key, store } = fixture();
+  const foreign = JSON.stringify({ name: 'mine', task: 'tasks.other', enabled: true });
+  await redis.set(store.redisKey(key), foreign);
+  assert.deepEqual(await store.upsert(def, state(1000)), { status: 'foreign' });
+  assert.equal(await store.delete(key, ''), false);
+  assert.equal(await redis.get(store.redisKey(key)), foreign);
+  await redis.del(store.redisKey(key));
+  await store.upsert(def, state(1000));
+  assert.deepEqual(await store.upsert({ ...def, uid: 'someone-else' }, state(1000)), { status: 'foreign' });
+  assert.equal(await store.delete(key, 'someone-else'), false);
+  assert.equal(await store.delete(key, def.uid), true);
+  assert.equal(await redis.exists(store.redisKey(key)), 0);
+});
+
+test('dispatch claims a slot once, pushes into the broker database, and reports conflicts', async () => {
+  const { def, key, store } = fixture();
+  await store.upsert(def, state(1000));
+  const push = { listKey: `queue-${counter}`, envelope: '{"m":1}' };
+  const first = await store.dispatch([{ taskKey: key, expected: state(1000), next: state(2000, 1), push }]);
+  assert.deepEqual(first, [{ status: 'ok' }]);
+  // A second dispatcher with the same (now stale) view: the slot is not pushed again.
+  const second = await store.dispatch([{ taskKey: key, expected: state(1000), next: state(2000, 1), push }]);
+  assert.deepEqual(second, [{ status: 'conflict', stored: state(2000, 1) }]);
+  assert.deepEqual(await broker.lrange(push.listKey, 0, -1), ['{"m":1}']);
+  assert.equal(await redis.exists(push.listKey), 0, 'nothing is pushed into the store database');
+});
+
+test('dispatch of a vanished key reports it missing and pushes nothing', async () => {
+  const { key, store } = fixture();
+  const push = { listKey: `queue-${counter}`, envelope: '{"m":1}' };
+  assert.deepEqual(await store.dispatch([{ taskKey: key, expected: state(1), next: state(2, 1), push }]), [
+    { status: 'missing' },
+  ]);
+  assert.equal(await broker.llen(push.listKey), 0);
+});
+
+test('a dispatch with a stale leader token is fenced and changes nothing', async () => {
+  const { def, key, store } = fixture();
+  await store.upsert(def, state(1000));
+  await redis.set(`lock${counter}`, 'new-leader');
+  const push = { listKey: `queue-${counter}`, envelope: '{"m":1}' };
+  const items = [{ taskKey: key, expected: state(1000), next: state(2000, 1), push }];
+  assert.deepEqual(await store.dispatch(items, 'old-leader'), [{ status: 'fenced' }]);
+  assert.equal(await broker.llen(push.listKey), 0);
+  assert.deepEqual(await store.dispatch(items, 'new-leader'), [{ status: 'ok' }]);
+});
+
+test('release gives a claimed slot back only while the claim is still the stored state', async () => {
+  const { def, key, store } = fixture();
+  await store.upsert(def, state(1000));
+  await store.dispatch([{ taskKey: key, expected: state(1000), next: state(2000, 1) }]);
+  assert.equal(await store.release(key, state(2000, 1), state(1000)), true);
+  assert.deepEqual(await store.upsert(def, state(0)), { status: 'unchanged', state: state(1000) });
+  await store.dispatch([{ taskKey: key, expected: state(1000), next: state(3000, 1) }]);
+  assert.equal(await store.release(key, state(2000, 1), state(1000)), false);
+});
+
+test('many items in one call are handled independently', async () => {
+  const { def, store } = fixture();
+  const keys: string[] = [];
+  for (let i = 0; i < 450; i += 1) {
+    const d = { ...def, name: `${def.name}-${i}` };
+    keys.push(`ns/${d.name}`);
+    await store.upsert(d, state(1000));
+  }
+  const results = await store.dispatch(
+    keys.map((taskKey, i) => ({ taskKey, expected: state(i === 7 ? 5 : 1000), next: state(2000, 1) })),
+  );
+  assert.equal(results.length, 450);
+  assert.equal(results.filter((r) => r.status === 'ok').length, 449);
+  assert.equal(results[7]!.status, 'conflict');
+});
+
+test('listOwned skips and reports unreadable keys and ignores foreign ones', async () => {
+  const { def, store, invalid } = fixture();
+  await store.upsert(def, state(1000));
+  await redis.set(store.redisKey('ns/broken'), '{oops');
+  await redis.set(store.redisKey('ns/foreign'), '{"task":"x"}');
+  const owned = await store.listOwned();
+  assert.deepEqual(owned, [
+    { taskKey: `ns/${def.name}`, owner: { namespace: 'ns', name: def.name, uid: def.uid } },
+  ]);
+  assert.equal(invalid.length, 1);
+  assert.match(invalid[0]!, /broken: value is not valid JSON/);
+});
+
+test('the redis leader lock admits one holder and hands over on release', async () => {
+  const key = `leader-${counter}`;
+  const a = new RedisLeaderLock(redis, { key, ttlMs: 1000, retryMs: 100 });
+  const b = new RedisLeaderLock(redis, { key, ttlMs: 1000, retryMs: 100 });
+  const events: string[] = [];
+  a.run({ onStartedLeading: () => events.push('a+'), onStoppedLeading: () => events.push('a-') });
+  await new Promise((r) => setTimeout(r, 150));
+  b.run({ onStartedLeading: () => events.push('b+'), onStoppedLeading: () => events.push('b-') });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(events, ['a+']);
+  assert.equal(await redis.get(key), a.token);
+  await a.release();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(events, ['a+', 'b+']);
+  assert.equal(await redis.get(key), b.token);
+  await b.release();
+  assert.equal(await redis.exists(key), 0);
+});
