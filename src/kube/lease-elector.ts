@@ -1,0 +1,267 @@
+// Leader election on a coordination.k8s.io/v1 Lease, following client-go's leaderelection package.
+// Mutual exclusion comes only from optimistic concurrency: every write is a replace carrying the
+// resourceVersion we read, so of two concurrent writers one gets 409 Conflict. Expiry is judged by our own
+// clock (see heldByOther). This is not fencing: a paused leader may act for up to a lease duration, which is
+// why the store claims each slot atomically in Redis as well.
+
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { Logger } from '../observe/logger.ts';
+import { leader, leaderElectionMasterStatus } from '../observe/metrics.ts';
+import { describeApiError, httpStatus } from './api-errors.ts';
+import { jitter, sleep } from './backoff.ts';
+import {
+  claimRecord,
+  DEFAULT_TIMINGS,
+  heldByOther,
+  JITTER_FACTOR,
+  type LeaseTimings,
+  recordFingerprint,
+  releaseRecord,
+  validateTimings,
+} from './lease-record.ts';
+
+export const LEASE_NAME = 'celerybeat-operator';
+
+export interface LeaseElectorOptions {
+  /** The operator's namespace; the Lease lives there. */
+  namespace: string;
+  /** Default `celerybeat-operator`. */
+  name?: string;
+  /** Unique per process; default `<hostname>_<uuid>` as client-go's helpers do. */
+  identity?: string;
+  timings?: Partial<LeaseTimings>;
+  logger: Logger;
+  onStartedLeading: () => void;
+  /** Leadership lost (not renewed within the renew deadline). Not called by release() or stop(). */
+  onStoppedLeading: () => void;
+  /** The holder changed (also reports ourselves). */
+  onNewLeader?: (identity: string) => void;
+}
+
+export function defaultIdentity(): string {
+  return `${hostname()}_${randomUUID()}`;
+}
+
+class TimeoutError extends Error {}
+
+export class LeaseElector {
+  readonly #api: CoordinationV1Api;
+  readonly #options: LeaseElectorOptions;
+  readonly #name: string;
+  readonly #identity: string;
+  readonly #timings: LeaseTimings;
+  readonly #stop = new AbortController();
+  #lease: V1Lease | undefined;
+  #observedFingerprint = '';
+  #observedAt = 0;
+  #reportedLeader: string | undefined;
+  #leading = false;
+  #lastRenewAt = 0;
+  #loop: Promise<void> | undefined;
+
+  constructor(kc: KubeConfig, options: LeaseElectorOptions) {
+    this.#api = kc.makeApiClient(CoordinationV1Api);
+    this.#options = options;
+    this.#name = options.name ?? LEASE_NAME;
+    this.#identity = options.identity ?? defaultIdentity();
+    this.#timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    validateTimings(this.#timings);
+    this.#setLeading(false);
+  }
+
+  get identity(): string {
+    return this.#identity;
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** Holder changes recorded in the Lease, as last observed. */
+  leaseTransitions(): number {
+    return this.#lease?.spec?.leaseTransitions ?? 0;
+  }
+
+  /** client-go's healthz check: a leader that has not renewed for lease duration + tolerance is unhealthy. */
+  healthy(toleranceMs = 20_000): boolean | string {
+    if (!this.#leading) return true;
+    const age = Date.now() - this.#lastRenewAt;
+    const limit = this.#timings.leaseDurationMs + toleranceMs;
+    return age <= limit ? true : `leader has not renewed the Lease for ${age} ms (limit ${limit} ms)`;
+  }
+
+  /** Campaigns in the background until leading, then renews until the lease is lost or stop()/release(). */
+  start(): void {
+    if (this.#loop) throw new Error('leader elector already started');
+    this.#loop = this.#run().catch((error: unknown) => {
+      // #run handles API errors itself; reaching here is a bug, and a silent elector is worse than a crash.
+      this.#options.logger.fatal({ err: error }, 'leader election loop failed');
+      if (this.#leading) this.#lose();
+    });
+  }
+
+  /** Stops campaigning and renewing without touching the Lease (as a crash would; tests use it). */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    this.#setLeading(false);
+  }
+
+  /** Stops, then gives the lease up at once if we hold it. Call only after all leader-only work stopped. */
+  async release(): Promise<void> {
+    const wasLeading = this.#leading;
+    await this.stop();
+    const lease = this.#lease;
+    if (!wasLeading || !lease || lease.spec?.holderIdentity !== this.#identity) return;
+    try {
+      this.#lease = await this.#api.replaceNamespacedLease({
+        name: this.#name,
+        namespace: this.#options.namespace,
+        body: { ...lease, spec: releaseRecord(lease.spec, new Date()) },
+      });
+      this.#options.logger.info({ lease: this.#name }, 'leader lease released');
+    } catch (error) {
+      // 409: someone wrote the Lease since our last renew, so it is no longer ours to release.
+      this.#options.logger.warn(
+        { lease: this.#name },
+        `cannot release the leader lease: ${describeApiError(error)}`,
+      );
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs } = this.#timings;
+    const stopped = this.#stop.signal;
+    this.#options.logger.info(
+      { lease: this.#name, identity: this.#identity },
+      'campaigning for the leader lease',
+    );
+    while (!stopped.aborted && !(await this.#tryAcquireOrRenew(Date.now() + renewDeadlineMs))) {
+      await sleep(jitter(retryPeriodMs, JITTER_FACTOR), stopped);
+    }
+    if (stopped.aborted) return;
+    this.#setLeading(true);
+    this.#options.logger.info({ lease: this.#name, identity: this.#identity }, 'became leader');
+    this.#options.onStartedLeading();
+    while (!stopped.aborted) {
+      const deadline = Date.now() + renewDeadlineMs;
+      let renewed = false;
+      while (!stopped.aborted && Date.now() < deadline) {
+        renewed = await this.#tryAcquireOrRenew(deadline);
+        if (renewed) break;
+        await sleep(Math.min(retryPeriodMs, Math.max(0, deadline - Date.now())), stopped);
+      }
+      if (stopped.aborted) return;
+      if (!renewed) {
+        this.#lose();
+        return;
+      }
+      await sleep(retryPeriodMs, stopped);
+    }
+  }
+
+  #lose(): void {
+    this.#setLeading(false);
+    this.#options.logger.error(
+      { lease: this.#name, identity: this.#identity },
+      `leader lease not renewed within ${this.#timings.renewDeadlineMs} ms: leadership lost`,
+    );
+    this.#options.onStoppedLeading();
+  }
+
+  #setLeading(leading: boolean): void {
+    this.#leading = leading;
+    leader.set(leading ? 1 : 0);
+    leaderElectionMasterStatus.set({ name: this.#name }, leading ? 1 : 0);
+  }
+
+  /** One attempt; false on any failure (logged). `deadline` bounds a hanging request. */
+  async #tryAcquireOrRenew(deadline: number): Promise<boolean> {
+    const namespace = this.#options.namespace;
+    const name = this.#name;
+    const durationSeconds = Math.ceil(this.#timings.leaseDurationMs / 1000);
+    const call = <T>(request: Promise<T>) => withDeadline(request, deadline, this.#stop.signal);
+    try {
+      // Fast path: while our lease is still valid by our clock, renew from the cached object without a read.
+      if (this.#leading && this.#lease && this.#observedAt + this.#timings.leaseDurationMs > Date.now()) {
+        const body = {
+          ...this.#lease,
+          spec: claimRecord(this.#lease.spec, this.#identity, durationSeconds, new Date()),
+        };
+        try {
+          this.#observe(await call(this.#api.replaceNamespacedLease({ name, namespace, body })));
+          return true;
+        } catch (error) {
+          this.#options.logger.debug(
+            { lease: name },
+            `fast renew failed, reading the Lease: ${describeApiError(error)}`,
+          );
+        }
+      }
+      let current: V1Lease;
+      try {
+        current = await call(this.#api.readNamespacedLease({ name, namespace }));
+      } catch (error) {
+        if (httpStatus(error) !== 404) throw error;
+        const body: V1Lease = {
+          metadata: { name, namespace },
+          spec: claimRecord(undefined, this.#identity, durationSeconds, new Date()),
+        };
+        this.#observe(await call(this.#api.createNamespacedLease({ namespace, body })));
+        return true;
+      }
+      this.#observe(current);
+      if (heldByOther(current.spec, this.#identity, this.#observedAt, Date.now())) return false;
+      const body = {
+        ...current,
+        spec: claimRecord(current.spec, this.#identity, durationSeconds, new Date()),
+      };
+      this.#observe(await call(this.#api.replaceNamespacedLease({ name, namespace, body })));
+      return true;
+    } catch (error) {
+      if (!this.#stop.signal.aborted) {
+        const conflict = httpStatus(error) === 409;
+        this.#options.logger[conflict ? 'debug' : 'warn'](
+          { lease: name, identity: this.#identity },
+          `${this.#leading ? 'renewing' : 'acquiring'} the leader lease failed: ${describeApiError(error)}`,
+        );
+      }
+      return false;
+    }
+  }
+
+  /** Remembers the Lease; a changed record restarts the local expiry clock and may announce a new leader. */
+  #observe(lease: V1Lease): void {
+    this.#lease = lease;
+    const fingerprint = recordFingerprint(lease.spec);
+    if (fingerprint !== this.#observedFingerprint) {
+      this.#observedFingerprint = fingerprint;
+      this.#observedAt = Date.now();
+    }
+    const holder = lease.spec?.holderIdentity ?? '';
+    if (holder === this.#identity) this.#lastRenewAt = Date.now();
+    if (holder !== '' && holder !== this.#reportedLeader) {
+      this.#reportedLeader = holder;
+      this.#options.logger.info({ lease: this.#name, leader: holder }, 'new leader observed');
+      this.#options.onNewLeader?.(holder);
+    }
+  }
+}
+
+/** Bounds a request by a deadline and by shutdown; the request itself is abandoned, not cancelled. */
+function withDeadline<T>(request: Promise<T>, deadline: number, stopped: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new TimeoutError(`no answer from the API server within the renew deadline`)),
+      Math.max(0, deadline - Date.now()),
+    );
+    const onStop = () => reject(new TimeoutError('leader election stopped'));
+    stopped.addEventListener('abort', onStop, { once: true });
+    request.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      stopped.removeEventListener('abort', onStop);
+    });
+  });
+}
