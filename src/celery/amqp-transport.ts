@@ -1,0 +1,172 @@
+// Publishing over AMQP 0-9-1 (RabbitMQ) the way Celery does: the default exchange with the queue as routing key
+// (or the given exchange), the protocol headers as application_headers, the JSON body as it is.
+// A publish counts only when the broker confirms it. Nothing is declared, so nothing can fail with
+// PRECONDITION_FAILED against the arguments the workers declared; instead every publish is `mandatory`, and a
+// message the broker cannot route (no such queue or binding) comes back and is reported as not delivered.
+import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
+import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
+import { redactUrl } from './broker-url.ts';
+import type { TaskMessage } from './message.ts';
+import { checkTaskMessage } from './message-check.ts';
+
+/** The amqplib publish options of a message: Celery's properties, mandatory so unroutable messages return. */
+export function amqpPublishOptions(message: TaskMessage) {
+  const p = message.properties;
+  return {
+    contentType: message.contentType,
+    contentEncoding: message.contentEncoding,
+    headers: message.headers,
+    deliveryMode: p.delivery_mode,
+    priority: p.priority,
+    correlationId: p.correlation_id,
+    replyTo: p.reply_to,
+    ...(p.expiration === undefined ? {} : { expiration: p.expiration }),
+    mandatory: true,
+  };
+}
+
+interface Connected {
+  model: ChannelModel;
+  channel: ConfirmChannel;
+  /** correlation ids of messages the broker returned as unroutable, with the broker's reason. */
+  returned: Map<string, string>;
+  /** Why the channel or connection closed, when it did. */
+  closedBy?: Error;
+}
+
+function returnReason(msg: Message): string {
+  const f = msg.fields as unknown as {
+    replyCode?: number;
+    replyText?: string;
+    exchange?: string;
+    routingKey?: string;
+  };
+  const where = f.exchange ? `exchange ${JSON.stringify(f.exchange)}` : 'the default exchange';
+  return `${f.replyCode ?? ''} ${f.replyText ?? 'returned'}: no queue is bound on ${where} for routing key ${JSON.stringify(f.routingKey ?? '')}`;
+}
+
+/** A Broker over RabbitMQ. It connects on first use and again on the first publish after a broker restart. */
+export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker {
+  const safeUrl = redactUrl(url);
+  const timeout = opts.connectTimeoutMs ?? 5000;
+  let current: Connected | undefined;
+  let connecting: Promise<Connected> | undefined;
+  let closed = false;
+
+  async function open(): Promise<Connected> {
+    const model = await connect(url, { timeout, ...opts.tls });
+    const channel = await model.createConfirmChannel().catch(async (err: unknown) => {
+      await model.close().catch(() => undefined);
+      throw err;
+    });
+    const state: Connected = { model, channel, returned: new Map() };
+    const drop = (err?: Error): void => {
+      state.closedBy ??= err;
+      if (current === state) current = undefined;
+    };
+    model.on('error', (err: Error) => drop(err));
+    model.on('close', (err?: Error) => {
+      drop(err ?? new Error('connection closed'));
+    });
+    channel.on('error', (err: Error) => drop(err));
+    channel.on('close', () => {
+      drop(new Error('channel closed'));
+      model.close().catch(() => undefined);
+    });
+    channel.on('return', (msg: Message) => {
+      const id = String(msg.properties.correlationId ?? '');
+      state.returned.set(id, returnReason(msg));
+    });
+    return state;
+  }
+
+  function connection(): Promise<Connected> {
+    if (closed) return Promise.reject(new Error(`RabbitMQ broker ${safeUrl} is closed`));
+    if (current) return Promise.resolve(current);
+    connecting ??= open()
+      .then((c) => {
+        current = c;
+        return c;
+      })
+      .finally(() => {
+        connecting = undefined;
+      });
+    return connecting;
+  }
+
+  function publishOne(
+    c: Connected,
+    message: TaskMessage,
+    options: OutgoingMessage['options'],
+  ): Promise<PublishOutcome> {
+    const exchange = options.exchange ?? '';
+    const routingKey = exchange === '' ? options.queue : options.routingKey || options.queue;
+    const id = message.properties.correlation_id;
+    return new Promise<PublishOutcome>((resolve) => {
+      const fail = (cause: string): void =>
+        resolve({
+          ok: false,
+          error: new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`),
+        });
+      const onConfirm = (err: unknown): void => {
+        const returned = c.returned.get(id);
+        c.returned.delete(id);
+        if (err) {
+          fail(c.closedBy ? c.closedBy.message : String((err as Error).message ?? err));
+        } else if (returned !== undefined) {
+          resolve({
+            ok: false,
+            error: new Error(`RabbitMQ broker ${safeUrl} could not route the message: ${returned}`),
+          });
+        } else {
+          resolve({ ok: true });
+        }
+      };
+      try {
+        c.channel.publish(
+          exchange,
+          routingKey,
+          Buffer.from(message.body, 'utf8'),
+          amqpPublishOptions(message),
+          onConfirm,
+        );
+      } catch (err) {
+        // amqplib throws at once when the channel closed between connection() and here.
+        fail((err as Error).message);
+      }
+    });
+  }
+
+  async function publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
+    if (messages.length === 0) return [];
+    let c: Connected;
+    try {
+      c = await connection();
+    } catch (err) {
+      const error = new Error(`RabbitMQ broker ${safeUrl} is not reachable: ${(err as Error).message}`);
+      return messages.map(() => ({ ok: false, error }));
+    }
+    const now = Date.now();
+    const pending: (PublishOutcome | Promise<PublishOutcome>)[] = [];
+    for (const { message, options } of messages) {
+      try {
+        checkTaskMessage(message, now);
+        pending.push(publishOne(c, message, options));
+      } catch (err) {
+        pending.push({ ok: false, error: err as Error });
+      }
+    }
+    return Promise.all(pending);
+  }
+
+  return {
+    url: safeUrl,
+    publish,
+    async close() {
+      closed = true;
+      const c = current ?? (await connecting?.catch(() => undefined));
+      current = undefined;
+      if (c) await c.model.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// Times in Celery headers are Python `datetime.isoformat()` text of an aware UTC value:
+// `2026-11-24T06:48:10.585000+00:00`, with the fraction left out when it is zero (as Python does).
+// `+00:00` rather than `Z`: Python before 3.11 cannot parse `Z` with `datetime.fromisoformat`.
+
+/** Python `isoformat()` of the UTC datetime at `epochMs`. */
+export function pythonIsoUtc(epochMs: number): string {
+  const iso = new Date(epochMs).toISOString();
+  if (iso.length !== 24)
+    throw new RangeError(`time ${epochMs} ms is outside the years 0000-9999 Python supports`);
+  const millis = iso.slice(20, 23);
+  const seconds = iso.slice(0, 19);
+  return millis === '000' ? `${seconds}+00:00` : `${seconds}.${millis}000+00:00`;
+}
+
+// What Celery's `maybe_iso8601` accepts from us: a date, a time, optional fraction, and an offset or `Z`
+// (a naive value would be read as UTC; we never send one).
+const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$/;
+
+/** Epoch ms of an ISO-8601 header value, or NaN when a worker could not parse it. */
+export function parseIsoHeader(value: string): number {
+  if (!ISO_PATTERN.test(value)) return Number.NaN;
+  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(value);
+  return Date.parse(hasOffset ? value : `${value}Z`);
+}

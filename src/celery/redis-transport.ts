@@ -1,0 +1,122 @@
+// Publishing over kombu's Redis transport: one pipelined batch of LPUSHes per publish call.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
+import { redactUrl } from './broker-url.ts';
+import { encodeRedisEnvelope } from './redis-envelope.ts';
+import { redisRouteFor, resolveRedisRoutes } from './redis-routing.ts';
+
+export { encodeRedisEnvelope } from './redis-envelope.ts';
+export {
+  priorityListKey,
+  redisRouteFor,
+  resolveRedisRoutes,
+  UnroutableMessageError,
+} from './redis-routing.ts';
+
+/**
+ * Client settings for publishing: no offline queue and no automatic resend, so a command is either answered
+ * or fails now (a resent LPUSH could deliver a run twice, a queued one could go out long after its slot).
+ * The client keeps reconnecting in the background; the next publish after Redis is back succeeds.
+ */
+export function publisherRedisOptions(url: string, opts: BrokerOptions): RedisOptions {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: opts.connectTimeoutMs ?? 5000,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  };
+  if (url.startsWith('rediss:')) options.tls = { ...opts.tls };
+  return options;
+}
+
+function failAll(count: number, error: Error): PublishOutcome[] {
+  return Array.from({ length: count }, () => ({ ok: false, error }));
+}
+
+/** A Broker over Redis. The connection is opened by the first publish, so a Redis that is down does not stop startup. */
+export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker {
+  const safeUrl = redactUrl(url);
+  const waitMs = opts.connectTimeoutMs ?? 5000;
+  const redis = new Redis(url, publisherRedisOptions(url, opts));
+  let lastError: Error | undefined;
+  // Without a listener an 'error' event would crash the process; the last one explains a failed publish.
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+
+  async function ready(): Promise<void> {
+    if (redis.status === 'ready') return;
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        const cause = lastError ? `: ${lastError.message}` : '';
+        reject(new Error(`Redis broker ${safeUrl} is not reachable (waited ${waitMs} ms)${cause}`));
+      }, waitMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+  }
+
+  async function publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
+    if (messages.length === 0) return [];
+    try {
+      await ready();
+    } catch (err) {
+      return failAll(messages.length, err as Error);
+    }
+    const outcomes: PublishOutcome[] = new Array(messages.length);
+    const now = Date.now();
+    const pipeline = redis.pipeline();
+    // For each command of the pipeline, the message it belongs to.
+    const owners: number[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const { message, options } = messages[i] as OutgoingMessage;
+      try {
+        const keys = await resolveRedisRoutes(redis, options);
+        const envelope = encodeRedisEnvelope(message, redisRouteFor(options), now);
+        for (const key of keys) {
+          pipeline.lpush(key, envelope);
+          owners.push(i);
+        }
+        outcomes[i] = { ok: true };
+      } catch (err) {
+        outcomes[i] = { ok: false, error: err as Error };
+      }
+    }
+    if (owners.length === 0) return outcomes;
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (err) {
+      results = null;
+      lastError = err as Error;
+    }
+    for (let c = 0; c < owners.length; c++) {
+      const i = owners[c] as number;
+      const error = results === null ? lastError : results[c]?.[0];
+      if (error || results === null || results[c] === undefined) {
+        const cause = error ? error.message : 'no reply';
+        outcomes[i] = {
+          ok: false,
+          error: new Error(`LPUSH to Redis broker ${safeUrl} failed, message not delivered: ${cause}`),
+        };
+      }
+    }
+    return outcomes;
+  }
+
+  return {
+    url: safeUrl,
+    publish,
+    async close() {
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    },
+  };
+}
