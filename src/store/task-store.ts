@@ -19,8 +19,6 @@ export interface TaskStoreOptions {
   lockKey?: string;
   /** The database of the broker when it lives on this Redis server, so dispatch publishes atomically. */
   brokerDb?: number;
-  /** Called for a key under the prefix whose value cannot be read; the key is skipped and left alone. */
-  onInvalidKey?: (redisKey: string, reason: string) => void;
 }
 
 export type UpsertStatus = 'created' | 'updated' | 'unchanged';
@@ -41,6 +39,11 @@ export type DispatchResult =
   | { status: 'corrupt' }
   | { status: 'conflict'; stored: RunState }
   | { status: 'fenced' };
+
+export interface InvalidKey {
+  redisKey: string;
+  reason: string;
+}
 
 export interface OwnedKey {
   taskKey: string;
@@ -116,9 +119,10 @@ export class TaskStore {
     return (await this.redis.cbDeleteOwned(this.redisKey(taskKey), uid)) === 'deleted';
   }
 
-  /** Every key under the prefix that carries an owner marker. Unreadable values are reported and skipped. */
-  async listOwned(): Promise<OwnedKey[]> {
+  /** Every key under the prefix that carries an owner marker, and the keys whose value cannot be read. */
+  async listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }> {
     const owned: OwnedKey[] = [];
+    const invalid: InvalidKey[] = [];
     const match = `${this.options.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     let cursor = '0';
     do {
@@ -133,10 +137,10 @@ export class TaskStore {
           const { owner } = decodeTaskValue(raw);
           if (owner) owned.push({ taskKey: redisKey.slice(this.options.keyPrefix.length), owner });
         } catch (error) {
-          this.options.onInvalidKey?.(redisKey, (error as Error).message);
+          invalid.push({ redisKey, reason: (error as Error).message });
         }
       });
     } while (cursor !== '0');
-    return owned;
+    return { owned, invalid };
   }
 }

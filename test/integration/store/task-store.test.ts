@@ -25,7 +25,7 @@ after(async () => {
 });
 
 let counter = 0;
-function fixture(): { def: TaskDefinition; key: string; store: TaskStore; invalid: string[] } {
+function fixture(): { def: TaskDefinition; key: string; store: TaskStore } {
   counter += 1;
   const def: TaskDefinition = {
     namespace: 'ns',
@@ -41,14 +41,8 @@ function fixture(): { def: TaskDefinition; key: string; store: TaskStore; invali
     options: { queue: 'celery', headers: {} },
     oneOff: false,
   };
-  const invalid: string[] = [];
-  const store = new TaskStore(redis, {
-    keyPrefix: `test${counter}:`,
-    lockKey: `lock${counter}`,
-    brokerDb: 3,
-    onInvalidKey: (key, reason) => invalid.push(`${key}: ${reason}`),
-  });
-  return { def, key: `ns/task-${counter}`, store, invalid };
+  const store = new TaskStore(redis, { keyPrefix: `test${counter}:`, lockKey: `lock${counter}`, brokerDb: 3 });
+  return { def, key: `ns/task-${counter}`, store };
 }
 
 const state = (cursor: number, totalRunCount = 0): RunState => ({
