@@ -41,7 +41,11 @@ function fixture(): { def: TaskDefinition; key: string; store: TaskStore } {
     options: { queue: 'celery', headers: {} },
     oneOff: false,
   };
-  const store = new TaskStore(redis, { keyPrefix: `test${counter}:`, lockKey: `lock${counter}`, brokerDb: 3 });
+  const store = new TaskStore(redis, {
+    keyPrefix: `test${counter}:`,
+    lockKey: `lock${counter}`,
+    brokerDb: 3,
+  });
   return { def, key: `ns/task-${counter}`, store };
 }
 
@@ -143,16 +147,17 @@ test('many items in one call are handled independently', async () => {
 });
 
 test('listOwned skips and reports unreadable keys and ignores foreign ones', async () => {
-  const { def, store, invalid } = fixture();
+  const { def, store } = fixture();
   await store.upsert(def, state(1000));
   await redis.set(store.redisKey('ns/broken'), '{oops');
   await redis.set(store.redisKey('ns/foreign'), '{"task":"x"}');
-  const owned = await store.listOwned();
+  const { owned, invalid } = await store.listOwned();
   assert.deepEqual(owned, [
     { taskKey: `ns/${def.name}`, owner: { namespace: 'ns', name: def.name, uid: def.uid } },
   ]);
   assert.equal(invalid.length, 1);
-  assert.match(invalid[0]!, /broken: value is not valid JSON/);
+  assert.equal(invalid[0]!.redisKey, store.redisKey('ns/broken'));
+  assert.match(invalid[0]!.reason, /value is not valid JSON/);
 });
 
 test('the redis leader lock admits one holder and hands over on release', async () => {
