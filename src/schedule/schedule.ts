@@ -1,4 +1,6 @@
 // The clock of one task: which instants (epoch milliseconds, UTC) are its slots.
+// An interval's slots lie on the grid through the instant asked about (next(slot) = slot + every): pass the
+// cursor, the last slot accounted for, and the grid never drifts. Crontab and clocked slots are absolute.
 
 export interface Schedule {
   /** The first slot strictly after `afterMs`, or null when there is none (a clocked task already past). */

@@ -1,0 +1,329 @@
+// The PeriodicTask schema: the single source of the CRD's OpenAPI schema and of the file validator.
+import type { ArrayNode, ObjectNode, Rule, StringNode } from './schema-types.ts';
+
+const PART = '([*](/[0-9]+)?|[0-9A-Za-z]+(-[0-9A-Za-z]+(/[0-9]+)?)?)';
+const FIELD = `${PART}(,${PART})*`;
+/** One Celery crontab field: comma-separated `*`, `*\/s`, `a`, `a-b`, `a-b/s` (a, b numbers or weekday names). */
+export const CRONTAB_FIELD_PATTERN = `^${FIELD}$`;
+/** Five whitespace-separated words, whatever they hold. */
+export const CRON_FIVE_WORDS_PATTERN = '^ *[^ ]+( +[^ ]+){4} *$';
+export const CRON_PATTERN = `^ *${FIELD}( +${FIELD}){4} *$`;
+/** RFC 3339 with an explicit offset; day-of-month validity is checked by the operator. */
+export const RFC3339_PATTERN =
+  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
+
+const MAX_INTERVAL_DAYS = 36500;
+
+function matches(pattern: string): (s: string) => boolean {
+  const re = new RegExp(pattern);
+  return (s) => re.test(s);
+}
+
+/** A CEL single-quoted string literal holding `pattern` (backslashes doubled). */
+function celString(pattern: string): string {
+  return `'${pattern.replaceAll('\\', '\\\\')}'`;
+}
+
+function crontabField(description: string): StringNode {
+  return {
+    kind: 'string',
+    description: `${description} A Celery crontab pattern: "*", "*/15", "5", "1-5", "1-30/2", "mon-fri", "0,30"; omitted means "*".`,
+    minLength: 1,
+    maxLength: 100,
+    rules: [
+      {
+        rule: `self.matches(${celString(CRONTAB_FIELD_PATTERN)})`,
+        message:
+          'must be a Celery crontab pattern: comma-separated *, */step, value, start-end or start-end/step',
+        holds: matches(CRONTAB_FIELD_PATTERN),
+      },
+    ],
+  };
+}
+
+function timestamp(description: string): StringNode {
+  return {
+    kind: 'string',
+    description: `${description} RFC 3339 with an offset, such as "2026-12-24T18:00:00Z".`,
+    maxLength: 64,
+    rules: [
+      {
+        rule: `self.matches(${celString(RFC3339_PATTERN)})`,
+        message: 'must be an RFC 3339 time with an offset, such as 2026-12-24T18:00:00Z',
+        holds: matches(RFC3339_PATTERN),
+      },
+    ],
+  };
+}
+
+const PERIOD_MS: Readonly<Record<string, number>> = {
+  days: 86_400_000,
+  hours: 3_600_000,
+  minutes: 60_000,
+  seconds: 1000,
+  microseconds: 0.001,
+};
+
+const intervalRules: Rule<Readonly<Record<string, unknown>>>[] = [
+  {
+    rule: "self.period != 'microseconds' || self.every >= 1000",
+    message: 'an interval in microseconds must be at least 1000 (one millisecond)',
+    fieldPath: '.every',
+    holds: (self) => self.period !== 'microseconds' || Number(self.every) >= 1000,
+  },
+  {
+    rule: `(self.period != 'days' || self.every <= ${MAX_INTERVAL_DAYS}) && (self.period != 'hours' || self.every <= ${MAX_INTERVAL_DAYS * 24}) && (self.period != 'minutes' || self.every <= ${MAX_INTERVAL_DAYS * 24 * 60})`,
+    message: `an interval must be at most ${MAX_INTERVAL_DAYS} days`,
+    fieldPath: '.every',
+    holds: (self) =>
+      Number(self.every) * (PERIOD_MS[String(self.period)] ?? 0) <= MAX_INTERVAL_DAYS * 86_400_000,
+  },
+];
+
+const interval: ObjectNode = {
+  kind: 'object',
+  description:
+    'Run every `every` `period`s: the first run one interval after the task is first seen (or after startTime), then on a fixed grid.',
+  required: ['every', 'period'],
+  properties: {
+    every: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 1,
+      maximum: 2_147_483_647,
+      description: 'How many periods between runs.',
+    },
+    period: {
+      kind: 'string',
+      description: 'The unit of every.',
+      enum: ['days', 'hours', 'minutes', 'seconds', 'microseconds'],
+      maxLength: 12,
+    },
+  },
+  rules: intervalRules,
+};
+
+const crontab: ObjectNode = {
+  kind: 'object',
+  description:
+    'Celery crontab, read in timeZone. A time matches when minute, hour, month, day of month AND day of week all match (Celery ANDs the two day fields).',
+  properties: {
+    minute: crontabField('Minutes, 0-59.'),
+    hour: crontabField('Hours, 0-23.'),
+    dayOfWeek: crontabField('Days of the week, 0-6 with 0 = Sunday, or names (sun, mon, ...).'),
+    dayOfMonth: crontabField('Days of the month, 1-31.'),
+    monthOfYear: crontabField('Months, 1-12 (numbers only, as in Celery 5.2).'),
+  },
+};
+
+const options: ObjectNode = {
+  kind: 'object',
+  description: 'Celery apply_async options for each run.',
+  properties: {
+    queue: {
+      kind: 'string',
+      description: 'Queue to publish to (default "celery").',
+      minLength: 1,
+      maxLength: 255,
+    },
+    exchange: {
+      kind: 'string',
+      description: 'Exchange to publish to; "" is the default exchange.',
+      maxLength: 255,
+    },
+    routingKey: { kind: 'string', description: 'Routing key; defaults to the queue name.', maxLength: 255 },
+    priority: {
+      kind: 'integer',
+      format: 'int32',
+      minimum: 0,
+      maximum: 255,
+      description: 'Message priority, 0-255.',
+    },
+    expires: {
+      kind: 'number',
+      exclusiveMinimum: 0,
+      maximum: 31_536_000,
+      description: 'Seconds after the scheduled time after which a worker discards the run.',
+    },
+    headers: { kind: 'freeObject', description: 'Extra message headers (any JSON values).' },
+    timeLimit: {
+      kind: 'number',
+      exclusiveMinimum: 0,
+      maximum: 31_536_000,
+      description: 'Hard time limit in seconds.',
+    },
+    softTimeLimit: {
+      kind: 'number',
+      exclusiveMinimum: 0,
+      maximum: 31_536_000,
+      description: 'Soft time limit in seconds.',
+    },
+  },
+  rules: [
+    {
+      rule: '!has(self.timeLimit) || !has(self.softTimeLimit) || self.softTimeLimit < self.timeLimit',
+      message: 'softTimeLimit must be less than timeLimit',
+      fieldPath: '.softTimeLimit',
+      holds: (self) =>
+        self.timeLimit == null ||
+        self.softTimeLimit == null ||
+        Number(self.softTimeLimit) < Number(self.timeLimit),
+    },
+  ],
+};
+
+const SCHEDULE_FIELDS = ['interval', 'crontab', 'cron', 'clocked'] as const;
+
+export const specSchema: ObjectNode = {
+  kind: 'object',
+  description: 'What to run and when. Exactly one of interval, crontab, cron or clocked.',
+  required: ['task'],
+  properties: {
+    task: {
+      kind: 'string',
+      description: 'Registered Celery task name, such as tasks.add.',
+      minLength: 1,
+      maxLength: 255,
+    },
+    interval,
+    crontab,
+    cron: {
+      kind: 'string',
+      description:
+        'Crontab as one string: "minute hour dayOfMonth monthOfYear dayOfWeek", with the same meaning as crontab.',
+      maxLength: 256,
+      rules: [
+        {
+          rule: `self.matches(${celString(CRON_FIVE_WORDS_PATTERN)})`,
+          message: 'must have five fields: minute hour dayOfMonth monthOfYear dayOfWeek',
+          holds: matches(CRON_FIVE_WORDS_PATTERN),
+        },
+        {
+          rule: `!self.matches(${celString(CRON_FIVE_WORDS_PATTERN)}) || self.matches(${celString(CRON_PATTERN)})`,
+          message:
+            'each field must be a Celery crontab pattern: comma-separated *, */step, value, start-end or start-end/step',
+          holds: (s) => !matches(CRON_FIVE_WORDS_PATTERN)(s) || matches(CRON_PATTERN)(s),
+        },
+      ],
+    },
+    clocked: timestamp('Run once at this instant.'),
+    timeZone: {
+      kind: 'string',
+      description:
+        "IANA time zone for crontab and cron, such as Europe/Berlin. Default: the operator's --timezone.",
+      minLength: 1,
+      maxLength: 64,
+    },
+    enabled: { kind: 'boolean', default: true, description: 'false pauses the task; its run state is kept.' },
+    args: {
+      kind: 'array',
+      description: 'Positional arguments (any JSON values).',
+      items: { kind: 'any', description: 'An argument.' },
+    },
+    kwargs: { kind: 'freeObject', description: 'Keyword arguments (a JSON object).' },
+    options,
+    startTime: timestamp('No run before this instant; interval slots are counted from it.'),
+    startingDeadlineSeconds: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 1,
+      maximum: 31_536_000,
+      description:
+        'A run that cannot go out within this many seconds after its slot is skipped and counted as missed.',
+    },
+    oneOff: {
+      kind: 'boolean',
+      default: false,
+      description: 'Run once, then never again (the spec is left as it is).',
+    },
+    description: { kind: 'string', description: 'Free text.', maxLength: 4096 },
+  },
+  rules: [
+    {
+      rule: '[has(self.interval), has(self.crontab), has(self.cron), has(self.clocked)].exists_one(x, x)',
+      message: 'exactly one of spec.interval, spec.crontab, spec.cron or spec.clocked must be set',
+      holds: (self) => SCHEDULE_FIELDS.filter((f) => self[f] != null).length === 1,
+    },
+  ],
+};
+
+const condition: ObjectNode = {
+  kind: 'object',
+  description: 'A standard Kubernetes condition.',
+  required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+  properties: {
+    type: { kind: 'string', description: 'Condition type, such as Ready.', maxLength: 316 },
+    status: {
+      kind: 'string',
+      description: 'True, False or Unknown.',
+      enum: ['True', 'False', 'Unknown'],
+      maxLength: 7,
+    },
+    reason: {
+      kind: 'string',
+      description: 'CamelCase reason, such as Scheduled or InvalidSpec.',
+      maxLength: 1024,
+    },
+    message: { kind: 'string', description: 'Human-readable details.', maxLength: 32768 },
+    lastTransitionTime: {
+      kind: 'string',
+      description: 'When the status last changed (RFC 3339).',
+      maxLength: 64,
+    },
+    observedGeneration: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'The generation this condition describes.',
+    },
+  },
+};
+
+const conditions: ArrayNode = {
+  kind: 'array',
+  description: 'Ready: True/Scheduled, or False with InvalidSpec, Disabled, Completed or StoreUnavailable.',
+  items: condition,
+  maxItems: 16,
+  mapKey: 'type',
+};
+
+export const statusSchema: ObjectNode = {
+  kind: 'object',
+  description: 'Written by the operator only.',
+  properties: {
+    schedule: {
+      kind: 'string',
+      description: 'The schedule in words (shown by kubectl get).',
+      maxLength: 1024,
+    },
+    lastRunAt: { kind: 'string', description: 'The slot of the last run (RFC 3339, UTC).', maxLength: 64 },
+    totalRunCount: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'How many runs were published.',
+    },
+    lastTaskId: { kind: 'string', description: 'Celery task id of the last run.', maxLength: 255 },
+    nextRunAt: { kind: 'string', description: 'The next slot (RFC 3339, UTC).', maxLength: 64 },
+    missedRunCount: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'Slots skipped (operator or broker down, deadline passed).',
+    },
+    observedGeneration: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'The spec generation the status describes.',
+    },
+    conditions,
+  },
+};
+
+export const periodicTaskSchema: ObjectNode = {
+  kind: 'object',
+  description: 'A Celery periodic task: which task to send, with which arguments, on which schedule.',
+  required: ['spec'],
+  properties: { spec: specSchema, status: statusSchema },
+};

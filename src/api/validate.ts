@@ -1,0 +1,258 @@
+// The one validator of a PeriodicTask: the schema checks the API server also makes (same verdicts, same field
+// names), then what only the operator can check (IANA zone, crontab values, real calendar dates), and the
+// normalised TaskDefinition the rest of the operator works from.
+import type { CrontabFieldName } from '../schedule/crontab-parse.ts';
+import { CRON_FIELD_ORDER, parseCrontabField, splitCron } from '../schedule/crontab-parse.ts';
+import { WallCalendar } from '../schedule/wall-calendar.ts';
+import { isKnownTimeZone } from '../schedule/zone.ts';
+import { specSchema } from './periodic-task-schema.ts';
+import { checkNode, isPlainObject } from './schema-check.ts';
+import type {
+  FieldError,
+  PeriodicTaskSpec,
+  ScheduleDefinition,
+  TaskDefinition,
+  TaskOptions,
+} from './types.ts';
+import { API_VERSION, KIND } from './types.ts';
+
+export type ValidationResult = { ok: true; definition: TaskDefinition } | { ok: false; errors: FieldError[] };
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DEFAULT_QUEUE = 'celery';
+
+/** Message headers Celery sets itself (protocol v2, and the two the operator adds): a custom one would replace them. */
+const RESERVED_HEADERS = new Set([
+  'lang',
+  'task',
+  'id',
+  'shadow',
+  'eta',
+  'expires',
+  'group',
+  'group_index',
+  'retries',
+  'timelimit',
+  'root_id',
+  'parent_id',
+  'argsrepr',
+  'kwargsrepr',
+  'origin',
+  'ignore_result',
+  'replaced_task_nesting',
+  'stamped_headers',
+  'stamps',
+  'periodic_task_name',
+  'periodic_task_scheduled_at',
+]);
+
+const CRONTAB_FIELDS: readonly CrontabFieldName[] = [
+  'minute',
+  'hour',
+  'dayOfWeek',
+  'dayOfMonth',
+  'monthOfYear',
+];
+
+/** Epoch ms of an RFC 3339 time the schema accepted, or null when its date does not exist (2026-02-30). */
+function parseTimestamp(text: string): number | null {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number);
+  const day = new Date(Date.UTC(y!, m! - 1, d!));
+  if (day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) return null;
+  return Date.parse(text);
+}
+
+function checkMetadata(obj: Record<string, unknown>, errors: FieldError[]): void {
+  if (obj.apiVersion !== API_VERSION) {
+    errors.push({
+      field: 'apiVersion',
+      message: `Unsupported value: ${JSON.stringify(obj.apiVersion ?? null)}: supported values: "${API_VERSION}"`,
+    });
+  }
+  if (obj.kind !== KIND) {
+    errors.push({
+      field: 'kind',
+      message: `Unsupported value: ${JSON.stringify(obj.kind ?? null)}: supported values: "${KIND}"`,
+    });
+  }
+  const meta = obj.metadata;
+  if (!isPlainObject(meta)) {
+    errors.push({ field: 'metadata.name', message: 'Required value: name is required' });
+    return;
+  }
+  const { name, namespace } = meta;
+  if (typeof name !== 'string' || name === '') {
+    errors.push({ field: 'metadata.name', message: 'Required value: name is required' });
+  } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    errors.push({
+      field: 'metadata.name',
+      message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    });
+  }
+  if (
+    namespace !== undefined &&
+    (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))
+  ) {
+    errors.push({
+      field: 'metadata.namespace',
+      message: `Invalid value: ${JSON.stringify(namespace)}: must be a lowercase RFC 1123 label`,
+    });
+  }
+}
+
+/** Crontab fields as written (omitted = "*"), and the path used to name each one in messages. */
+function crontabFields(
+  spec: PeriodicTaskSpec,
+): { fields: Record<CrontabFieldName, string>; pathOf: (f: CrontabFieldName) => string } | null {
+  if (spec.crontab !== undefined) {
+    const c = spec.crontab;
+    return {
+      fields: {
+        minute: c.minute ?? '*',
+        hour: c.hour ?? '*',
+        dayOfWeek: c.dayOfWeek ?? '*',
+        dayOfMonth: c.dayOfMonth ?? '*',
+        monthOfYear: c.monthOfYear ?? '*',
+      },
+      pathOf: (f) => `spec.crontab.${f}`,
+    };
+  }
+  if (spec.cron !== undefined) {
+    const fields = splitCron(spec.cron);
+    if (!fields) return null;
+    return { fields, pathOf: () => 'spec.cron' };
+  }
+  return null;
+}
+
+function checkCrontab(spec: PeriodicTaskSpec, errors: FieldError[]): ScheduleDefinition | null {
+  const found = crontabFields(spec);
+  if (!found) return null;
+  const sets: Partial<Record<CrontabFieldName, number[]>> = {};
+  for (const f of CRONTAB_FIELDS) {
+    const parsed = parseCrontabField(found.fields[f], f);
+    if (parsed.ok) sets[f] = parsed.values;
+    else {
+      const which = spec.cron !== undefined ? ` (${f}, field ${CRON_FIELD_ORDER.indexOf(f) + 1} of 5)` : '';
+      errors.push({
+        field: found.pathOf(f),
+        message: `Invalid value: ${JSON.stringify(found.fields[f])}${which}: ${parsed.message}`,
+      });
+    }
+  }
+  const { minute, hour, dayOfWeek, dayOfMonth, monthOfYear } = sets;
+  if (!minute || !hour || !dayOfWeek || !dayOfMonth || !monthOfYear) return null;
+  const calendar = new WallCalendar({ minute, hour, dayOfWeek, dayOfMonth, monthOfYear });
+  if (calendar.nextWall(Date.UTC(2000, 0, 1)) === null) {
+    const shown = spec.cron !== undefined ? JSON.stringify(spec.cron) : '"object"';
+    errors.push({
+      field: spec.cron !== undefined ? 'spec.cron' : 'spec.crontab',
+      message: `Invalid value: ${shown}: never matches a date (day of month, month and day of week must all match)`,
+    });
+    return null;
+  }
+  return { kind: 'crontab', ...found.fields };
+}
+
+function scheduleOf(spec: PeriodicTaskSpec, errors: FieldError[]): ScheduleDefinition | null {
+  if (spec.interval) return { kind: 'interval', every: spec.interval.every, period: spec.interval.period };
+  if (spec.clocked !== undefined) {
+    const at = parseTimestamp(spec.clocked);
+    if (at === null)
+      errors.push({
+        field: 'spec.clocked',
+        message: `Invalid value: ${JSON.stringify(spec.clocked)}: no such date`,
+      });
+    return at === null ? null : { kind: 'clocked', at };
+  }
+  return checkCrontab(spec, errors);
+}
+
+function optionsOf(spec: PeriodicTaskSpec, errors: FieldError[]): TaskOptions {
+  const o = spec.options ?? {};
+  for (const name of Object.keys(o.headers ?? {})) {
+    if (RESERVED_HEADERS.has(name)) {
+      errors.push({
+        field: `spec.options.headers.${name}`,
+        message: `Forbidden: "${name}" is a Celery protocol header and cannot be overridden`,
+      });
+    }
+  }
+  const options: TaskOptions = { queue: o.queue ?? DEFAULT_QUEUE, headers: o.headers ?? {} };
+  if (o.exchange !== undefined) options.exchange = o.exchange;
+  if (o.routingKey !== undefined) options.routingKey = o.routingKey;
+  if (o.priority !== undefined) options.priority = o.priority;
+  if (o.expires !== undefined) options.expires = o.expires;
+  if (o.timeLimit !== undefined) options.timeLimit = o.timeLimit;
+  if (o.softTimeLimit !== undefined) options.softTimeLimit = o.softTimeLimit;
+  return options;
+}
+
+/** The spec with null fields dropped (the API server prunes them), keeping nulls inside args/kwargs/headers. */
+function withoutNulls(spec: Record<string, unknown>): Record<string, unknown> {
+  const prune = (o: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+  const out = prune(spec);
+  for (const key of ['interval', 'crontab', 'options']) {
+    const child = out[key];
+    if (isPlainObject(child)) out[key] = prune(child);
+  }
+  return out;
+}
+
+/**
+ * Validates a PeriodicTask object (as read from a file or from the API server) and normalises it.
+ * `defaultTimeZone` is the operator's --timezone, used when spec.timeZone is not set.
+ */
+export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: string }): ValidationResult {
+  if (!isPlainObject(obj))
+    return { ok: false, errors: [{ field: '', message: 'a PeriodicTask must be a YAML/JSON object' }] };
+  const errors: FieldError[] = [];
+  checkMetadata(obj, errors);
+  if (obj.spec === undefined || obj.spec === null) errors.push({ field: 'spec', message: 'Required value' });
+  else checkNode(specSchema, obj.spec, 'spec', errors);
+  if (errors.length > 0) return { ok: false, errors };
+
+  const spec = withoutNulls(obj.spec as Record<string, unknown>) as unknown as PeriodicTaskSpec;
+  const timeZone = spec.timeZone ?? opts.defaultTimeZone;
+  if (!isKnownTimeZone(timeZone)) {
+    errors.push({
+      field: spec.timeZone === undefined ? 'spec.timeZone (the operator default)' : 'spec.timeZone',
+      message: `Invalid value: ${JSON.stringify(timeZone)}: not a known IANA time zone`,
+    });
+  }
+  const schedule = scheduleOf(spec, errors);
+  let startTime: number | undefined;
+  if (spec.startTime !== undefined) {
+    startTime = parseTimestamp(spec.startTime) ?? undefined;
+    if (startTime === undefined)
+      errors.push({
+        field: 'spec.startTime',
+        message: `Invalid value: ${JSON.stringify(spec.startTime)}: no such date`,
+      });
+  }
+  const options = optionsOf(spec, errors);
+  if (errors.length > 0 || !schedule) return { ok: false, errors };
+
+  const meta = obj.metadata as Record<string, unknown>;
+  const definition: TaskDefinition = {
+    namespace: typeof meta.namespace === 'string' ? meta.namespace : 'default',
+    name: meta.name as string,
+    uid: typeof meta.uid === 'string' ? meta.uid : '',
+    generation: typeof meta.generation === 'number' ? meta.generation : 0,
+    task: spec.task,
+    schedule,
+    timeZone,
+    enabled: spec.enabled ?? true,
+    args: spec.args ?? [],
+    kwargs: spec.kwargs ?? {},
+    options,
+    oneOff: spec.oneOff ?? false,
+  };
+  if (startTime !== undefined) definition.startTime = startTime;
+  if (spec.startingDeadlineSeconds !== undefined)
+    definition.startingDeadlineSeconds = spec.startingDeadlineSeconds;
+  if (spec.description !== undefined) definition.description = spec.description;
+  return { ok: true, definition };
+}
