@@ -10,6 +10,7 @@ export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 export const chartDir = join(repoRoot, 'charts', 'celerybeat-operator');
 export const crdFile = join(repoRoot, 'crds', 'celerybeat.io_periodictasks.yaml');
 export const chartCrdFile = join(chartDir, 'files', 'crds', 'celerybeat.io_periodictasks.yaml');
+export const operatorRbacFixture = join(repoRoot, 'test', 'fixtures', 'kube', 'operator-rbac.yaml');
 export const crdTemplateSource = 'celerybeat-operator/templates/crds/periodictasks.yaml';
 const keepLine = '    helm.sh/resource-policy: keep\n';
 
@@ -85,4 +86,24 @@ export function readCrd(): string {
 export function withoutKeepAnnotation(rendered: string, original: string): string {
   const added = original.includes('\n  annotations:\n') ? keepLine : `  annotations:\n${keepLine}`;
   return rendered.replace(added, '');
+}
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+  resourceNames?: string[];
+}
+
+/** A (Cluster)Role's rules as sorted `group/resource[/name]:verb` grants, so equal permissions compare equal
+ * however the rules are grouped. */
+export function permissions(role: KubeObject): string[] {
+  const grants = new Set<string>();
+  for (const rule of (role.rules ?? []) as PolicyRule[]) {
+    for (const group of rule.apiGroups ?? [])
+      for (const resource of rule.resources ?? [])
+        for (const verb of rule.verbs ?? [])
+          for (const name of rule.resourceNames ?? ['*']) grants.add(`${group}/${resource}/${name}:${verb}`);
+  }
+  return [...grants].sort();
 }

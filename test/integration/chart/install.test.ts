@@ -14,6 +14,7 @@ import {
   splitManifest,
   withoutKeepAnnotation,
 } from './chart.ts';
+import { rawRequest } from './raw-request.ts';
 
 const release = 'beat';
 const namespace = 'celerybeat-system';
@@ -52,6 +53,13 @@ async function denied(args: string[], input?: string, kubeconfig = saKubeconfig)
   const result = await asAccount(kubeconfig, args, input);
   assert.ok(!result.ok, `the ServiceAccount may "kubectl ${args.join(' ')}"`);
   assert.match(result.output, /forbidden/i);
+}
+
+/** A merge patch of the status subresource, the one write the operator makes to a PeriodicTask. */
+async function patchStatus(kubeconfig: string, name: string, status: Record<string, unknown>): Promise<void> {
+  const path = `/apis/celerybeat.io/v1alpha1/namespaces/${appNamespace}/periodictasks/${name}/status`;
+  const response = await rawRequest(kubeconfig, 'PATCH', path, { status }, 'application/merge-patch+json');
+  assert.equal(response.status, 200, `status patch of ${name} refused: ${response.body}`);
 }
 
 const task = (name: string) => `apiVersion: celerybeat.io/v1alpha1
@@ -132,22 +140,11 @@ describe('helm install into a real API server', { timeout: 300_000 }, () => {
   test("the operator's ServiceAccount may do what the operator does", async () => {
     await cluster.kubectl(['apply', '-f', '-'], { input: task('add-every-30-seconds') });
     await allowed(['get', 'periodictasks', '--all-namespaces']);
-    await allowed(['get', 'periodictask', 'add-every-30-seconds', '-n', appNamespace, '-o', 'json']);
     assert.match(
       await allowed(['auth', 'can-i', 'watch', 'periodictasks.celerybeat.io', '--all-namespaces']),
       /yes/,
     );
-    await allowed([
-      'patch',
-      'periodictask',
-      'add-every-30-seconds',
-      '-n',
-      appNamespace,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      '{"status":{"totalRunCount":1,"observedGeneration":1}}',
-    ]);
+    await patchStatus(saKubeconfig, 'add-every-30-seconds', { totalRunCount: 1, observedGeneration: 1 });
     const updated = JSON.parse(
       await cluster.kubectl([
         'get',
@@ -161,18 +158,6 @@ describe('helm install into a real API server', { timeout: 300_000 }, () => {
     ) as { status?: { totalRunCount?: number } };
     assert.equal(updated.status?.totalRunCount, 1);
 
-    await allowed(
-      ['create', '-f', '-'],
-      `apiVersion: v1
-kind: Event
-metadata: {name: add-every-30-seconds.core, namespace: ${appNamespace}}
-involvedObject: {apiVersion: celerybeat.io/v1alpha1, kind: PeriodicTask, name: add-every-30-seconds, namespace: ${appNamespace}}
-reason: InvalidSpec
-message: spec.timeZone is not an IANA zone
-type: Warning
-source: {component: celerybeat-operator}
-`,
-    );
     await allowed(
       ['create', '-f', '-'],
       `apiVersion: events.k8s.io/v1
@@ -203,16 +188,16 @@ reportingInstance: beat-0
     await denied(['get', 'secrets', '--all-namespaces']);
     await denied(['delete', 'periodictask', 'untouchable', '-n', appNamespace]);
     await denied(['create', '-f', '-'], task('created-by-operator'));
-    await denied([
-      'patch',
-      'periodictask',
-      'untouchable',
-      '-n',
-      appNamespace,
-      '--type=merge',
-      '-p',
-      '{"spec":{"task":"tasks.mul"}}',
-    ]);
+    // The spec belongs to its author: a patch of it is refused by RBAC itself, not by a missing GET.
+    const specPatch = await rawRequest(
+      saKubeconfig,
+      'PATCH',
+      `/apis/celerybeat.io/v1alpha1/namespaces/${appNamespace}/periodictasks/untouchable`,
+      { spec: { task: 'tasks.mul' } },
+      'application/merge-patch+json',
+    );
+    assert.equal(specPatch.status, 403, specPatch.body);
+    assert.match(specPatch.body, /cannot patch resource "periodictasks"/);
     await denied(['get', 'lease', 'some-other-lease', '-n', namespace]);
     await denied(['get', 'lease', 'celerybeat-operator', '-n', appNamespace]);
     await denied(['get', 'pods', '-n', namespace]);
@@ -222,21 +207,7 @@ reportingInstance: beat-0
   test('with watchNamespace, the ServiceAccount reaches that namespace only', async () => {
     await cluster.kubectl(['apply', '-f', '-'], { input: task('team-task') });
     await allowed(['get', 'periodictasks', '-n', appNamespace], undefined, teamKubeconfig);
-    await allowed(
-      [
-        'patch',
-        'periodictask',
-        'team-task',
-        '-n',
-        appNamespace,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        '{"status":{"missedRunCount":0}}',
-      ],
-      undefined,
-      teamKubeconfig,
-    );
+    await patchStatus(teamKubeconfig, 'team-task', { missedRunCount: 0 });
     await denied(['get', 'periodictasks', '--all-namespaces'], undefined, teamKubeconfig);
     await denied(['get', 'periodictasks', '-n', otherNamespace], undefined, teamKubeconfig);
     await denied(['get', 'periodictasks', '-n', namespace], undefined, teamKubeconfig);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import {
   chartCrdFile,
   chartDir,
@@ -12,6 +13,8 @@ import {
   helm,
   helmError,
   type KubeObject,
+  operatorRbacFixture,
+  permissions,
   readCrd,
   render,
   withoutKeepAnnotation,
@@ -104,30 +107,30 @@ describe('helm lint and template', () => {
     ]);
   });
 
-  test('cluster-wide RBAC by default; the Lease rules in the release namespace', async () => {
+  test('RBAC grants exactly the permissions of the operator code (test/fixtures/kube/operator-rbac.yaml)', async () => {
     const rendered = await render();
-    const clusterRole = find(rendered, 'ClusterRole');
-    assert.deepEqual(clusterRole.rules, [
-      { apiGroups: ['celerybeat.io'], resources: ['periodictasks'], verbs: ['get', 'list', 'watch'] },
-      {
-        apiGroups: ['celerybeat.io'],
-        resources: ['periodictasks/status'],
-        verbs: ['get', 'patch', 'update'],
-      },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-    ]);
+    const fixture = parseAllDocuments(readFileSync(operatorRbacFixture, 'utf8')).map(
+      (d) => d.toJS() as KubeObject,
+    );
+    const fixtureRole = (kind: string) => {
+      const found = fixture.find((o) => o.kind === kind);
+      assert.ok(found, `the fixture has no ${kind}`);
+      return found;
+    };
+    assert.deepEqual(
+      permissions(find(rendered, 'ClusterRole', 'beat-celerybeat-operator')),
+      permissions(fixtureRole('ClusterRole')),
+      'cluster-wide rules differ from the operator code',
+    );
     const leaderRole = find(rendered, 'Role', 'beat-celerybeat-operator-leader-election');
     assert.equal(leaderRole.metadata.namespace, 'ops');
-    assert.deepEqual(leaderRole.rules, [
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-      {
-        apiGroups: ['coordination.k8s.io'],
-        resources: ['leases'],
-        resourceNames: ['celerybeat-operator'],
-        verbs: ['get', 'update'],
-      },
-      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-    ]);
+    assert.deepEqual(
+      permissions(leaderRole),
+      permissions(fixtureRole('Role')),
+      'Lease rules differ from the operator code',
+    );
+    const redisElected = await render(['--set', 'leaderElection.mode=redis']);
+    assert.ok(!redisElected.some((r) => r.object.kind === 'Role'), 'no Lease rules without Lease election');
   });
 
   test('watchNamespace: a Role and RoleBinding in that namespace, no cluster-wide grant', async () => {
