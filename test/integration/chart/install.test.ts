@@ -197,7 +197,7 @@ reportingInstance: beat-0
       'application/merge-patch+json',
     );
     assert.equal(specPatch.status, 403, specPatch.body);
-    assert.match(specPatch.body, /cannot patch resource "periodictasks"/);
+    assert.match(JSON.parse(specPatch.body).message, /cannot patch resource "periodictasks"/);
     await denied(['get', 'lease', 'some-other-lease', '-n', namespace]);
     await denied(['get', 'lease', 'celerybeat-operator', '-n', appNamespace]);
     await denied(['get', 'pods', '-n', namespace]);
