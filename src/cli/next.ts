@@ -1,5 +1,85 @@
-// Placeholder until the "next" command lands.
-export async function runNextCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('celerybeat-operator: the "next" command is not available yet\n');
-  return 1;
+// `celerybeat-operator next FILE… [--count N] [--from ISO]`: the next run times of each PeriodicTask.
+import { parseArgs } from 'node:util';
+import { compileSchedule } from '../schedule/compile.ts';
+import { initialCursor } from '../schedule/cursor.ts';
+import { loadPeriodicTasks } from './manifest-files.ts';
+
+const USAGE = `Usage: celerybeat-operator next [--count N] [--from ISO] [--timezone ZONE] FILE|DIR...
+
+Prints the next N run times of each PeriodicTask in the files, one per line, as
+"<namespace>/<name> <ISO-8601 UTC>", as the operator would run them for a task first seen at --from.
+
+Flags:
+  --count N         run times per task (default 5, at most 10000)
+  --from ISO        start instant, such as 2026-12-01T00:00:00Z (default: now)
+  --timezone ZONE   default time zone of crontab schedules (env TIMEZONE, default UTC)
+  -h, --help        show this help
+
+Exit status: 0 success, 1 an invalid manifest, 2 bad usage.`;
+
+function fail(message: string): number {
+  process.stderr.write(`celerybeat-operator next: ${message}\n`);
+  return 2;
+}
+
+export async function runNextCommand(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) return fail('no FILE given (see --help)');
+  const count = Number(values.count ?? '5');
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+    return fail(`--count must be an integer from 1 to 10000, got "${values.count}"`);
+  }
+  const from = values.from === undefined ? Date.now() : Date.parse(values.from);
+  if (Number.isNaN(from))
+    return fail(`--from must be an ISO-8601 time such as 2026-12-01T00:00:00Z, got "${values.from}"`);
+
+  const { tasks, problems } = await loadPeriodicTasks(
+    positionals,
+    values.timezone ?? process.env.TIMEZONE ?? 'UTC',
+  );
+  for (const line of problems) process.stderr.write(`${line}\n`);
+  for (const { definition: def } of tasks) {
+    const key = `${def.namespace}/${def.name}`;
+    if (!def.enabled) {
+      process.stderr.write(`${key}: disabled, no runs\n`);
+      continue;
+    }
+    const schedule = compileSchedule(def.schedule, def.timeZone);
+    const limit = def.oneOff ? 1 : count;
+    let cursor = initialCursor(def, from);
+    const lines: string[] = [];
+    for (let i = 0; i < limit; i++) {
+      const slot = schedule.next(cursor);
+      if (slot === null) break;
+      lines.push(`${key} ${new Date(slot).toISOString()}`);
+      cursor = slot;
+    }
+    if (lines.length === 0) process.stderr.write(`${key}: no more runs\n`);
+    else process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return problems.length > 0 ? 1 : 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      count: { type: 'string', short: 'n' },
+      from: { type: 'string' },
+      timezone: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }

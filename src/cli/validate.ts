@@ -1,5 +1,55 @@
-// Placeholder until the "validate" command lands.
-export async function runValidateCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('celerybeat-operator: the "validate" command is not available yet\n');
-  return 1;
+// `celerybeat-operator validate FILE…`: checks PeriodicTask manifests with the operator's own validator.
+import { parseArgs } from 'node:util';
+import { loadPeriodicTasks } from './manifest-files.ts';
+
+const USAGE = `Usage: celerybeat-operator validate [--timezone ZONE] FILE|DIR...
+
+Checks every PeriodicTask in the YAML files (multi-document; a directory means its *.yaml, *.yml and *.json
+files) with the same rules as the API server and the operator. Documents of other kinds are skipped.
+Prints one line per problem: file:line namespace/name: field: message.
+
+Flags:
+  --timezone ZONE   default time zone of crontab schedules (env TIMEZONE, default UTC)
+  -h, --help        show this help
+
+Exit status: 0 all valid, 1 a problem was found, 2 bad usage.`;
+
+export async function runValidateCommand(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`celerybeat-operator validate: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.positionals.length === 0) {
+    process.stderr.write(`celerybeat-operator validate: no FILE given\n\n${USAGE}\n`);
+    return 2;
+  }
+  const timeZone = parsed.values.timezone ?? process.env.TIMEZONE ?? 'UTC';
+  const { tasks, problems } = await loadPeriodicTasks(parsed.positionals, timeZone);
+  for (const line of problems) process.stderr.write(`${line}\n`);
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.length} problem(s); ${tasks.length} PeriodicTask(s) valid\n`);
+    return 1;
+  }
+  if (tasks.length === 0) {
+    process.stderr.write('no PeriodicTask found in the given files\n');
+    return 1;
+  }
+  process.stdout.write(`${tasks.length} PeriodicTask(s) valid\n`);
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { timezone: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
 }
