@@ -25,6 +25,8 @@ export interface TaskInformerOptions {
   backoff?: BackoffPolicy;
   /** Items per list page. Default 500. */
   pageSize?: number;
+  /** Changes within this window give one onChange call. Default 100 ms. */
+  coalesceMs?: number;
 }
 
 class GoneError extends Error {}
@@ -59,6 +61,7 @@ export class PeriodicTaskInformer implements TaskSource {
       unsyncedGraceMs: options.unsyncedGraceMs ?? 30_000,
       backoff: options.backoff ?? { initialMs: 500, maxMs: 30_000 },
       pageSize: options.pageSize ?? 500,
+      coalesceMs: options.coalesceMs ?? 100,
     };
     // The watch client's own inactivity timeout (30 s, private) would cut quiet watches between bookmarks;
     // the watchdog below owns that decision, so push the client's backstop just past it.
@@ -271,11 +274,11 @@ export class PeriodicTaskInformer implements TaskSource {
     }
   }
 
-  /** Coalesces a burst of changes into one onChange call on the next turn of the event loop. */
+  /** Coalesces a burst of changes (kubectl apply of many files, a relist) into one onChange call. */
   #signalChange(): void {
     if (this.#changePending) return;
     this.#changePending = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#changePending = false;
       if (this.#stopped) return;
       try {
@@ -283,7 +286,7 @@ export class PeriodicTaskInformer implements TaskSource {
       } catch (error) {
         this.#options.logger.error({ err: error }, 'PeriodicTask change handler failed');
       }
-    });
+    }, this.#options.coalesceMs);
   }
 }
 

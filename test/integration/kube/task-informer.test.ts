@@ -1,0 +1,134 @@
+// The PeriodicTask informer against the real API server, as the operator's non-admin ServiceAccount.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
+import { registry } from '../../../src/observe/metrics.ts';
+import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
+import {
+  eventually,
+  type OperatorIdentity,
+  operatorIdentity,
+  periodicTaskYaml,
+  testLogger,
+} from './operator-identity.ts';
+
+let cluster: ClusterHandle;
+let identity: OperatorIdentity;
+
+before(async () => {
+  cluster = await sharedCluster();
+  identity = await operatorIdentity(cluster, 'informer');
+});
+
+after(async () => {
+  await identity?.cleanup();
+});
+
+function names(informer: PeriodicTaskInformer, namespace: string): string[] {
+  return informer
+    .list()
+    .filter((task) => task.metadata.namespace === namespace)
+    .map((task) => task.metadata.name)
+    .sort();
+}
+
+test('sees adds, updates and deletes, and signals each change', async () => {
+  const { namespace, kc } = identity;
+  await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'before-start') });
+  const informer = new PeriodicTaskInformer(kc, { logger: testLogger() });
+  let changes = 0;
+  try {
+    assert.equal(informer.synced(), false);
+    await informer.start(() => {
+      changes += 1;
+    });
+    await informer.whenSynced();
+    assert.equal(informer.synced(), true);
+    assert.deepEqual(names(informer, namespace), ['before-start']);
+    await eventually(() => changes >= 1, 5000, 'the initial change signal');
+
+    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'added') });
+    await eventually(() => names(informer, namespace).includes('added'), 10_000, 'the added task');
+
+    const seen = changes;
+    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'added', 45) });
+    await eventually(
+      () => informer.get(namespace, 'added')?.spec.interval?.every === 45,
+      10_000,
+      'the updated interval',
+    );
+    assert.ok(changes > seen, 'an update signals a change');
+
+    await cluster.kubectl(['delete', 'periodictask', 'before-start', '-n', namespace]);
+    await eventually(() => !names(informer, namespace).includes('before-start'), 10_000, 'the deletion');
+    assert.deepEqual(names(informer, namespace), ['added']);
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('coalesces a burst of changes into few signals', async () => {
+  const { namespace, kc } = identity;
+  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace });
+  let changes = 0;
+  try {
+    await informer.start(() => {
+      changes += 1;
+    });
+    await informer.whenSynced();
+    await eventually(() => changes >= 1, 5000, 'the initial change signal');
+    const before = changes;
+    const burst = Array.from({ length: 40 }, (_, i) => periodicTaskYaml(namespace, `burst-${i}`)).join(
+      '---\n',
+    );
+    await cluster.kubectl(['apply', '-f', '-'], { input: burst });
+    await eventually(
+      () => names(informer, namespace).filter((n) => n.startsWith('burst-')).length === 40,
+      15_000,
+      '40 tasks',
+    );
+    const signals = changes - before;
+    assert.ok(signals >= 1 && signals < 40, `40 creations gave ${signals} change signals`);
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('the namespace-scoped informer sees only its namespace', async () => {
+  const informer = new PeriodicTaskInformer(identity.kc, {
+    logger: testLogger(),
+    namespace: identity.namespace,
+  });
+  try {
+    await informer.start(() => {});
+    await informer.whenSynced();
+    assert.ok(informer.list().length > 0);
+    assert.ok(informer.list().every((task) => task.metadata.namespace === identity.namespace));
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('a watch the server ends (timeoutSeconds) is resumed without a relist or a restart', async () => {
+  const { namespace, kc } = identity;
+  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace, watchTimeoutSeconds: 1 });
+  const restarts = async () =>
+    (await registry.getSingleMetricAsString('celerybeat_watch_restarts_total')).trim();
+  try {
+    await informer.start(() => {});
+    await informer.whenSynced();
+    const before = await restarts();
+    // Each watch lasts 1-2 s: after 5 s several have ended and been resumed.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-timeouts') });
+    await eventually(
+      () => informer.get(namespace, 'after-timeouts'),
+      10_000,
+      'an event after watch timeouts',
+    );
+    assert.equal(await restarts(), before, 'normal watch ends are not restarts');
+    assert.ok(informer.synced());
+  } finally {
+    await informer.stop();
+  }
+});
