@@ -41,7 +41,7 @@ registerWorkerScenarios(
     unique: (prefix) => `${prefix}.${run}`,
     // On Redis a lower number runs first; 0-2, 3-5, 6-8 and 9 are the four buckets.
     priority: { published: [9, 6, 3, 0, undefined, 9, 0], runOrder: [3, 4, 6, 2, 1, 0, 5] },
-    preparePriorityQueue: async () => undefined,
+    prepareQueue: async () => undefined,
   },
   () => broker,
 );

@@ -18,8 +18,11 @@ export interface Bed {
   unique(prefix: string): string;
   /** Priorities published with no worker running, and the order the worker must run them in. */
   priority: { published: (number | undefined)[]; runOrder: number[] };
-  /** Declares what a priority queue needs before messages are published to it (AMQP: x-max-priority). */
-  preparePriorityQueue(queue: string): Promise<void>;
+  /**
+   * Makes the queue exist, as its workers would declare it, before messages are published with no worker
+   * running (AMQP: a message for a queue that does not exist yet is unroutable; Redis needs nothing).
+   */
+  prepareQueue(spec: QueueSpec): Promise<void>;
 }
 
 export interface Sent {
@@ -64,7 +67,7 @@ export function assertDelivered(sent: Sent, what: string): void {
   if (!sent.outcome.ok) assert.fail(`${what}: not delivered: ${sent.outcome.error.message}`);
 }
 
-async function withWorker<T>(
+export async function withWorker<T>(
   bed: Bed,
   queues: (string | QueueSpec)[],
   body: (w: CeleryWorker) => Promise<T>,
@@ -116,14 +119,14 @@ export function registerWorkerScenarios(bed: Bed, broker: () => Broker): void {
 
   test(`${bed.name}: priority decides the order a worker runs queued messages in`, async () => {
     const queue = bed.unique('prio');
-    await bed.preparePriorityQueue(queue);
+    const spec: QueueSpec = { name: queue, maxPriority: 10 };
+    await bed.prepareQueue(spec);
     const ids: string[] = [];
     for (const priority of bed.priority.published) {
       const sent = await send(broker(), 'tasks.record', [ids.length], {}, { queue, priority });
       assertDelivered(sent, `priority ${priority}`);
       ids.push(sent.id);
     }
-    const spec: QueueSpec = { name: queue, maxPriority: 10 };
     await withWorker(bed, [spec], async (worker) => {
       const runs = await worker.waitForExecutions(ids.length, 60_000);
       const order = [...runs].sort((x, y) => x.startedAt - y.startedAt).map((r) => r.args[0]);
@@ -137,6 +140,7 @@ export function registerWorkerScenarios(bed: Bed, broker: () => Broker): void {
 
   test(`${bed.name}: an expired message is discarded, not run, and one already expired is not sent`, async () => {
     const queue = bed.unique('expires');
+    await bed.prepareQueue({ name: queue });
     const now = Date.now();
     const expiring = await send(broker(), 'tasks.record', ['expiring'], {}, { queue, expires: 1 }, now);
     assertDelivered(expiring, 'expiring message');
