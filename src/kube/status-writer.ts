@@ -47,6 +47,8 @@ export class StatusWriter implements StatusSink {
   /** What our own last patch returned: fresher than the cache until the watch catches up. */
   readonly #written = new Map<string, Written>();
   #pump: Promise<void> | undefined;
+  /** The write under way; it has already left #pending, and flush() must wait for it too. */
+  #inFlight: Promise<void> | undefined;
   #wake = new AbortController();
   #flushKeys = new Set<string>();
   #flushWaiters: (() => void)[] = [];
@@ -77,11 +79,14 @@ export class StatusWriter implements StatusSink {
 
   /** Attempts every update pending now once, ignoring retry backoff (but not the rate limit). */
   async flush(): Promise<void> {
+    const writing = this.#inFlight;
     for (const key of this.#pending.keys()) this.#flushKeys.add(key);
-    if (this.#flushKeys.size === 0) return;
-    const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
-    this.#kick();
-    await done;
+    if (this.#flushKeys.size > 0) {
+      const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
+      this.#kick();
+      await done;
+    }
+    await writing;
   }
 
   /** Age in seconds of the oldest report not yet written. */
@@ -120,7 +125,9 @@ export class StatusWriter implements StatusSink {
       const [key, entry] = next;
       // The entry may have been merged into while waiting for a token; take its latest state.
       this.#pending.delete(key);
-      await this.#write(key, entry);
+      this.#inFlight = this.#write(key, entry);
+      await this.#inFlight;
+      this.#inFlight = undefined;
       this.#flushKeys.delete(key);
       this.#settleFlush();
     }
