@@ -79,7 +79,7 @@ export function periodicTaskYaml(namespace: string, name: string, every = 30): s
 
 /** Polls `condition` every 100 ms until it is truthy or `timeoutMs` passes. */
 export async function eventually<T>(
-  condition: () => T | Promise<T>,
+  condition: () => T,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
@@ -88,7 +88,7 @@ export async function eventually<T>(
   while (Date.now() < deadline) {
     try {
       const value = await condition();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as NonNullable<Awaited<T>>;
     } catch (error) {
       last = error;
     }
