@@ -82,7 +82,7 @@ export async function eventually<T>(
   condition: () => T,
   timeoutMs: number,
   what: string,
-): Promise<T> {
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
