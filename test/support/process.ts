@@ -2,6 +2,7 @@
 // kept for failure messages, and every one still running is killed when the test process exits or is
 // interrupted, so a failing or cancelled test leaves nothing behind.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const running = new Set<ChildProcess>();
 const exitCleanups = new Set<() => void>();
@@ -44,6 +45,15 @@ export function registerExitCleanup(fn: () => void): () => void {
   };
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/** Wraps a command so the kernel SIGKILLs it when this process dies, however it dies (util-linux setpriv). */
+export function withParentDeathSignal(command: string, args: readonly string[]): [string, string[]] {
+  return existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]]
+    : [command, [...args]];
+}
+
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
@@ -66,7 +76,8 @@ export function startProcess(
 ): ManagedProcess {
   installExitHooks();
   // Its own process group, so stop() also reaches its children (Celery's prefork pool, for one).
-  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = withParentDeathSignal(command, args);
+  const child = spawn(file, argv, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let done = false;

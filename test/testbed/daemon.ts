@@ -2,7 +2,7 @@
 // log file, and addressed by pid so that another process (`testbed down`, the global teardown) can stop it.
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
-import { registerExitCleanup } from '../support/process.ts';
+import { registerExitCleanup, withParentDeathSignal } from '../support/process.ts';
 
 export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
@@ -19,16 +19,19 @@ export function spawnDaemon(
   accessSync(command, constants.X_OK);
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, {
+    // Tied to this process unless it must survive: killed at exit, and by the kernel (parent-death
+    // signal) even if this process is SIGKILLed.
+    const [file, argv] = options.survive ? [command, [...args]] : withParentDeathSignal(command, args);
+    const child = spawn(file, argv, {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: options.env ?? process.env,
     });
     const { pid } = child;
     if (pid === undefined) throw new Error(`could not start ${command} (see ${logFile})`);
-    if (options.survive) {
-      child.unref();
-    } else {
+    // Never keep the event loop alive: a test process must be able to end while its control plane runs.
+    child.unref();
+    if (!options.survive) {
       const unregister = registerExitCleanup(() => signalGroup(pid, 'SIGKILL'));
       child.on('exit', unregister);
     }

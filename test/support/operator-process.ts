@@ -1,0 +1,74 @@
+// Runs the real `celerybeat-operator run` command as a child process (Node 24, sources as they are).
+import { fileURLToPath } from 'node:url';
+import { waitUntil } from './ports.ts';
+import { type ManagedProcess, startProcess } from './process.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface OperatorProcess {
+  readonly process: ManagedProcess;
+  /** The JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  waitForLog(
+    what: string,
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | string>;
+  /** SIGKILL: no shutdown work at all. */
+  kill(): Promise<void>;
+}
+
+/** Starts `run` with the given flags; metrics and health listen on free loopback ports. */
+export function startOperator(args: readonly string[], env: Record<string, string> = {}): OperatorProcess {
+  const proc = startProcess(
+    'celerybeat-operator',
+    process.execPath,
+    [
+      MAIN,
+      'run',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--health-addr',
+      '127.0.0.1:0',
+      '--log-level',
+      'debug',
+      ...args,
+    ],
+    { env: { ...process.env, ...env } },
+  );
+  const logs = (): Array<Record<string, unknown>> =>
+    proc
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  return {
+    process: proc,
+    logs,
+    waitForLog: (what, match, timeoutMs = 15_000) =>
+      waitUntil(
+        `operator log: ${what}\n${proc.output().slice(-3000)}`,
+        () => {
+          if (proc.hasExited()) throw new Error(`operator exited early:\n${proc.output().slice(-3000)}`);
+          return logs().some(match);
+        },
+        timeoutMs,
+      ),
+    stop: async () => {
+      await proc.stop(15_000);
+      return proc.exited;
+    },
+    kill: async () => {
+      if (proc.child.pid !== undefined && !proc.hasExited()) process.kill(proc.child.pid, 'SIGKILL');
+      await proc.exited;
+    },
+  };
+}
