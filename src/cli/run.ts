@@ -1,5 +1,225 @@
-// Placeholder until the "run" command lands.
-export async function runRunCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('celerybeat-operator: the "run" command is not available yet\n');
-  return 1;
+// `celerybeat-operator run`: builds every layer from the flags and runs until SIGTERM.
+import { Redis } from 'ioredis';
+import { Beat } from '../beat/beat.ts';
+import {
+  AtomicRedisDispatcher,
+  ClaimThenPublishDispatcher,
+  type SlotDispatcher,
+} from '../beat/slot-dispatcher.ts';
+import { type Broker, createBroker } from '../celery/broker.ts';
+import { brokerScheme, redactUrl } from '../celery/broker-url.ts';
+import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../celery/redis-transport.ts';
+import { type Leadership, NoLeaderElection } from '../controller/leadership.ts';
+import { LeaseLeadership } from '../controller/lease-leadership.ts';
+import { Operator } from '../controller/operator.ts';
+import { Reconciler } from '../controller/reconciler.ts';
+import type { TaskEvents } from '../controller/task-status.ts';
+import { loadKubeConfig, operatorNamespace } from '../kube/client.ts';
+import { EventRecorder } from '../kube/event-recorder.ts';
+import { defaultIdentity } from '../kube/lease-elector.ts';
+import type { StatusSink } from '../kube/status-sink.ts';
+import { StatusWriter } from '../kube/status-writer.ts';
+import { PeriodicTaskInformer } from '../kube/task-informer.ts';
+import type { TaskSource } from '../kube/task-source.ts';
+import { parseListenAddress, startHealthServer, startMetricsServer } from '../observe/http-server.ts';
+import { createLogger, type Logger } from '../observe/logger.ts';
+import { registry } from '../observe/metrics.ts';
+import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
+import { RedisLeaderLock } from '../store/leader-lock.ts';
+import { TaskStore } from '../store/task-store.ts';
+import { ConfigError, parseRunConfig, type RunConfig, runUsage } from './run-config.ts';
+
+/** How long shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export async function runRunCommand(argv: string[]): Promise<number> {
+  let config: RunConfig | 'help';
+  try {
+    config = parseRunConfig(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`celerybeat-operator run: ${error.message}\n`);
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(runUsage());
+    return 0;
+  }
+  const logger = createLogger(config.logLevel);
+  try {
+    return await runOperator(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start');
+    process.stderr.write(`celerybeat-operator run: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
+  logger.info(
+    {
+      mode: config.manifests ? 'standalone' : 'kubernetes',
+      redis: redactUrl(config.redisUrl),
+      broker: redactUrl(config.brokerUrl),
+      leaderElect: config.leaderElect,
+    },
+    'starting',
+  );
+  // Few retries: a dispatch against a Redis that is down fails fast and is retried by the beat.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  const broker = await createBroker(config.brokerUrl);
+  const brokerDb = await sameServerBrokerDb(redis, config.brokerUrl);
+  const store = new TaskStore(redis, {
+    keyPrefix: config.keyPrefix,
+    lockKey: `celerybeat-operator:leader:${config.keyPrefix}`,
+    brokerDb,
+  });
+  const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb);
+  logger.info({ atomic: brokerDb !== undefined }, 'broker connected');
+
+  const parts = config.manifests ? standaloneParts(config, logger, redis) : kubernetesParts(config, logger);
+  const { source, status, events, leadership } = parts;
+  let exitCode = 0;
+  const exitNow = (code: number): void => {
+    exitCode = code;
+    void shutdown();
+  };
+  const beat = new Beat({
+    store,
+    dispatcher,
+    logger,
+    fenceToken: () => leadership.token,
+    listener: Operator.beatListener(status, events, () => void leadership.confirm()),
+  });
+  const reconciler = new Reconciler({
+    store,
+    beat,
+    status,
+    events,
+    logger,
+    defaultTimeZone: config.timezone,
+  });
+  const operator = new Operator({
+    source,
+    reconciler,
+    beat,
+    leadership,
+    status,
+    logger,
+    onLeadershipLost: () => exitNow(1),
+  });
+
+  const metrics = await startMetricsServer(parseListenAddress(config.metricsAddr), registry);
+  const health = await startHealthServer(parseListenAddress(config.healthAddr), {
+    healthz: { leadership: () => (leadership instanceof LeaseLeadership ? leadership.healthy() : true) },
+    readyz: { source: () => operator.ready() || 'PeriodicTasks not synced yet' },
+  });
+
+  let stopping: Promise<void> | undefined;
+  const done = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => void shutdown().then(resolve));
+    process.once('SIGINT', () => void shutdown().then(resolve));
+  });
+  async function shutdown(): Promise<void> {
+    stopping ??= (async () => {
+      logger.info('shutting down');
+      const timer = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(exitCode || 1);
+      }, SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      await operator.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping failed'));
+      await Promise.all([broker.close(), metrics.close(), health.close()]);
+      redis.disconnect();
+      logger.info('stopped');
+      process.exit(exitCode);
+    })();
+    return stopping;
+  }
+
+  await operator.start();
+  await done;
+  return exitCode;
+}
+
+interface ModeParts {
+  source: TaskSource;
+  status: StatusSink;
+  events: TaskEvents;
+  leadership: Leadership;
+}
+
+function kubernetesParts(config: RunConfig, logger: Logger): ModeParts {
+  const kc = loadKubeConfig(config.kubeconfig);
+  const informer = new PeriodicTaskInformer(kc, { namespace: config.namespace, logger });
+  const status = new StatusWriter(kc, {
+    logger,
+    currentStatus: (namespace, name) => informer.get(namespace, name),
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+  });
+  const events = new EventRecorder(kc, { logger, reportingInstance: defaultIdentity() });
+  const leadership =
+    config.leaderElect === 'lease'
+      ? new LeaseLeadership(kc, operatorNamespace(kc), logger)
+      : leadershipWithoutApi(config, logger, new Redis(config.redisUrl));
+  return { source: informer, status, events, leadership };
+}
+
+function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
+  const source = new ManifestDirectorySource(config.manifests!, logger);
+  // No API server: the run state is in Redis; status changes are logged.
+  const status: StatusSink = {
+    report: (namespace, name, update) => {
+      if (update.lastRunAt) logger.debug({ namespace, name, ...update }, 'task status');
+      else if (update.ready)
+        logger.info({ namespace, name, ready: update.ready, nextRunAt: update.nextRunAt }, 'task status');
+    },
+    flush: async () => {},
+  };
+  const events: TaskEvents = {
+    warning: (task, reason, message) =>
+      logger.warn({ namespace: task.namespace, name: task.name, reason }, message),
+  };
+  return { source, status, events, leadership: leadershipWithoutApi(config, logger, redis) };
+}
+
+function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): Leadership {
+  if (config.leaderElect === 'none') return new NoLeaderElection();
+  logger.debug('leader election through a Redis lock');
+  return new RedisLeaderLock(redis, { key: `celerybeat-operator:leader:${config.keyPrefix}` });
+}
+
+/** The broker's database number when it is a Redis on the store's own server (same run_id), else undefined. */
+async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<number | undefined> {
+  const scheme = brokerScheme(brokerUrl);
+  if (scheme !== 'redis' && scheme !== 'rediss') return undefined;
+  const probe = new Redis(brokerUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    const [storeInfo, brokerInfo] = await Promise.all([store.info('server'), probe.info('server')]);
+    const runId = (info: string): string | undefined => /run_id:(\w+)/.exec(info)?.[1];
+    if (runId(storeInfo) === undefined || runId(storeInfo) !== runId(brokerInfo)) return undefined;
+    return probe.options.db ?? 0;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function createDispatcher(
+  store: TaskStore,
+  broker: Broker,
+  brokerUrl: string,
+  brokerDb: number | undefined,
+): Promise<SlotDispatcher> {
+  if (brokerDb === undefined) return new ClaimThenPublishDispatcher(store, broker);
+  const routingRedis = new Redis(brokerUrl, { maxRetriesPerRequest: 2 });
+  return new AtomicRedisDispatcher(
+    store,
+    {
+      listKeys: (options) => resolveRedisRoutes(routingRedis, options),
+      envelope: (message, options) => encodeRedisEnvelope(message, redisRouteFor(options)),
+    },
+    broker,
+  );
 }

@@ -11,6 +11,8 @@ export interface Leadership {
   /** Starts campaigning; callbacks fire as leadership is won and lost. */
   run(callbacks: LeadershipCallbacks): void;
   isLeader(): boolean;
+  /** Re-checks leadership now, after the store refused this instance's token; false once it is lost. */
+  confirm(): Promise<boolean>;
   /** The token dispatches are fenced by in Redis, or "" when the mode has none. */
   readonly token: string;
   /** Gives leadership up at shutdown so a standby takes over at once. */
@@ -28,6 +30,10 @@ export class NoLeaderElection implements Leadership {
   }
 
   isLeader(): boolean {
+    return this.#leading;
+  }
+
+  async confirm(): Promise<boolean> {
     return this.#leading;
   }
 

@@ -24,6 +24,8 @@ export class RedisLeaderLock implements Leadership {
   #heldUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #callbacks: LeadershipCallbacks | undefined;
+  #confirming: Promise<void> | undefined;
 
   constructor(redis: Redis, options: RedisLeaderLockOptions) {
     this.#redis = withScripts(redis);
@@ -41,29 +43,44 @@ export class RedisLeaderLock implements Leadership {
   }
 
   run(callbacks: LeadershipCallbacks): void {
-    const attempt = async (): Promise<void> => {
-      const startedAt = Date.now();
-      let held = false;
-      try {
-        held = (await this.#redis.cbAcquireLock(this.#key, this.#token, String(this.#ttlMs))) === 1;
-        if (held) this.#heldUntil = startedAt + this.#ttlMs;
-      } catch (error) {
-        callbacks.onError?.(error as Error);
-        // Unreachable Redis: keep leading only while the lock we hold cannot have expired yet.
-        held = this.#leading && Date.now() < this.#heldUntil - this.#retryMs;
-      }
-      if (this.#stopped) return;
-      if (held && !this.#leading) {
-        this.#leading = true;
-        callbacks.onStartedLeading();
-      } else if (!held && this.#leading) {
-        this.#leading = false;
-        callbacks.onStoppedLeading();
-        return;
-      }
-      this.#timer = setTimeout(() => void attempt(), this.#retryMs);
-    };
-    void attempt();
+    this.#callbacks = callbacks;
+    void this.#attempt();
+  }
+
+  /** Re-checks at once; a lock that vanished (Redis restarted empty) is taken back if nobody else took it. */
+  async confirm(): Promise<boolean> {
+    clearTimeout(this.#timer);
+    this.#confirming ??= this.#attempt().finally(() => {
+      this.#confirming = undefined;
+    });
+    await this.#confirming;
+    return this.#leading;
+  }
+
+  async #attempt(): Promise<void> {
+    const callbacks = this.#callbacks;
+    if (!callbacks || this.#stopped) return;
+    const startedAt = Date.now();
+    let held: boolean;
+    try {
+      held = (await this.#redis.cbAcquireLock(this.#key, this.#token, String(this.#ttlMs))) === 1;
+      if (held) this.#heldUntil = startedAt + this.#ttlMs;
+    } catch (error) {
+      callbacks.onError?.(error as Error);
+      // Unreachable Redis: keep leading only while the lock we hold cannot have expired yet.
+      held = this.#leading && Date.now() < this.#heldUntil - this.#retryMs;
+    }
+    if (this.#stopped) return;
+    if (held && !this.#leading) {
+      this.#leading = true;
+      callbacks.onStartedLeading();
+    } else if (!held && this.#leading) {
+      this.#leading = false;
+      callbacks.onStoppedLeading();
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#attempt(), this.#retryMs);
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,274 @@
+// The dispatch loop: a due-time queue over every enabled task, woken for the earliest slot. Each wake-up
+// plans the due slots (at most one run per task, older slots counted as missed), dispatches them in one
+// batch and re-queues each task at its next slot.
+import type { TaskDefinition } from '../api/types.ts';
+import { buildTaskMessage } from '../celery/message.ts';
+import { taskIdForSlot } from '../celery/task-id.ts';
+import type { Logger } from '../observe/logger.ts';
+import { dispatchesTotal, dispatchLatenessSeconds, missedRunsTotal } from '../observe/metrics.ts';
+import { planSlots } from '../schedule/catch-up.ts';
+import type { Schedule } from '../schedule/schedule.ts';
+import type { RunState } from '../store/task-record.ts';
+import type { TaskStore } from '../store/task-store.ts';
+import { DueQueue } from './due-queue.ts';
+import type { PlannedSlot, SlotDispatcher, SlotOutcome } from './slot-dispatcher.ts';
+
+export interface BeatTask {
+  def: TaskDefinition;
+  schedule: Schedule;
+  state: RunState;
+}
+
+/** What the beat tells the status layer after it recorded a slot, or gave up on one. */
+export interface BeatListener {
+  recorded(def: TaskDefinition, state: RunState, nextRunAt: number | null): void;
+  rejected(def: TaskDefinition, reason: string): void;
+  /** The store refused a dispatch because the leader lock does not hold this process's token. */
+  fenced(): void;
+}
+
+export interface BeatOptions {
+  store: TaskStore;
+  dispatcher: SlotDispatcher;
+  listener: BeatListener;
+  logger: Logger;
+  clock?: () => number;
+  /** Leader token checked by the store on every dispatch ("" when not fenced by a Redis lock). */
+  fenceToken?: () => string;
+  /** Slots handled per wake-up. */
+  batchSize?: number;
+  /** Delay before a slot whose publish failed is tried again. */
+  retryDelayMs?: number;
+}
+
+/** Longest sleep: bounds how long a stalled timer (suspended VM, clock jump) can delay a slot. */
+const MAX_SLEEP_MS = 1000;
+
+export class Beat {
+  readonly #tasks = new Map<string, BeatTask>();
+  readonly #queue = new DueQueue();
+  readonly #o: Required<BeatOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #tick: Promise<void> | undefined;
+
+  constructor(options: BeatOptions) {
+    this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 5000, retryDelayMs: 1000, ...options };
+  }
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  get(taskKey: string): BeatTask | undefined {
+    return this.#tasks.get(taskKey);
+  }
+
+  /** The next slot the beat will act on for a task, or null when it has none (disabled, completed…). */
+  nextRunAt(taskKey: string): number | null {
+    const task = this.#tasks.get(taskKey);
+    return task ? this.#nextSlot(task) : null;
+  }
+
+  /** Adds or replaces a task; its next slot follows the new definition from the stored cursor. */
+  set(task: BeatTask): void {
+    const key = `${task.def.namespace}/${task.def.name}`;
+    this.#tasks.set(key, task);
+    this.#requeue(key, task);
+  }
+
+  delete(taskKey: string): void {
+    this.#tasks.delete(taskKey);
+    this.#queue.delete(taskKey);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#tasks.keys();
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#arm();
+  }
+
+  /** Stops waking up and waits for the dispatch in flight, so nothing is half-done at exit. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    await this.#tick;
+  }
+
+  #nextSlot(task: BeatTask): number | null {
+    if (!task.def.enabled) return null;
+    if ((task.def.oneOff || task.def.schedule.kind === 'clocked') && task.state.totalRunCount > 0)
+      return null;
+    return task.schedule.next(task.state.cursor);
+  }
+
+  #requeue(key: string, task: BeatTask, notBefore?: number): void {
+    const next = this.#nextSlot(task);
+    if (next === null) {
+      this.#queue.delete(key);
+      return;
+    }
+    this.#queue.set(key, notBefore === undefined ? next : Math.max(next, notBefore));
+    this.#arm();
+  }
+
+  /** Sets the wake-up timer for the earliest due slot, unless a dispatch is in flight (it re-arms after). */
+  #arm(): void {
+    if (!this.#running || this.#tick) return;
+    clearTimeout(this.#timer);
+    const due = this.#queue.peek();
+    if (due === null) return;
+    const delay = Math.min(Math.max(due - this.#o.clock(), 0), MAX_SLEEP_MS);
+    this.#timer = setTimeout(() => {
+      this.#tick = this.#runDue().finally(() => {
+        this.#tick = undefined;
+        this.#arm();
+      });
+    }, delay);
+  }
+
+  async #runDue(): Promise<void> {
+    const now = this.#o.clock();
+    const keys = this.#queue.popDue(now, this.#o.batchSize);
+    const planned: Array<{ key: string; task: BeatTask; slot: PlannedSlot; run: number | null }> = [];
+    for (const key of keys) {
+      const task = this.#tasks.get(key);
+      if (!task) continue;
+      const plan = this.#plan(key, task, now);
+      if (plan) planned.push({ key, task, ...plan });
+      else this.#requeue(key, task, now + 1);
+    }
+    if (planned.length === 0) return;
+    let outcomes: SlotOutcome[];
+    try {
+      outcomes = await this.#o.dispatcher.dispatch(
+        planned.map((p) => p.slot),
+        this.#o.fenceToken(),
+      );
+    } catch (error) {
+      this.#o.logger.error({ err: error, slots: planned.length }, 'dispatch failed, retrying');
+      dispatchesTotal.inc({ result: 'failed' }, planned.length);
+      for (const p of planned) this.#requeue(p.key, p.task, now + this.#o.retryDelayMs);
+      return;
+    }
+    const publishedAt = this.#o.clock();
+    for (const [i, outcome] of outcomes.entries()) this.#settle(planned[i]!, outcome, publishedAt);
+  }
+
+  /** Decides what the slots in (cursor, now] become; null when nothing is due (an early wake-up). */
+  #plan(key: string, task: BeatTask, now: number): { slot: PlannedSlot; run: number | null } | null {
+    const { def, state } = task;
+    const plan = planSlots(task.schedule, state.cursor, now, def.startingDeadlineSeconds);
+    if (plan.run === null && plan.missed === 0) return null;
+    const next: RunState = {
+      ...state,
+      cursor: plan.newCursor,
+      missedRunCount: state.missedRunCount + plan.missed,
+    };
+    const slot: PlannedSlot = { taskKey: key, expected: state, next };
+    if (plan.run !== null) {
+      const id = taskIdForSlot(key, def.uid, plan.run);
+      try {
+        const message = buildTaskMessage({
+          task: def.task,
+          id,
+          args: def.args,
+          kwargs: def.kwargs,
+          options: def.options,
+          scheduledAt: plan.run,
+          periodicTaskName: key,
+        });
+        slot.publish = { message, options: def.options };
+        next.totalRunCount = state.totalRunCount + 1;
+        next.lastTaskId = id;
+        next.lastTaskSlot = plan.run;
+      } catch (error) {
+        // Never send what a worker would choke on; the slot is recorded as missed instead.
+        const reason = (error as Error).message;
+        this.#o.logger.error({ namespace: def.namespace, name: def.name, reason }, 'message not sent');
+        this.#o.listener.rejected(def, reason);
+        next.missedRunCount += 1;
+      }
+    }
+    return { slot, run: slot.publish ? plan.run : null };
+  }
+
+  #settle(
+    p: { key: string; task: BeatTask; slot: PlannedSlot; run: number | null },
+    outcome: SlotOutcome,
+    publishedAt: number,
+  ): void {
+    const { key, task, slot, run } = p;
+    if (this.#tasks.get(key) !== task) {
+      // Replaced or deleted while the dispatch was in flight: keep what the store now holds.
+      const current = this.#tasks.get(key);
+      if (current && outcome.status === 'ok') current.state = slot.next;
+      if (current) this.#requeue(key, current);
+      return;
+    }
+    const log = this.#o.logger;
+    switch (outcome.status) {
+      case 'ok': {
+        task.state = slot.next;
+        const missed = slot.next.missedRunCount - slot.expected.missedRunCount;
+        if (missed > 0) missedRunsTotal.inc(missed);
+        if (run !== null) {
+          dispatchesTotal.inc({ result: 'published' });
+          dispatchLatenessSeconds.observe(Math.max(0, publishedAt - run) / 1000);
+        }
+        this.#requeue(key, task);
+        this.#o.listener.recorded(task.def, task.state, this.#nextSlot(task));
+        return;
+      }
+      case 'conflict':
+        // Another dispatcher recorded this slot first: adopt its state, never publish it again.
+        dispatchesTotal.inc({ result: 'duplicate' });
+        task.state = outcome.stored;
+        this.#requeue(key, task);
+        return;
+      case 'publish-failed':
+        dispatchesTotal.inc({ result: 'failed' });
+        log.warn(
+          { namespace: task.def.namespace, name: task.def.name, err: outcome.error },
+          'publish failed, retrying',
+        );
+        this.#requeue(key, task, publishedAt + this.#o.retryDelayMs);
+        return;
+      case 'missing':
+      case 'corrupt':
+        // The key vanished (flush, eviction, new Redis) or lost its run state: write it back, then retry.
+        this.#restore(key, task);
+        return;
+      case 'fenced':
+        // The leader lock no longer holds our token: retry only if leadership is confirmed meanwhile.
+        this.#requeue(key, task, publishedAt + this.#o.retryDelayMs);
+        this.#o.listener.fenced();
+        return;
+    }
+  }
+
+  #restore(key: string, task: BeatTask): void {
+    const log = this.#o.logger.child({ namespace: task.def.namespace, name: task.def.name });
+    log.warn('task key missing in Redis, re-creating it from the last known run state');
+    this.#o.store
+      .upsert(task.def, task.state)
+      .then((result) => {
+        if (result.status === 'foreign') {
+          log.error('task key is now owned by someone else; not dispatching it');
+          this.delete(key);
+          return;
+        }
+        if (this.#tasks.get(key) === task) {
+          task.state = result.state;
+          this.#requeue(key, task);
+        }
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 're-creating the task key failed, retrying');
+        if (this.#tasks.get(key) === task) this.#requeue(key, task, this.#o.clock() + this.#o.retryDelayMs);
+      });
+  }
+}

@@ -1,0 +1,168 @@
+// Flags of `celerybeat-operator run` (design §6), each also read from its environment variable. Every bad
+// value fails here, at start, with one line naming the flag and the value.
+import { parseArgs } from 'node:util';
+import { isLogLevel, redactUrl } from '../observe/logger.ts';
+import { isKnownTimeZone } from '../schedule/zone.ts';
+
+export type LeaderElectMode = 'lease' | 'redis' | 'none';
+
+export interface RunConfig {
+  kubeconfig?: string;
+  manifests?: string;
+  namespace?: string;
+  redisUrl: string;
+  brokerUrl: string;
+  keyPrefix: string;
+  timezone: string;
+  leaderElect: LeaderElectMode;
+  metricsAddr: string;
+  healthAddr: string;
+  logLevel: string;
+  kubeApiQps: number;
+  kubeApiBurst: number;
+}
+
+interface FlagSpec {
+  env?: string;
+  help: string;
+  default?: string;
+}
+
+/** The flags, in the order `--help` lists them; the README's configuration table is checked against this. */
+export const RUN_FLAGS: Record<string, FlagSpec> = {
+  kubeconfig: {
+    env: 'KUBECONFIG',
+    help: 'kubeconfig of the API server to watch (default: in-cluster, else ~/.kube/config)',
+  },
+  manifests: { help: 'standalone mode: read PeriodicTask YAML files from this directory, no API server' },
+  namespace: { env: 'WATCH_NAMESPACE', help: 'namespace to watch (default: all)' },
+  'redis-url': {
+    env: 'REDIS_URL',
+    default: 'redis://127.0.0.1:6379/0',
+    help: 'schedule store (redis://, rediss://)',
+  },
+  'broker-url': {
+    env: 'CELERY_BROKER_URL',
+    help: 'Celery broker: redis://, rediss://, amqp://, amqps:// (default: the redis URL)',
+  },
+  'key-prefix': { env: 'KEY_PREFIX', default: 'tasks:meta:', help: 'Redis key prefix of the task keys' },
+  timezone: {
+    env: 'TIMEZONE',
+    default: 'UTC',
+    help: 'default IANA time zone for crontab and cron schedules',
+  },
+  'leader-elect': {
+    help: 'lease, redis or none (default: lease with an API server, redis in standalone mode)',
+  },
+  'metrics-addr': { default: ':8080', help: 'address of the Prometheus /metrics endpoint' },
+  'health-addr': { default: ':8081', help: 'address of the /healthz and /readyz endpoints' },
+  'log-level': {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    help: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  'kube-api-qps': { default: '20', help: 'status writes per second to the API server (sustained)' },
+  'kube-api-burst': { default: '40', help: 'status writes allowed in a burst' },
+};
+
+export function runUsage(): string {
+  const lines = Object.entries(RUN_FLAGS).map(([name, spec]) => {
+    const extra = [
+      spec.default !== undefined ? `default ${spec.default}` : '',
+      spec.env ? `env ${spec.env}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return `  --${name.padEnd(16)} ${spec.help}${extra ? ` [${extra}]` : ''}`;
+  });
+  return `Usage: celerybeat-operator run [flags]\n\nRuns the operator: watches PeriodicTasks, mirrors them into Redis and publishes their runs.\n\nFlags:\n${lines.join('\n')}\n  --help             show this help\n`;
+}
+
+export class ConfigError extends Error {}
+
+export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfig | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(
+      Object.keys(RUN_FLAGS).map((name) => [name, { type: 'string' as const }]),
+    );
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean' } },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const read = (name: string): string | undefined => {
+    const spec = RUN_FLAGS[name]!;
+    const value = values[name];
+    if (typeof value === 'string') return value;
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
+  };
+
+  const redisUrl = checkUrl('--redis-url', read('redis-url')!, ['redis:', 'rediss:']);
+  const brokerUrl = checkUrl('--broker-url', read('broker-url') ?? redisUrl, [
+    'redis:',
+    'rediss:',
+    'amqp:',
+    'amqps:',
+  ]);
+  const manifests = read('manifests');
+  const leaderElect = read('leader-elect') ?? (manifests ? 'redis' : 'lease');
+  if (leaderElect !== 'lease' && leaderElect !== 'redis' && leaderElect !== 'none') {
+    throw new ConfigError(`--leader-elect must be lease, redis or none, got "${leaderElect}"`);
+  }
+  if (leaderElect === 'lease' && manifests) {
+    throw new ConfigError('--leader-elect lease needs an API server; with --manifests use redis or none');
+  }
+  const timezone = read('timezone')!;
+  if (!isKnownTimeZone(timezone)) throw new ConfigError(`--timezone: unknown IANA time zone "${timezone}"`);
+  const logLevel = read('log-level')!;
+  if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: unknown level "${logLevel}"`);
+  const keyPrefix = read('key-prefix')!;
+  if (keyPrefix === '') throw new ConfigError('--key-prefix must not be empty');
+
+  return {
+    kubeconfig: read('kubeconfig'),
+    manifests,
+    namespace: read('namespace'),
+    redisUrl,
+    brokerUrl,
+    keyPrefix,
+    timezone,
+    leaderElect,
+    metricsAddr: read('metrics-addr')!,
+    healthAddr: read('health-addr')!,
+    logLevel,
+    kubeApiQps: positiveNumber('--kube-api-qps', read('kube-api-qps')!),
+    kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
+  };
+}
+
+function checkUrl(flag: string, value: string, schemes: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${flag}: not a URL: "${redactUrl(value)}"`);
+  }
+  if (!schemes.includes(url.protocol)) {
+    throw new ConfigError(`${flag}: scheme must be one of ${schemes.join(' ')}, got "${url.protocol}"`);
+  }
+  if (url.protocol.startsWith('redis')) {
+    const db = url.pathname.replace(/^\//, '');
+    if (db !== '' && !/^\d+$/.test(db))
+      throw new ConfigError(`${flag}: database must be a number, got "${db}"`);
+  }
+  return value;
+}
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(`${flag} must be a positive number, got "${value}"`);
+  return n;
+}

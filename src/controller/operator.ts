@@ -1,0 +1,142 @@
+// Wires the layers together: the source's change signal drives level-based reconciles, leadership gates
+// all leader work (reconcile, dispatch, status), and shutdown stops them in order.
+import type { Beat, BeatListener } from '../beat/beat.ts';
+import type { StatusSink } from '../kube/status-sink.ts';
+import type { TaskSource } from '../kube/task-source.ts';
+import type { Logger } from '../observe/logger.ts';
+import { reconcileTotal } from '../observe/metrics.ts';
+import type { Leadership } from './leadership.ts';
+import type { Reconciler } from './reconciler.ts';
+import { readyOf } from './reconciler.ts';
+import type { TaskEvents } from './task-status.ts';
+import { runStatus } from './task-status.ts';
+
+export interface OperatorOptions {
+  source: TaskSource;
+  reconciler: Reconciler;
+  beat: Beat;
+  leadership: Leadership;
+  status: StatusSink;
+  logger: Logger;
+  /** Period of the full pass that re-creates vanished keys and prunes orphans. */
+  resyncMs?: number;
+  /** Called when leadership is lost; the process should exit so a fresh replica starts clean. */
+  onLeadershipLost: () => void;
+}
+
+const MAX_RETRY_MS = 30_000;
+
+export class Operator {
+  readonly #o: OperatorOptions;
+  #leading = false;
+  #dirty = false;
+  #verifyNext = false;
+  #pass: Promise<void> | undefined;
+  #retryMs = 500;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: OperatorOptions) {
+    this.#o = options;
+  }
+
+  /** The beat's listener: dispatch results become status updates and events. */
+  static beatListener(status: StatusSink, events: TaskEvents, onFenced: () => void): BeatListener {
+    return {
+      recorded: (def, state, next) =>
+        status.report(def.namespace, def.name, { ...runStatus(state, next), ready: readyOf(def, state) }),
+      rejected: (def, reason) => events.warning(def, 'MessageRejected', reason),
+      fenced: onFenced,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.#o.source.start(() => this.#requestPass(false));
+    this.#o.leadership.run({
+      onStartedLeading: () => void this.#lead(),
+      onStoppedLeading: () => this.#lose('leadership lost'),
+      onError: (error) => this.#o.logger.warn({ err: error }, 'leader election error'),
+    });
+  }
+
+  /** Ready once the desired set has been read completely. */
+  ready(): boolean {
+    return this.#o.source.synced();
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  async stop(): Promise<void> {
+    this.#leading = false;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#resyncTimer);
+    await this.#o.beat.stop();
+    await this.#pass;
+    await this.#o.status.flush();
+    await this.#o.leadership.release();
+    await this.#o.source.stop();
+  }
+
+  async #lead(): Promise<void> {
+    this.#o.logger.info('became leader');
+    this.#leading = true;
+    // Never act on a partial desired set: pruning would delete the keys of tasks not read yet.
+    while (this.#leading && !this.#o.source.synced()) await new Promise((r) => setTimeout(r, 100));
+    if (!this.#leading) return;
+    try {
+      const pruned = await this.#o.reconciler.prune(this.#o.source.list());
+      if (pruned > 0) this.#o.logger.info({ pruned }, 'pruned orphaned keys');
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, 'pruning orphaned keys failed; will retry at the next resync');
+    }
+    this.#requestPass(true);
+    await this.#pass;
+    this.#o.beat.start();
+    this.#resyncTimer = setInterval(() => this.#requestPass(true), this.#o.resyncMs ?? 60_000);
+  }
+
+  #lose(reason: string): void {
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#o.logger.error({ reason }, 'stopping all leader work');
+    void this.#o.beat.stop();
+    this.#o.onLeadershipLost();
+  }
+
+  /** Coalesces change signals: at most one pass runs, and one more follows if anything changed meanwhile. */
+  #requestPass(verify: boolean): void {
+    this.#dirty = true;
+    this.#verifyNext ||= verify;
+    if (!this.#leading || this.#pass) return;
+    this.#pass = this.#runPasses().finally(() => {
+      this.#pass = undefined;
+    });
+  }
+
+  async #runPasses(): Promise<void> {
+    while (this.#dirty && this.#leading) {
+      this.#dirty = false;
+      const verify = this.#verifyNext;
+      this.#verifyNext = false;
+      try {
+        const { failed } = await this.#o.reconciler.reconcile(this.#o.source.list(), verify);
+        if (verify) await this.#o.reconciler.prune(this.#o.source.list());
+        reconcileTotal.inc({ result: failed === 0 ? 'success' : 'error' });
+        if (failed === 0) this.#retryMs = 500;
+        else this.#scheduleRetry();
+      } catch (error) {
+        reconcileTotal.inc({ result: 'error' });
+        this.#o.logger.error({ err: error }, 'reconcile pass failed');
+        this.#scheduleRetry();
+      }
+    }
+  }
+
+  #scheduleRetry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#requestPass(true), this.#retryMs);
+    this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+  }
+}

@@ -1,0 +1,218 @@
+// Brings the store and the beat in line with the whole desired set of PeriodicTasks. Level-based: every pass
+// starts from the full list, never from an event; a pass that finds nothing changed writes nothing.
+import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
+import { taskKey } from '../api/types.ts';
+import { validatePeriodicTask } from '../api/validate.ts';
+import type { Beat } from '../beat/beat.ts';
+import type { ReadyCondition, StatusSink, StatusUpdate } from '../kube/status-sink.ts';
+import type { Logger } from '../observe/logger.ts';
+import { invalidStoreKeys, reconcileErrorsTotal, schedules } from '../observe/metrics.ts';
+import { compileSchedule } from '../schedule/compile.ts';
+import { initialCursor } from '../schedule/cursor.ts';
+import type { RunState } from '../store/task-record.ts';
+import { encodeDefinitionHead } from '../store/task-record.ts';
+import type { TaskStore } from '../store/task-store.ts';
+import type { TaskEvents } from './task-status.ts';
+import { readyCondition, refOf, runStatus } from './task-status.ts';
+
+export interface ReconcilerOptions {
+  store: TaskStore;
+  beat: Beat;
+  status: StatusSink;
+  events: TaskEvents;
+  logger: Logger;
+  defaultTimeZone: string;
+  clock?: () => number;
+}
+
+interface Applied {
+  uid: string;
+  head: string;
+  /** What the slots depend on: when it changes, the new schedule starts from now, not from the old cursor. */
+  timing: string;
+}
+
+export interface ReconcileSummary {
+  failed: number;
+}
+
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #clock: () => number;
+  readonly #applied = new Map<string, Applied>();
+  readonly #invalid = new Map<string, string>();
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * One pass over the desired set. `verify` re-writes every key even when nothing changed, which
+   * re-creates keys that vanished from Redis and re-reads run state written by another instance.
+   */
+  async reconcile(objects: PeriodicTask[], verify = false): Promise<ReconcileSummary> {
+    const desired = new Set<string>();
+    let failed = 0;
+    const work: Promise<void>[] = [];
+    for (const object of objects) {
+      const key = taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
+      desired.add(key);
+      work.push(
+        this.#reconcileOne(key, object, verify).catch((error: unknown) => {
+          failed += 1;
+          reconcileErrorsTotal.inc();
+          const message = `Redis: ${(error as Error).message}`;
+          this.#o.logger.error(
+            { namespace: object.metadata.namespace, name: object.metadata.name, err: error },
+            'reconcile failed',
+          );
+          this.#report(object, { ready: readyCondition('False', 'StoreUnavailable', message) });
+        }),
+      );
+    }
+    await Promise.all(work);
+    for (const [key, applied] of this.#applied) {
+      if (desired.has(key)) continue;
+      this.#o.beat.delete(key);
+      await this.#o.store.delete(key, applied.uid);
+      this.#applied.delete(key);
+      this.#o.logger.info({ task: key }, 'task removed');
+    }
+    for (const key of this.#invalid.keys()) if (!desired.has(key)) this.#invalid.delete(key);
+    this.#countStates();
+    return { failed };
+  }
+
+  /** Deletes owned keys whose resource no longer exists (left behind while the operator was down). */
+  async prune(objects: PeriodicTask[]): Promise<number> {
+    const uids = new Map(
+      objects.map((o) => [taskKey(o.metadata.namespace ?? 'default', o.metadata.name), o.metadata.uid]),
+    );
+    let pruned = 0;
+    const { owned, invalid } = await this.#o.store.listOwned();
+    invalidStoreKeys.set(invalid.length);
+    for (const { redisKey, reason } of invalid) {
+      this.#o.logger.warn({ key: redisKey, reason }, 'skipping unreadable Redis key');
+    }
+    for (const { taskKey: key, owner } of owned) {
+      if (uids.has(key) && uids.get(key) === owner.uid) continue;
+      if (await this.#o.store.delete(key, owner.uid)) {
+        pruned += 1;
+        this.#o.logger.info({ task: key }, 'pruned key of a resource that no longer exists');
+      }
+    }
+    return pruned;
+  }
+
+  async #reconcileOne(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
+    const result = validatePeriodicTask(object, { defaultTimeZone: this.#o.defaultTimeZone });
+    if (!result.ok) {
+      const message = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      this.#o.beat.delete(key);
+      this.#applied.delete(key);
+      if (this.#invalid.get(key) !== message) {
+        this.#invalid.set(key, message);
+        this.#o.logger.warn(
+          { namespace: object.metadata.namespace, name: object.metadata.name, reason: message },
+          'invalid PeriodicTask',
+        );
+        this.#o.events.warning(refOf(object), 'InvalidSpec', message);
+      }
+      this.#report(object, {
+        observedGeneration: object.metadata.generation,
+        ready: readyCondition('False', 'InvalidSpec', message),
+      });
+      return;
+    }
+    this.#invalid.delete(key);
+    const def = result.definition;
+    const head = encodeDefinitionHead(def);
+    const timing = JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]);
+    const previous = this.#applied.get(key);
+    if (!verify && previous?.head === head && previous.uid === def.uid) return;
+
+    if (previous && previous.uid !== def.uid) {
+      // Deleted and re-created under the same name: a new task, with a new key.
+      this.#o.beat.delete(key);
+      await this.#o.store.delete(key, previous.uid);
+    }
+    const now = this.#clock();
+    const known = previous?.uid === def.uid ? this.#o.beat.get(key)?.state : undefined;
+    const initial = known ?? stateFromStatus(object.status) ?? freshState(initialCursor(def, now));
+    const upsert = await this.#o.store.upsert(def, initial);
+    if (upsert.status === 'foreign') {
+      const message = `Redis key ${this.#o.store.redisKey(key)} exists and is not managed by this resource`;
+      this.#report(object, { ready: readyCondition('False', 'KeyConflict', message) });
+      this.#o.events.warning(refOf(object), 'KeyConflict', message);
+      return;
+    }
+    let state = upsert.state;
+    if (previous && previous.uid === def.uid && previous.timing !== timing && state.cursor < now) {
+      // A changed schedule takes effect from now on: slots of the new schedule before now are not "missed".
+      const moved = { ...state, cursor: now };
+      const [claim] = await this.#o.store.dispatch([{ taskKey: key, expected: state, next: moved }]);
+      if (claim?.status === 'ok') state = moved;
+      else if (claim?.status === 'conflict') state = claim.stored;
+    }
+    this.#o.beat.set({ def, schedule: compileSchedule(def.schedule, def.timeZone), state });
+    this.#applied.set(key, { uid: def.uid, head, timing });
+    if (upsert.status !== 'unchanged' || !previous) {
+      this.#o.logger.info(
+        { namespace: def.namespace, name: def.name, change: upsert.status },
+        'task reconciled',
+      );
+    }
+    this.#report(object, {
+      observedGeneration: def.generation,
+      ...runStatus(state, this.#o.beat.nextRunAt(key)),
+      ready: readyOf(def, state),
+    });
+  }
+
+  #report(object: PeriodicTask, update: StatusUpdate): void {
+    this.#o.status.report(object.metadata.namespace ?? 'default', object.metadata.name, update);
+  }
+
+  #countStates(): void {
+    let scheduled = 0;
+    let disabled = 0;
+    let completed = 0;
+    for (const key of this.#applied.keys()) {
+      const next = this.#o.beat.nextRunAt(key);
+      if (next !== null) scheduled += 1;
+      else if (this.#o.beat.get(key)?.def.enabled === false) disabled += 1;
+      else completed += 1;
+    }
+    schedules.set({ state: 'scheduled' }, scheduled);
+    schedules.set({ state: 'disabled' }, disabled);
+    schedules.set({ state: 'completed' }, completed);
+    schedules.set({ state: 'invalid' }, this.#invalid.size);
+  }
+}
+
+function freshState(cursor: number): RunState {
+  return { cursor, totalRunCount: 0, lastTaskId: null, lastTaskSlot: null, missedRunCount: 0 };
+}
+
+/** Run state mirrored in the resource's status, used when the Redis key is gone: nothing is lost. */
+function stateFromStatus(status: PeriodicTaskStatus | undefined): RunState | undefined {
+  if (!status?.lastRunAt || !status.totalRunCount) return undefined;
+  const lastRun = Date.parse(status.lastRunAt);
+  if (Number.isNaN(lastRun)) return undefined;
+  return {
+    cursor: lastRun,
+    totalRunCount: status.totalRunCount,
+    lastTaskId: status.lastTaskId ?? null,
+    lastTaskSlot: lastRun,
+    missedRunCount: status.missedRunCount ?? 0,
+  };
+}
+
+export function readyOf(def: TaskDefinition, state: RunState): ReadyCondition {
+  if (!def.enabled) return readyCondition('False', 'Disabled', 'enabled is false');
+  if ((def.oneOff || def.schedule.kind === 'clocked') && state.totalRunCount > 0) {
+    return readyCondition('False', 'Completed', 'ran once; it will not run again');
+  }
+  return readyCondition('True', 'Scheduled', '');
+}
