@@ -22,6 +22,8 @@ export interface StatusWriterOptions {
   /** Writes allowed at once above the sustained rate (--kube-api-burst). Default 30. */
   burst?: number;
   retryBackoff?: BackoffPolicy;
+  /** A patch without an answer after this long is retried (a frozen API server would hold it for minutes). Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 interface Pending {
@@ -165,7 +167,7 @@ export class StatusWriter implements StatusSink {
       return;
     }
     try {
-      const response: unknown = await this.#api.patchNamespacedCustomObjectStatus(
+      const request = this.#api.patchNamespacedCustomObjectStatus(
         {
           group: GROUP,
           version: VERSION,
@@ -177,6 +179,7 @@ export class StatusWriter implements StatusSink {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
+      const response: unknown = await withTimeout(request, this.#options.requestTimeoutMs ?? 30_000);
       statusWritesTotal.inc({ result: 'written' });
       this.#written.set(key, readWritten(response));
     } catch (error) {
@@ -203,6 +206,15 @@ export class StatusWriter implements StatusSink {
       }
     }
   }
+}
+
+/** A merge patch is idempotent, so an abandoned request that lands late does no harm. */
+function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the API server within ${ms} ms`)), ms);
+  });
+  return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
 }
 
 function readWritten(response: unknown): Written {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { StatusWriter } from '../../../src/kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
 import { type ControlPlane, startControlPlane } from '../../testbed/cluster.ts';
@@ -132,4 +133,37 @@ test('a frozen API server: the watchdog restarts the stalled watch and the infor
   } finally {
     await informer.stop();
   }
+});
+
+test('status updates reported while the API server is frozen are written once it answers again', async () => {
+  const { namespace, kc } = identity;
+  await controlPlane.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'status-frozen') });
+  const sink = new StatusWriter(kc, {
+    logger: testLogger(),
+    currentStatus: () => undefined,
+    requestTimeoutMs: 1000,
+    retryBackoff: { initialMs: 200, maxMs: 500 },
+  });
+  const metric = async () =>
+    (await registry.getSingleMetric('celerybeat_status_writes_total')?.get())?.values.find(
+      (value) => value.labels.result === 'retry',
+    )?.value ?? 0;
+  const retriesBefore = await metric();
+  const pid = await apiServerPid();
+  process.kill(pid, 'SIGSTOP');
+  try {
+    sink.report(namespace, 'status-frozen', { totalRunCount: 1 });
+    sink.report(namespace, 'status-frozen', { totalRunCount: 2, lastTaskId: 'frozen-2' });
+    await eventually(async () => (await metric()) > retriesBefore, 10_000, 'a retried status write');
+    assert.equal(sink.pendingCount(), 1, 'the update is kept for a retry');
+    assert.ok(sink.lagSeconds() > 0);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await eventually(() => sink.pendingCount() === 0, 20_000, 'the retried write');
+  const task = JSON.parse(
+    await controlPlane.kubectl(['get', 'periodictask', 'status-frozen', '-n', namespace, '-o', 'json']),
+  );
+  assert.equal(task.status?.totalRunCount, 2);
+  assert.equal(task.status?.lastTaskId, 'frozen-2');
 });
