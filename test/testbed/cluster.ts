@@ -21,7 +21,14 @@ let shared: Promise<ClusterHandle> | undefined;
 export function sharedCluster(): Promise<ClusterHandle> {
   if (!shared) {
     const dir = process.env[TESTBED_DIR_ENV];
-    shared = dir ? attachControlPlane(dir) : startControlPlane();
+    if (dir) {
+      shared = attachControlPlane(dir);
+    } else {
+      process.stderr.write(
+        `${TESTBED_DIR_ENV} is not set (no global setup): starting a control plane for this process\n`,
+      );
+      shared = startControlPlane();
+    }
   }
   return shared;
 }
