@@ -22,6 +22,8 @@ export interface StatusWriterOptions {
   /** Writes allowed at once above the sustained rate (--kube-api-burst). Default 30. */
   burst?: number;
   retryBackoff?: BackoffPolicy;
+  /** Patches under way at once (each for a different resource). Default 4. */
+  maxInFlight?: number;
   /** A patch without an answer after this long is retried (a frozen API server would hold it for minutes). Default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -33,6 +35,10 @@ interface Pending {
   firstReportedAt: number;
   attempts: number;
   notBefore: number;
+  /** Pending when flush() was called: written without waiting for its retry backoff. */
+  flushing: boolean;
+  /** One write attempt of this entry has finished (written, dropped, or re-queued as a new entry). */
+  attempted: boolean;
 }
 
 interface Written {
@@ -45,21 +51,22 @@ export class StatusWriter implements StatusSink {
   readonly #options: StatusWriterOptions;
   readonly #bucket: TokenBucket;
   readonly #backoff: BackoffPolicy;
+  readonly #maxInFlight: number;
   readonly #pending = new Map<string, Pending>();
+  /** Writes under way, at most one per resource so that an older state can never land after a newer one. */
+  readonly #inFlight = new Map<string, { entry: Pending; done: Promise<void> }>();
   /** What our own last patch returned: fresher than the cache until the watch catches up. */
   readonly #written = new Map<string, Written>();
   #pump: Promise<void> | undefined;
-  /** The write under way; it has already left #pending, and flush() must wait for it too. */
-  #inFlight: Promise<void> | undefined;
   #wake = new AbortController();
-  #flushKeys = new Set<string>();
-  #flushWaiters: (() => void)[] = [];
+  #flushWaiters: { entries: Pending[]; resolve: () => void }[] = [];
 
   constructor(kc: KubeConfig, options: StatusWriterOptions) {
     this.#api = kc.makeApiClient(CustomObjectsApi);
     this.#options = options;
     this.#bucket = new TokenBucket(options.qps ?? 20, options.burst ?? 30);
     this.#backoff = options.retryBackoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.#maxInFlight = options.maxInFlight ?? 4;
     observeStatusLag(() => this.lagSeconds());
   }
 
@@ -67,39 +74,33 @@ export class StatusWriter implements StatusSink {
     const key = taskKey(namespace, name);
     const existing = this.#pending.get(key);
     if (existing) existing.update = mergeUpdates(existing.update, update);
-    else
-      this.#pending.set(key, {
-        namespace,
-        name,
-        update,
-        firstReportedAt: Date.now(),
-        attempts: 0,
-        notBefore: 0,
-      });
+    else this.#pending.set(key, newEntry(namespace, name, update, Date.now()));
     this.#kick();
   }
 
-  /** Attempts every update pending now once, ignoring retry backoff (but not the rate limit). */
+  /** Resolves once every update pending or being written now has been attempted (retry backoff is skipped, the rate limit is not). */
   async flush(): Promise<void> {
-    const writing = this.#inFlight;
-    for (const key of this.#pending.keys()) this.#flushKeys.add(key);
-    if (this.#flushKeys.size > 0) {
-      const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
-      this.#kick();
-      await done;
-    }
-    await writing;
+    const entries = [...this.#pending.values(), ...[...this.#inFlight.values()].map((write) => write.entry)];
+    if (entries.length === 0) return;
+    for (const entry of entries) entry.flushing = true;
+    const done = new Promise<void>((resolve) => this.#flushWaiters.push({ entries, resolve }));
+    this.#kick();
+    await done;
   }
 
   /** Age in seconds of the oldest report not yet written. */
   lagSeconds(now: number = Date.now()): number {
     let oldest = now;
     for (const entry of this.#pending.values()) oldest = Math.min(oldest, entry.firstReportedAt);
+    for (const { entry } of this.#inFlight.values()) oldest = Math.min(oldest, entry.firstReportedAt);
     return (now - oldest) / 1000;
   }
 
+  /** Resources with an update not yet written (pending or being written). */
   pendingCount(): number {
-    return this.#pending.size;
+    let count = this.#pending.size;
+    for (const key of this.#inFlight.keys()) if (!this.#pending.has(key)) count += 1;
+    return count;
   }
 
   #kick(): void {
@@ -109,29 +110,32 @@ export class StatusWriter implements StatusSink {
     }
     this.#pump = this.#run().finally(() => {
       this.#pump = undefined;
-      this.#settleFlush();
       if (this.#pending.size > 0) this.#kick();
     });
   }
 
   async #run(): Promise<void> {
-    while (this.#pending.size > 0) {
+    while (this.#pending.size > 0 || this.#inFlight.size > 0) {
       const now = Date.now();
-      const next = this.#nextDue(now);
+      const next = this.#inFlight.size < this.#maxInFlight ? this.#nextDue(now) : Number.POSITIVE_INFINITY;
       if (typeof next === 'number') {
+        // Nothing to start now: wait for a write to finish, a backoff to end, or a new report.
         this.#wake = new AbortController();
-        await sleep(next - now, this.#wake.signal);
+        const writes = [...this.#inFlight.values()].map((write) => write.done);
+        await Promise.race([...writes, sleep(Math.min(next - now, 60_000), this.#wake.signal)]);
+        this.#wake.abort(); // ends the sleep's timer when a write finished first
         continue;
       }
       for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
       const [key, entry] = next;
-      // The entry may have been merged into while waiting for a token; take its latest state.
+      // The entry may have been merged into while waiting for a token; it is written in its latest state.
       this.#pending.delete(key);
-      this.#inFlight = this.#write(key, entry);
-      await this.#inFlight;
-      this.#inFlight = undefined;
-      this.#flushKeys.delete(key);
-      this.#settleFlush();
+      const done = this.#write(key, entry).finally(() => {
+        this.#inFlight.delete(key);
+        entry.attempted = true;
+        this.#settleFlush();
+      });
+      this.#inFlight.set(key, { entry, done });
     }
   }
 
@@ -140,15 +144,19 @@ export class StatusWriter implements StatusSink {
     let earliest = Number.POSITIVE_INFINITY;
     for (const item of this.#pending) {
       const [key, entry] = item;
-      if (entry.notBefore <= now || this.#flushKeys.has(key)) return item;
+      if (this.#inFlight.has(key)) continue;
+      if (entry.notBefore <= now || entry.flushing) return item;
       earliest = Math.min(earliest, entry.notBefore);
     }
     return earliest;
   }
 
   #settleFlush(): void {
-    for (const key of this.#flushKeys) if (!this.#pending.has(key)) this.#flushKeys.delete(key);
-    if (this.#flushKeys.size === 0) for (const resolve of this.#flushWaiters.splice(0)) resolve();
+    this.#flushWaiters = this.#flushWaiters.filter((waiter) => {
+      if (!waiter.entries.every((entry) => entry.attempted)) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 
   #current(key: string, namespace: string, name: string): PeriodicTaskStatus | undefined {
@@ -192,13 +200,18 @@ export class StatusWriter implements StatusSink {
       } else if (isRetryable(error)) {
         statusWritesTotal.inc({ result: 'retry' });
         const attempts = entry.attempts + 1;
+        const notBefore = Date.now() + backoffDelay(attempts, this.#backoff);
         const newer = this.#pending.get(key);
-        this.#pending.set(key, {
-          ...entry,
-          update: newer ? mergeUpdates(entry.update, newer.update) : entry.update,
-          attempts,
-          notBefore: Date.now() + backoffDelay(attempts, this.#backoff),
-        });
+        if (newer) {
+          // A report arrived while this write was under way: keep its entry (a flush may be waiting on it).
+          newer.update = mergeUpdates(entry.update, newer.update);
+          newer.firstReportedAt = entry.firstReportedAt;
+          newer.attempts = attempts;
+          newer.notBefore = notBefore;
+        } else {
+          const retry = newEntry(namespace, name, entry.update, entry.firstReportedAt);
+          this.#pending.set(key, { ...retry, attempts, notBefore });
+        }
         log.warn({ attempt: attempts }, `status write failed, will retry: ${describeApiError(error)}`);
       } else {
         statusWritesTotal.inc({ result: 'rejected' });
@@ -215,6 +228,19 @@ function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer from the API server within ${ms} ms`)), ms);
   });
   return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
+}
+
+function newEntry(namespace: string, name: string, update: StatusUpdate, reportedAt: number): Pending {
+  return {
+    namespace,
+    name,
+    update,
+    firstReportedAt: reportedAt,
+    attempts: 0,
+    notBefore: 0,
+    flushing: false,
+    attempted: false,
+  };
 }
 
 function readWritten(response: unknown): Written {
