@@ -139,7 +139,7 @@ export class PeriodicTaskInformer implements TaskSource {
         const wait = backoffDelay(failures, this.#options.backoff);
         log.warn(
           { reason, attempt: failures, retryInMs: wait, listing: needList },
-          `PeriodicTask ${needList ? 'list' : 'watch'} failed: ${describeApiError(error)}`,
+          `PeriodicTask ${needList ? 'list' : 'watch'} failed: ${describeApiError(error)}${hint(error)}`,
         );
         this.#updateSyncedGauge();
         await sleep(wait, signal);
@@ -288,6 +288,14 @@ export class PeriodicTaskInformer implements TaskSource {
       }
     }, this.#options.coalesceMs);
   }
+}
+
+/** What an operator should check for the failures that are configuration, not weather. */
+function hint(error: unknown): string {
+  const status = httpStatus(error);
+  if (status === 404) return ' (is the PeriodicTask CRD installed?)';
+  if (status === 401 || status === 403) return " (check the operator's credentials and RBAC)";
+  return '';
 }
 
 /** Rejects with the signal's reason as soon as it aborts, even if the operation itself hangs. */
