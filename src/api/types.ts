@@ -65,6 +65,8 @@ export interface Condition {
 }
 
 export interface PeriodicTaskStatus {
+  /** The schedule in words (describeSchedule in src/schedule/describe.ts), shown in the SCHEDULE column. */
+  schedule?: string;
   lastRunAt?: string;
   totalRunCount?: number;
   lastTaskId?: string;

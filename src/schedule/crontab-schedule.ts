@@ -29,13 +29,18 @@ export class CrontabSchedule implements Schedule {
     const offset = Math.min(zone.offsetAt(afterMs), zone.offsetAt(afterMs - DAY_MS));
     let wall = Math.floor((afterMs + offset) / MINUTE_MS) * MINUTE_MS;
     let shifted = Number.POSITIVE_INFINITY;
+    let shiftedWall = Number.POSITIVE_INFINITY;
     for (;;) {
       const candidate = calendar.nextWall(wall);
       if (candidate === null) break;
       const at = zone.resolve(candidate);
       if (at.kind === 'gap') {
-        if (at.shifted > shifted) break;
-        if (at.shifted > afterMs) shifted = at.shifted;
+        // Real times just after the gap can still come earlier than a shifted one: keep looking, but only
+        // within a day of the first shifted candidate.
+        if (at.shifted > afterMs && at.shifted < shifted) {
+          shifted = at.shifted;
+          shiftedWall = candidate;
+        } else if (candidate - shiftedWall > DAY_MS) break;
       } else {
         // Real wall times map to instants in order, so the first one after afterMs is the earliest of them.
         if (at.first > afterMs) return Math.min(at.first, shifted);
@@ -58,25 +63,30 @@ export class CrontabSchedule implements Schedule {
     return { slot: last, count: this.countSlots(afterMs, last) };
   }
 
-  /** The last slot <= t, walking matching wall times backwards. */
+  /** The last slot <= t: the last real matching wall time, or a later shifted one from a spring-forward gap. */
   private lastAtOrBefore(t: number): number | null {
     const { zone, calendar } = this;
     // With yesterday's offset when it was higher, so that the first pass of a fall-back fold is included.
-    const offset = Math.max(zone.offsetAt(t), zone.offsetAt(t - DAY_MS));
-    let wall = t + offset;
-    let shifted = Number.NEGATIVE_INFINITY;
+    let wall = t + Math.max(zone.offsetAt(t), zone.offsetAt(t - DAY_MS));
+    let best = Number.NEGATIVE_INFINITY;
     for (;;) {
       const candidate = calendar.prevWall(wall);
       if (candidate === null) break;
       const at = zone.resolve(candidate);
-      if (at.kind === 'gap') {
-        if (at.shifted <= t) shifted = Math.max(shifted, at.shifted);
-      } else if (at.first <= t) {
-        return Math.max(at.first, shifted);
+      if (at.kind === 'exists' && at.first <= t) {
+        best = at.first;
+        break;
       }
       wall = candidate - MINUTE_MS;
     }
-    return Number.isFinite(shifted) ? shifted : null;
+    const from = (Number.isFinite(best) ? best : t - 366 * DAY_MS) - DAY_MS;
+    for (const tr of zone.transitionsBetween(from, t)) {
+      if (tr.after <= tr.before) continue;
+      // The last matching wall time inside the gap whose shifted instant (wall - old offset) is <= t.
+      const c = calendar.prevWall(Math.min(tr.at + tr.after - MINUTE_MS, t + tr.before));
+      if (c !== null && c >= tr.at + tr.before) best = Math.max(best, c - tr.before);
+    }
+    return Number.isFinite(best) ? best : null;
   }
 
   /** Slots in (after, last], counted per offset segment on the calendar plus DST corrections. */
