@@ -49,6 +49,8 @@ export class PeriodicTaskInformer implements TaskSource {
   #loop: Promise<void> | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #syncWaiters: (() => void)[] = [];
+  /** Consecutive failed attempts; reset by a list or a watch that connects. */
+  #failures = 0;
 
   constructor(kc: KubeConfig, options: TaskInformerOptions) {
     this.#api = kc.makeApiClient(CustomObjectsApi);
@@ -106,7 +108,6 @@ export class PeriodicTaskInformer implements TaskSource {
 
   async #run(): Promise<void> {
     const log = this.#options.logger;
-    let failures = 0;
     let needList = true;
     while (!this.#stopped) {
       this.#attempt = new AbortController();
@@ -119,8 +120,8 @@ export class PeriodicTaskInformer implements TaskSource {
         }
         await this.#watchOnce(signal);
         // A watch that the server ended normally right after it began is a sign of trouble too.
-        failures = Date.now() - started < 1000 ? failures + 1 : 0;
-        if (failures > 0) await sleep(backoffDelay(failures, this.#options.backoff), signal);
+        this.#failures = Date.now() - started < 1000 ? this.#failures + 1 : 0;
+        if (this.#failures > 0) await sleep(backoffDelay(this.#failures, this.#options.backoff), signal);
       } catch (error) {
         if (this.#stopped) break;
         if (error instanceof GoneError || httpStatus(error) === 410) {
@@ -132,13 +133,13 @@ export class PeriodicTaskInformer implements TaskSource {
           );
           continue;
         }
-        failures += 1;
+        this.#failures += 1;
         this.#brokenSince ??= Date.now();
         const reason = error instanceof StalledError ? 'stalled' : 'error';
         watchRestartsTotal.inc({ reason });
-        const wait = backoffDelay(failures, this.#options.backoff);
+        const wait = backoffDelay(this.#failures, this.#options.backoff);
         log.warn(
-          { reason, attempt: failures, retryInMs: wait, listing: needList },
+          { reason, attempt: this.#failures, retryInMs: wait, listing: needList },
           `PeriodicTask ${needList ? 'list' : 'watch'} failed: ${describeApiError(error)}${hint(error)}`,
         );
         this.#updateSyncedGauge();
@@ -198,6 +199,7 @@ export class PeriodicTaskInformer implements TaskSource {
     this.#cache = fresh;
     this.#resourceVersion = resourceVersion;
     this.#brokenSince = undefined;
+    this.#failures = 0;
     if (!this.#everSynced) {
       this.#everSynced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();
@@ -244,6 +246,7 @@ export class PeriodicTaskInformer implements TaskSource {
         if (!finished) {
           this.#lastActivity = Date.now();
           this.#brokenSince = undefined;
+          this.#failures = 0;
           this.#updateSyncedGauge();
         }
       },
