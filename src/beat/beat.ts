@@ -53,7 +53,7 @@ export class Beat {
   #tick: Promise<void> | undefined;
 
   constructor(options: BeatOptions) {
-    this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 5000, retryDelayMs: 1000, ...options };
+    this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 1000, retryDelayMs: 1000, ...options };
   }
 
   get size(): number {

@@ -1,0 +1,50 @@
+// An operator deployment on the test bed, as the Helm chart makes it: a namespace, the chart's
+// ServiceAccount with exactly the chart's RBAC (test/fixtures/kube/operator-rbac.yaml), and a kubeconfig
+// holding that ServiceAccount's token. The operator runs with nothing more than those permissions.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { ClusterHandle } from '../testbed/cluster.ts';
+
+const CRD_FILE = new URL('../../crds/celerybeat.io_periodictasks.yaml', import.meta.url);
+const RBAC_FILE = new URL('../fixtures/kube/operator-rbac.yaml', import.meta.url);
+
+export interface OperatorNamespace {
+  namespace: string;
+  /** Kubeconfig of the operator's ServiceAccount. */
+  kubeconfig: string;
+}
+
+export async function installCrd(cluster: ClusterHandle): Promise<void> {
+  await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], {
+    input: await readFile(CRD_FILE, 'utf8'),
+  });
+  await cluster.kubectl([
+    'wait',
+    '--for=condition=Established',
+    'crd/periodictasks.celerybeat.io',
+    '--timeout=60s',
+  ]);
+}
+
+export async function operatorNamespace(cluster: ClusterHandle, prefix: string): Promise<OperatorNamespace> {
+  const suffix = randomBytes(3).toString('hex');
+  const namespace = `${prefix}-${suffix}`;
+  await installCrd(cluster);
+  await cluster.kubectl(['create', 'namespace', namespace]);
+  const rbac = (await readFile(RBAC_FILE, 'utf8'))
+    .replaceAll('OPERATOR_NAMESPACE', namespace)
+    .replaceAll('NAME_SUFFIX', suffix);
+  await cluster.kubectl(['apply', '-f', '-'], { input: rbac });
+  const kubeconfig = await cluster.serviceAccountKubeConfig(namespace, 'celerybeat-operator');
+  return { namespace, kubeconfig };
+}
+
+/** A PeriodicTask manifest as JSON (kubectl reads JSON as YAML). */
+export function periodicTask(namespace: string, name: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name, namespace },
+    spec: { task: 'tasks.record', ...spec },
+  });
+}
