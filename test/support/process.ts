@@ -5,7 +5,8 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs';
 
 const running = new Set<ChildProcess>();
-const exitCleanups = new Set<() => void>();
+const exitKills = new Set<() => void>();
+const exitRemovals = new Set<() => void>();
 let hooksInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -22,7 +23,15 @@ function installExitHooks(): void {
   hooksInstalled = true;
   const cleanUp = (): void => {
     for (const child of running) killGroup(child, 'SIGKILL');
-    for (const fn of exitCleanups) fn();
+    // Processes first, files after: removing a directory under a running etcd makes it fail half-way.
+    // One failing step must not keep the others from running.
+    for (const fn of [...exitKills, ...exitRemovals]) {
+      try {
+        fn();
+      } catch {
+        // Best effort while exiting.
+      }
+    }
   };
   process.on('exit', cleanUp);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -34,14 +43,16 @@ function installExitHooks(): void {
 }
 
 /**
- * Runs `fn` (synchronous: kill, rmSync) if this process exits or is interrupted before the returned
- * function is called. For resources not started with startProcess (e.g. the control plane's daemons).
+ * Runs `fn` (synchronous: a kill, or an rmSync with `kind: 'remove'`) if this process exits or is interrupted
+ * before the returned function is called. For resources not started with startProcess (e.g. the control
+ * plane's daemons and directory). All kills run before all removals.
  */
-export function registerExitCleanup(fn: () => void): () => void {
+export function registerExitCleanup(fn: () => void, kind: 'kill' | 'remove' = 'kill'): () => void {
   installExitHooks();
-  exitCleanups.add(fn);
+  const set = kind === 'kill' ? exitKills : exitRemovals;
+  set.add(fn);
   return () => {
-    exitCleanups.delete(fn);
+    set.delete(fn);
   };
 }
 

@@ -186,7 +186,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const survive = options.survive ?? false;
   const unregister = survive
     ? () => undefined
-    : registerExitCleanup(() => ownsDir && rmSync(dir, { recursive: true, force: true }));
+    : registerExitCleanup(
+        () => ownsDir && rmSync(dir, { recursive: true, force: true, maxRetries: 3 }),
+        'remove',
+      );
   try {
     const binDir = options.binDir ?? (await ensureBinaries());
     const pki = await createPki(join(dir, 'pki'));
