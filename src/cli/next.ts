@@ -45,7 +45,7 @@ export async function runNextCommand(argv: string[]): Promise<number> {
 
   const { tasks, problems } = await loadPeriodicTasks(
     positionals,
-    values.timezone ?? process.env.TIMEZONE ?? 'UTC',
+    values.timezone ?? (process.env.TIMEZONE || 'UTC'),
   );
   for (const line of problems) process.stderr.write(`${line}\n`);
   for (const { definition: def } of tasks) {

@@ -30,7 +30,7 @@ export async function runValidateCommand(argv: string[]): Promise<number> {
     process.stderr.write(`celerybeat-operator validate: no FILE given\n\n${USAGE}\n`);
     return 2;
   }
-  const timeZone = parsed.values.timezone ?? process.env.TIMEZONE ?? 'UTC';
+  const timeZone = parsed.values.timezone ?? (process.env.TIMEZONE || 'UTC');
   const { tasks, problems } = await loadPeriodicTasks(parsed.positionals, timeZone);
   for (const line of problems) process.stderr.write(`${line}\n`);
   if (problems.length > 0) {
