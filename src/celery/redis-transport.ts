@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
 import { redactUrl } from './broker-url.ts';
 import { encodeRedisEnvelope } from './redis-envelope.ts';
-import { redisRouteFor, resolveRedisRoutes } from './redis-routing.ts';
+import { priorityListKey, redisRouteFor, resolveRedisRoutes } from './redis-routing.ts';
 
 export { encodeRedisEnvelope } from './redis-envelope.ts';
 export {
@@ -72,24 +72,33 @@ export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker
     }
     const outcomes: PublishOutcome[] = new Array(messages.length);
     const now = Date.now();
-    const pipeline = redis.pipeline();
-    // For each command of the pipeline, the message it belongs to.
-    const owners: number[] = [];
+    // One LPUSH per list with all of its envelopes, in order: `LPUSH k a b` leaves `a` nearest the consuming
+    // end, so the worker takes them in publish order, as with one LPUSH each, at a fraction of the cost.
+    const lists = new Map<string, { envelopes: string[]; owners: number[] }>();
     for (let i = 0; i < messages.length; i++) {
       const { message, options } = messages[i] as OutgoingMessage;
       try {
-        const keys = await resolveRedisRoutes(redis, options);
+        const keys = options.exchange
+          ? await resolveRedisRoutes(redis, options)
+          : [priorityListKey(options.queue, options.priority)];
         const envelope = encodeRedisEnvelope(message, redisRouteFor(options), now);
         for (const key of keys) {
-          pipeline.lpush(key, envelope);
-          owners.push(i);
+          let list = lists.get(key);
+          if (!list) {
+            list = { envelopes: [], owners: [] };
+            lists.set(key, list);
+          }
+          list.envelopes.push(envelope);
+          list.owners.push(i);
         }
         outcomes[i] = { ok: true };
       } catch (err) {
         outcomes[i] = { ok: false, error: err as Error };
       }
     }
-    if (owners.length === 0) return outcomes;
+    if (lists.size === 0) return outcomes;
+    const pipeline = redis.pipeline();
+    for (const [key, list] of lists) pipeline.lpush(key, ...list.envelopes);
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
@@ -97,16 +106,16 @@ export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker
       results = null;
       lastError = err as Error;
     }
-    for (let c = 0; c < owners.length; c++) {
-      const i = owners[c] as number;
-      const error = results === null ? lastError : results[c]?.[0];
-      if (error || results === null || results[c] === undefined) {
-        const cause = error ? error.message : 'no reply';
-        outcomes[i] = {
-          ok: false,
-          error: new Error(`LPUSH to Redis broker ${safeUrl} failed, message not delivered: ${cause}`),
-        };
-      }
+    let c = 0;
+    for (const [key, list] of lists) {
+      const reply = results?.[c++];
+      const error = results === null ? lastError : reply?.[0];
+      if (!error && reply !== undefined) continue;
+      const cause = error ? error.message : 'no reply';
+      const failure = new Error(
+        `LPUSH to ${JSON.stringify(key)} on Redis broker ${safeUrl} failed, message not delivered: ${cause}`,
+      );
+      for (const i of list.owners) outcomes[i] = { ok: false, error: failure };
     }
     return outcomes;
   }
