@@ -49,6 +49,7 @@ function returnReason(msg: Message): string {
 export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker {
   const safeUrl = redactUrl(url);
   const timeout = opts.connectTimeoutMs ?? 5000;
+  const confirmTimeout = opts.publishTimeoutMs ?? 10_000;
   let current: Connected | undefined;
   let connecting: Promise<Connected> | undefined;
   let closed = false;
@@ -103,12 +104,20 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     const routingKey = exchange === '' ? options.queue : options.routingKey || options.queue;
     const id = message.properties.correlation_id;
     return new Promise<PublishOutcome>((resolve) => {
-      const fail = (cause: string): void =>
+      // A confirm that never comes (a publisher blocked by a resource alarm) must not stall the caller.
+      const timer = setTimeout(
+        () => fail(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`),
+        confirmTimeout,
+      );
+      const fail = (cause: string): void => {
+        clearTimeout(timer);
         resolve({
           ok: false,
           error: new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`),
         });
+      };
       const onConfirm = (err: unknown): void => {
+        clearTimeout(timer);
         const returned = c.returned.get(id);
         c.returned.delete(id);
         if (err) {

@@ -34,6 +34,11 @@ export interface BrokerOptions {
   tls?: ConnectionOptions;
   /** How long a connection attempt, or a publish waiting for a (re)connection, may take. Default 5000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * How long a publish may wait for the broker's answer (Redis reply, RabbitMQ confirm) before its messages are
+   * reported as not delivered, e.g. while RabbitMQ blocks publishers on a resource alarm. Default 10000 ms.
+   */
+  publishTimeoutMs?: number;
 }
 
 /** A broker for `redis://`, `rediss://`, `amqp://` or `amqps://`; throws a clear error for any other URL. */

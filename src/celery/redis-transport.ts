@@ -25,6 +25,7 @@ export function publisherRedisOptions(url: string, opts: BrokerOptions): RedisOp
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
+    commandTimeout: opts.publishTimeoutMs ?? 10_000,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   };
   if (url.startsWith('rediss:')) options.tls = { ...opts.tls };
