@@ -82,6 +82,8 @@ test('two candidates: exactly one leads; the other takes over when the leader st
     const [leader, standby] = a.elector.isLeader() ? [a, b] : [b, a];
     assert.equal(leader.started, 1);
     assert.equal(standby.started, 0);
+    // The standby may have lost a create race and waits one jittered retry period (≤ 4.4 s) before it reads.
+    await eventually(() => standby.leaders.length > 0, 6000, 'the standby to observe the leader');
     assert.deepEqual(standby.leaders, [leader.elector.identity], 'the standby learnt who leads');
     const before = await lease(identity);
     assert.equal(before.spec.holderIdentity, leader.elector.identity);
