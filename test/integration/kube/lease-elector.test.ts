@@ -93,12 +93,14 @@ test('two candidates: exactly one leads; the other takes over when the leader st
     // The leader vanishes without releasing (a crash): the standby must wait for the lease to expire.
     const crashedAt = Date.now();
     await leader.elector.stop();
-    await eventually(() => standby.elector.isLeader(), 25_000, 'the standby to take over');
+    await eventually(() => standby.elector.isLeader(), 30_000, 'the standby to take over');
     const takeover = Date.now() - crashedAt;
     assert.ok(takeover >= 10_000, `waited for expiry (${takeover} ms)`);
     assert.ok(
-      takeover <= 15_000 + 2.2 * 2_000 + 1_000,
-      `took over within lease duration + one retry (${takeover} ms)`,
+      // Worst case as in client-go: the standby may first see the last record one retry after the crash,
+      // waits the lease duration from then, and notices the expiry at its next retry.
+      takeover <= 15_000 + 2 * 2.2 * 2_000 + 1_000,
+      `took over within lease duration + two retries (${takeover} ms)`,
     );
     assert.equal(leader.stopped, 0, 'stop() is not a loss of leadership');
     const afterTakeover = await lease(identity);
