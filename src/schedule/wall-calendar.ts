@@ -51,6 +51,7 @@ export class WallCalendar {
   private readonly nextMinute: number[];
   private readonly nextHour: number[];
   private readonly nextMonth: number[];
+  private readonly nextDom: number[];
   private readonly prevMinute: number[];
   private readonly prevHour: number[];
   private readonly prevMonth: number[];
@@ -69,6 +70,7 @@ export class WallCalendar {
     this.nextMinute = nextIndex(this.minuteOk);
     this.nextHour = nextIndex(this.hourOk);
     this.nextMonth = nextIndex(this.monthOk);
+    this.nextDom = nextIndex(this.domOk);
     this.prevMinute = prevIndex(this.minuteOk);
     this.prevHour = prevIndex(this.hourOk);
     this.prevMonth = prevIndex(this.monthOk);
@@ -122,14 +124,26 @@ export class WallCalendar {
         mi = 0;
         continue;
       }
-      if (day > daysInMonth(y, mo) || !this.domOk[day] || !this.dowOk[weekday(y, mo, day)]) {
-        if (day >= daysInMonth(y, mo)) {
-          day = 1;
-          if (++mo > 12) {
-            mo = 1;
-            y++;
-          }
-        } else day++;
+      const dim = daysInMonth(y, mo);
+      // Jump straight to the next allowed day of the month; then check its weekday.
+      const nextDay = day <= dim ? this.nextDom[day]! : -1;
+      if (nextDay < 0 || nextDay > dim) {
+        day = 1;
+        if (++mo > 12) {
+          mo = 1;
+          y++;
+        }
+        h = 0;
+        mi = 0;
+        continue;
+      }
+      if (nextDay !== day) {
+        day = nextDay;
+        h = 0;
+        mi = 0;
+      }
+      if (!this.dowOk[weekday(y, mo, day)]) {
+        day++;
         h = 0;
         mi = 0;
         continue;

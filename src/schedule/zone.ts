@@ -3,9 +3,12 @@
 // gap; a repeated time fires at its first occurrence).
 
 const DAY_MS = 86_400_000;
-/** Offsets are read in blocks of this size (about 24 days); samples within a block are 12 hours apart. */
+/**
+ * Offsets are read in blocks of about 24 days, sampled 4 days apart (no zone changes its offset twice within
+ * 4 days), and each change is then found to the second by bisection.
+ */
 const BLOCK_MS = 2 ** 31;
-const SAMPLE_MS = 12 * 3_600_000;
+const SAMPLE_MS = 4 * 86_400_000;
 
 export interface Transition {
   /** The first instant with the new offset. */
