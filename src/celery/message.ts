@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { TaskOptions } from '../api/types.ts';
 import { pythonIsoUtc } from './iso-time.ts';
-import { jsonProblem, UnsafeMessageError } from './message-check.ts';
+import { checkTaskMessage, jsonProblem, UnsafeMessageError } from './message-check.ts';
 import { celerySaferepr } from './python-repr.ts';
 
 /** Headers Celery itself fills (5.2 and the 5.3+ additions) and the two this operator adds. */
@@ -106,7 +106,10 @@ function inputProblems(input: TaskMessageInput): string[] {
   return problems;
 }
 
-/** Builds the protocol-v2 message of one run. Throws UnsafeMessageError when the input cannot make a valid one. */
+/**
+ * Builds the protocol-v2 message of one run. Throws UnsafeMessageError when the input cannot make a valid one
+ * (`reason: 'invalid'`) or when the run's expiry has already passed (`reason: 'expired'`).
+ */
 export function buildTaskMessage(input: TaskMessageInput): TaskMessage {
   const problems = inputProblems(input);
   if (problems.length > 0) {
@@ -142,15 +145,20 @@ export function buildTaskMessage(input: TaskMessageInput): TaskMessage {
     delivery_mode: 2,
     priority: options.priority ?? 0,
   };
+  const now = input.now ?? Date.now();
   if (expiresAt !== undefined) {
     // Celery sends the remaining time, clamped at 0 when the expiry has passed.
-    properties.expiration = String(Math.max(0, Math.floor(expiresAt - (input.now ?? Date.now()))));
+    properties.expiration = String(Math.max(0, Math.floor(expiresAt - now)));
   }
-  return {
+  const message: TaskMessage = {
     headers,
     properties,
     body: JSON.stringify([input.args, input.kwargs, EMBED]),
     contentType: 'application/json',
     contentEncoding: 'utf-8',
   };
+  // Checked here too, so a run that has already expired (or anything unsafe) is known when it is planned; the
+  // transports check again right before sending.
+  checkTaskMessage(message, now);
+  return message;
 }

@@ -117,6 +117,14 @@ test('expiration counts from the slot: a late publish gets the remaining time', 
   assert.equal(msg.headers.expires, '2026-11-24T07:01:30+00:00');
 });
 
+test('a run whose expiry has passed when it is built is refused as expired', () => {
+  assert.throws(
+    () => buildTaskMessage(input({ expires: 60 }, { now: SLOT + 60_000 })),
+    (err: unknown) => err instanceof UnsafeMessageError && err.reason === 'expired',
+  );
+  buildTaskMessage(input({ expires: 60 }, { now: SLOT + 59_999 }));
+});
+
 test('argsrepr is Python-style text and non-ASCII stays readable', () => {
   const msg = buildTaskMessage(input({}, { args: ['héllo', true, null, 1.5], kwargs: { ключ: { a: [1] } } }));
   assert.equal(msg.headers.argsrepr, "['héllo', True, None, 1.5]");
