@@ -48,3 +48,25 @@ export function periodicTask(namespace: string, name: string, spec: Record<strin
     spec: { task: 'tasks.record', ...spec },
   });
 }
+
+/** Applies `count` PeriodicTasks (hourly, so they write little status) in one kubectl call. */
+export async function applyManyTasks(
+  cluster: ClusterHandle,
+  namespace: string,
+  count: number,
+): Promise<void> {
+  const items = Array.from({ length: count }, (_, i) =>
+    JSON.parse(periodicTask(namespace, `many-${i}`, { interval: { every: 1, period: 'hours' }, args: [i] })),
+  );
+  await cluster.kubectl(['apply', '--server-side', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+  });
+}
+
+/** How many PeriodicTasks of the namespace have a status written for their current generation. */
+export async function tasksWithStatus(cluster: ClusterHandle, namespace: string): Promise<number> {
+  const list = JSON.parse(await cluster.kubectl(['get', 'pt', '-n', namespace, '-o', 'json'])) as {
+    items: Array<{ metadata: { generation?: number }; status?: { observedGeneration?: number } }>;
+  };
+  return list.items.filter((t) => t.status?.observedGeneration === t.metadata.generation).length;
+}
