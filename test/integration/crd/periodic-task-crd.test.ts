@@ -121,6 +121,30 @@ test('the status subresource takes the fields the operator writes', async () => 
   );
 });
 
+test('args, kwargs and headers keep arbitrary JSON through the API server', async () => {
+  const name = 'free-json';
+  const args = [1, 'two', 3.5, true, null, { nested: [1, { deep: 'x' }] }, []];
+  const kwargs = { a: { b: [null, false] }, 'key with space': 'v', n: -7 };
+  const headers = { tenant: 'acme', trace: { id: 42 } };
+  const spec = {
+    task: 'tasks.record',
+    interval: { every: 1, period: 'minutes' },
+    args,
+    kwargs,
+    options: { headers },
+  };
+  await cluster.kubectl(['apply', '-n', namespace, '-f', '-'], {
+    input: JSON.stringify(invalidManifest({ name, spec, field: '', apiServer: false, metadataName: name })),
+  });
+  const stored = JSON.parse(await cluster.kubectl(['get', 'pt', name, '-n', namespace, '-o', 'json']));
+  assert.deepEqual(stored.spec.args, args);
+  assert.deepEqual(stored.spec.kwargs, kwargs);
+  assert.deepEqual(stored.spec.options.headers, headers);
+  const verdict = validatePeriodicTask(stored, { defaultTimeZone: 'UTC' });
+  assert.ok(verdict.ok);
+  assert.deepEqual(verdict.definition.args, args);
+});
+
 const rejected = INVALID_CASES.filter((c) => c.apiServer);
 
 test(`the API server rejects ${rejected.length} invalid manifests, naming the field the validator names`, async () => {
