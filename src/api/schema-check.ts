@@ -140,7 +140,7 @@ function checkObject(
   for (const r of node.rules ?? []) {
     if (!r.holds(value)) {
       const field = r.fieldPath ? `${path}${r.fieldPath}` : path;
-      errors.push({ field, message: `Invalid value: "object": ${r.message}` });
+      errors.push({ field, message: `Invalid value: ${r.message}` });
     }
   }
 }

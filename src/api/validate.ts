@@ -145,10 +145,10 @@ function checkCrontab(spec: PeriodicTaskSpec, errors: FieldError[]): ScheduleDef
   if (!minute || !hour || !dayOfWeek || !dayOfMonth || !monthOfYear) return null;
   const calendar = new WallCalendar({ minute, hour, dayOfWeek, dayOfMonth, monthOfYear });
   if (calendar.nextWall(Date.UTC(2000, 0, 1)) === null) {
-    const shown = spec.cron !== undefined ? JSON.stringify(spec.cron) : '"object"';
+    const shown = spec.cron !== undefined ? `${JSON.stringify(spec.cron)}: ` : '';
     errors.push({
       field: spec.cron !== undefined ? 'spec.cron' : 'spec.crontab',
-      message: `Invalid value: ${shown}: never matches a date (day of month, month and day of week must all match)`,
+      message: `Invalid value: ${shown}never matches a date (day of month, month and day of week must all match)`,
     });
     return null;
   }
