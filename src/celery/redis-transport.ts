@@ -3,7 +3,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
 import { redactUrl } from './broker-url.ts';
 import { encodeRedisEnvelope } from './redis-envelope.ts';
-import { priorityListKey, redisRouteFor, resolveRedisRoutes } from './redis-routing.ts';
+import {
+  priorityListKey,
+  redisRouteFor,
+  resolveRedisRoutes,
+  UnroutableMessageError,
+} from './redis-routing.ts';
 
 export { encodeRedisEnvelope } from './redis-envelope.ts';
 export {
@@ -64,6 +69,17 @@ export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker
     });
   }
 
+  async function routesOf(options: OutgoingMessage['options']): Promise<string[]> {
+    try {
+      return await resolveRedisRoutes(redis, options);
+    } catch (err) {
+      if (err instanceof UnroutableMessageError) throw err;
+      throw new Error(
+        `reading the bindings of exchange ${JSON.stringify(options.exchange)} from Redis broker ${safeUrl} failed, message not delivered: ${(err as Error).message}`,
+      );
+    }
+  }
+
   async function publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
     if (messages.length === 0) return [];
     try {
@@ -80,7 +96,7 @@ export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker
       const { message, options } = messages[i] as OutgoingMessage;
       try {
         const keys = options.exchange
-          ? await resolveRedisRoutes(redis, options)
+          ? await routesOf(options)
           : [priorityListKey(options.queue, options.priority)];
         const envelope = encodeRedisEnvelope(message, redisRouteFor(options), now);
         for (const key of keys) {
