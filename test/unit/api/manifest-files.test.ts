@@ -1,0 +1,40 @@
+// readManifestFile: multi-document YAML read as kubectl reads it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readManifestFile } from '../../../src/cli/manifest-files.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'celerybeat-manifests-'));
+
+test('each document with its index, the line where it starts, and its object; empty documents are skipped', async () => {
+  const path = join(dir, 'two.yaml');
+  writeFileSync(path, '# leading comment\n---\nkind: A\nenabled: yes\n---\n---\nkind: B\nlist: [1, two]\n');
+  const docs = await readManifestFile(path);
+  assert.deepEqual(
+    docs.map((d) => ({ index: d.index, line: d.line, object: d.object })),
+    [
+      // YAML 1.1 as kubectl reads it: "yes" is a boolean.
+      { index: 0, line: 2, object: { kind: 'A', enabled: true } },
+      { index: 2, line: 6, object: { kind: 'B', list: [1, 'two'] } },
+    ],
+  );
+});
+
+test('a broken document is reported with its index; the others are still read', async () => {
+  const path = join(dir, 'broken.yaml');
+  writeFileSync(path, 'kind: A\n---\nkind: [B\n---\nkind: C\n');
+  const docs = await readManifestFile(path);
+  assert.equal(docs.length, 3);
+  assert.deepEqual(docs[0]!.object, { kind: 'A' });
+  assert.equal(docs[1]!.index, 1);
+  assert.match(docs[1]!.error!, /^YAML: /);
+  assert.deepEqual(docs[2]!.object, { kind: 'C' });
+});
+
+test('an unreadable file is one document with an error naming the problem', async () => {
+  const docs = await readManifestFile(join(dir, 'missing.yaml'));
+  assert.equal(docs.length, 1);
+  assert.match(docs[0]!.error!, /cannot read file: ENOENT/);
+});
