@@ -106,10 +106,21 @@ function checkHeaders(headers: Record<string, unknown>, problems: string[]): voi
     if (headers[name] !== undefined && typeof headers[name] !== 'string')
       problems.push(`header ${name} must be a string`);
   }
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue;
     // AMQP carries header names as short strings (at most 255 bytes).
     if (name.length === 0 || (name.length > 85 && Buffer.byteLength(name) > 255))
       problems.push(`header name ${JSON.stringify(name)} must be 1-255 bytes`);
+    const value = headers[name];
+    // Most headers are plain scalars: skip the general walk (and its path text) for them.
+    if (
+      value === null ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      (typeof value === 'string' && value.isWellFormed())
+    ) {
+      continue;
+    }
     const problem = jsonProblem(value, `header ${name}`);
     if (problem) problems.push(problem);
   }

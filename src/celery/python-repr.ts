@@ -125,8 +125,45 @@ function quoted(text: string, maxLength: number): string {
   return `'${truncate(text, maxLength).replaceAll("'", "\\'")}'`;
 }
 
+/**
+ * The untruncated text, or undefined once it reaches `maxLength`. Output shorter than the budget is exactly
+ * what the streaming algorithm gives (no token can have hit the budget), so most calls end here.
+ */
+function shortRepr(value: unknown, level: number, room: number): string | undefined {
+  if (typeof value === 'string') {
+    return value.length + 2 < room ? `'${value.replaceAll("'", "\\'")}'` : undefined;
+  }
+  if (Array.isArray(value) || isPlainObject(value)) {
+    const isList = Array.isArray(value);
+    if (level >= MAX_LEVELS) return isList ? '[...]' : '{...}';
+    let out = isList ? '[' : '{';
+    if (isList) {
+      for (let i = 0; i < value.length; i++) {
+        const item = shortRepr(value[i], level + 1, room - out.length - 2);
+        if (item === undefined) return undefined;
+        out += i > 0 ? `, ${item}` : item;
+      }
+    } else {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        const key = shortRepr(k, level + 1, room - out.length - 2);
+        const item =
+          key === undefined ? undefined : shortRepr(value[k], level + 1, room - out.length - key.length - 4);
+        if (item === undefined) return undefined;
+        out += `${out.length > 1 ? ', ' : ''}${key}: ${item}`;
+      }
+    }
+    out += isList ? ']' : '}';
+    return out.length < room ? out : undefined;
+  }
+  const text = scalarText(value);
+  return text.length < room ? text : undefined;
+}
+
 /** The `argsrepr`/`kwargsrepr` text Celery would write for this JSON value. */
 export function celerySaferepr(value: unknown, maxLength = REPR_MAX_LENGTH): string {
+  const short = shortRepr(value, 0, maxLength);
+  if (short !== undefined) return short;
   const state: StreamState = { level: 0, draining: false };
   const stream = tokens(value, state);
   let budget = maxLength;

@@ -14,6 +14,16 @@ test('argsrepr/kwargsrepr equal Celery saferepr for every captured vector', () =
   }
 });
 
+// 400 random JSON values (Celery 5.2.6 saferepr, fixed seed), about one in seven long enough to be truncated.
+const randomVectors = JSON.parse(
+  readFileSync(new URL('../../fixtures/celery/saferepr_random_vectors.json', import.meta.url), 'utf8'),
+) as { json: string; repr: string }[];
+
+test('argsrepr equals Celery saferepr for random values, truncated or not', () => {
+  for (const v of randomVectors)
+    assert.equal(celerySaferepr(JSON.parse(v.json)), v.repr, v.json.slice(0, 120));
+});
+
 test('numbers print as Python prints the value it decodes from our JSON', () => {
   assert.equal(pythonNumberText(3), '3');
   assert.equal(pythonNumberText(-0), '0');
