@@ -150,9 +150,20 @@ export function zoneFor(name: string): Zone {
   return zone;
 }
 
-/** Whether Intl knows the zone name (an IANA name such as Europe/Berlin, or UTC). */
+const knownZones = new Map<string, boolean>();
+
+/** Whether Intl knows the zone name (an IANA name such as Europe/Berlin, or UTC). Cached: Intl is slow. */
 export function isKnownTimeZone(name: string): boolean {
-  if (/^[+-]/.test(name)) return false;
+  let known = knownZones.get(name);
+  if (known === undefined) {
+    known = !/^[+-]/.test(name) && canFormatIn(name);
+    // Unknown names come from user input: bound the cache rather than grow it without limit.
+    if (knownZones.size < 10_000) knownZones.set(name, known);
+  }
+  return known;
+}
+
+function canFormatIn(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
     return true;
