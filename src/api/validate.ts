@@ -217,9 +217,10 @@ export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: stri
   const spec = withoutNulls(obj.spec as Record<string, unknown>) as unknown as PeriodicTaskSpec;
   const timeZone = spec.timeZone ?? opts.defaultTimeZone;
   if (!isKnownTimeZone(timeZone)) {
+    const source = spec.timeZone === undefined ? " (the operator's --timezone default)" : '';
     errors.push({
-      field: spec.timeZone === undefined ? 'spec.timeZone (the operator default)' : 'spec.timeZone',
-      message: `Invalid value: ${JSON.stringify(timeZone)}: not a known IANA time zone`,
+      field: 'spec.timeZone',
+      message: `Invalid value: ${JSON.stringify(timeZone)}${source}: not a known IANA time zone`,
     });
   }
   const schedule = scheduleOf(spec, errors);
