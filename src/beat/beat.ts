@@ -44,13 +44,17 @@ export interface BeatOptions {
 /** Longest sleep: bounds how long a stalled timer (suspended VM, clock jump) can delay a slot. */
 const MAX_SLEEP_MS = 1000;
 
+/** Batches dispatched at once: while Redis runs one, the next is being built. */
+const MAX_IN_FLIGHT = 2;
+
 export class Beat {
   readonly #tasks = new Map<string, BeatTask>();
   readonly #queue = new DueQueue();
   readonly #o: Required<BeatOptions>;
   #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
   #running = false;
-  #tick: Promise<void> | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: BeatOptions) {
     this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 1000, retryDelayMs: 1000, ...options };
@@ -95,7 +99,8 @@ export class Beat {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
-    await this.#tick;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    await Promise.all(this.#inFlight);
   }
 
   #nextSlot(task: BeatTask): number | null {
@@ -115,19 +120,24 @@ export class Beat {
     this.#arm();
   }
 
-  /** Sets the wake-up timer for the earliest due slot, unless a dispatch is in flight (it re-arms after). */
+  /** Sets the wake-up timer for the earliest due slot, unless enough batches are in flight (they re-arm). */
   #arm(): void {
-    if (!this.#running || this.#tick) return;
-    clearTimeout(this.#timer);
+    if (!this.#running || this.#inFlight.size >= MAX_IN_FLIGHT) return;
     const due = this.#queue.peek();
     if (due === null) return;
-    const delay = Math.min(Math.max(due - this.#o.clock(), 0), MAX_SLEEP_MS);
+    const at = Math.min(Math.max(due, this.#o.clock()), this.#o.clock() + MAX_SLEEP_MS);
+    if (this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
     this.#timer = setTimeout(() => {
-      this.#tick = this.#runDue().finally(() => {
-        this.#tick = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      const batch = this.#runDue().finally(() => {
+        this.#inFlight.delete(batch);
         this.#arm();
       });
-    }, delay);
+      this.#inFlight.add(batch);
+      this.#arm();
+    }, at - this.#o.clock());
   }
 
   async #runDue(): Promise<void> {

@@ -57,11 +57,19 @@ const reconciler = new Reconciler({
   logger,
   defaultTimeZone: 'UTC',
 });
+// Slots spread evenly over each second (startTime offsets), as tasks created at different times would be.
+const gridStart = Math.ceil(Date.now() / 1000) * 1000;
 const tasks: PeriodicTask[] = Array.from({ length: count }, (_, i) => ({
   apiVersion: 'celerybeat.io/v1alpha1',
   kind: 'PeriodicTask',
   metadata: { name: `task-${i}`, namespace: 'bench', uid: `uid-${i}`, generation: 1 },
-  spec: { task: 'tasks.record', interval: { every: 1, period: 'seconds' }, args: [i], options: { queue } },
+  spec: {
+    task: 'tasks.record',
+    interval: { every: 1, period: 'seconds' },
+    startTime: new Date(gridStart + Math.floor((i * 1000) / count)).toISOString(),
+    args: [i],
+    options: { queue },
+  },
 }));
 
 const loadStart = performance.now();
