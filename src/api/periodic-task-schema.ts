@@ -20,6 +20,9 @@ function matches(pattern: string): (s: string) => boolean {
   return (s) => re.test(s);
 }
 
+const hasFiveWords = matches(CRON_FIVE_WORDS_PATTERN);
+const isCron = matches(CRON_PATTERN);
+
 /** A CEL single-quoted string literal holding `pattern` (backslashes doubled). */
 function celString(pattern: string): string {
   return `'${pattern.replaceAll('\\', '\\\\')}'`;
@@ -197,13 +200,13 @@ export const specSchema: ObjectNode = {
         {
           rule: `self.matches(${celString(CRON_FIVE_WORDS_PATTERN)})`,
           message: 'must have five fields: minute hour dayOfMonth monthOfYear dayOfWeek',
-          holds: matches(CRON_FIVE_WORDS_PATTERN),
+          holds: hasFiveWords,
         },
         {
           rule: `!self.matches(${celString(CRON_FIVE_WORDS_PATTERN)}) || self.matches(${celString(CRON_PATTERN)})`,
           message:
             'each field must be a Celery crontab pattern: comma-separated *, */step, value, start-end or start-end/step',
-          holds: (s) => !matches(CRON_FIVE_WORDS_PATTERN)(s) || matches(CRON_PATTERN)(s),
+          holds: (s) => !hasFiveWords(s) || isCron(s),
         },
       ],
     },
