@@ -9,6 +9,7 @@ import type { Logger } from '../observe/logger.ts';
 import { invalidStoreKeys, reconcileErrorsTotal, schedules } from '../observe/metrics.ts';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
+import { describeSchedule } from '../schedule/describe.ts';
 import type { RunState } from '../store/task-record.ts';
 import { encodeDefinitionHead } from '../store/task-record.ts';
 import type { TaskStore } from '../store/task-store.ts';
@@ -165,6 +166,7 @@ export class Reconciler {
     }
     this.#report(object, {
       observedGeneration: def.generation,
+      schedule: describeSchedule(def.schedule, def.timeZone),
       ...runStatus(state, this.#o.beat.nextRunAt(key)),
       ready: readyOf(def, state),
     });

@@ -9,6 +9,7 @@ const SCALAR_FIELDS = [
   'nextRunAt',
   'missedRunCount',
   'observedGeneration',
+  'schedule',
 ] as const;
 
 /** A later report overrides an earlier one field by field. */

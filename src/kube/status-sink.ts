@@ -15,6 +15,8 @@ export interface StatusUpdate {
   nextRunAt?: string;
   missedRunCount?: number;
   observedGeneration?: number;
+  /** The schedule in words, for the SCHEDULE printer column. */
+  schedule?: string;
   ready?: ReadyCondition;
 }
 

@@ -91,6 +91,7 @@ describe('the operator on a real API server', { timeout: 300_000 }, () => {
     const [header, row] = table.trim().split('\n');
     assert.match(header!, /TASK\s+SCHEDULE\s+ENABLED\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE/);
     assert.match(row!, /tasks\.record/);
+    assert.equal(task.status?.schedule, 'every 1 second', 'the SCHEDULE column has the schedule in words');
     assert.match(row!, /\s[1-9]\d*\s+\S+$/, 'RUNS shows the run count');
   });
 
