@@ -95,55 +95,50 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     return connecting;
   }
 
+  /** Publishes one message; `settle` is called exactly once with its outcome (later calls are ignored). */
   function publishOne(
     c: Connected,
     message: TaskMessage,
     options: OutgoingMessage['options'],
-  ): Promise<PublishOutcome> {
+    settle: (outcome: PublishOutcome) => void,
+  ): void {
     const exchange = options.exchange ?? '';
     const routingKey = exchange === '' ? options.queue : options.routingKey || options.queue;
     const id = message.properties.correlation_id;
-    return new Promise<PublishOutcome>((resolve) => {
-      // A confirm that never comes (a publisher blocked by a resource alarm) must not stall the caller.
-      const timer = setTimeout(
-        () => fail(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`),
-        confirmTimeout,
-      );
-      const fail = (cause: string): void => {
-        clearTimeout(timer);
-        resolve({
+    const onConfirm = (err: unknown): void => {
+      const returned = c.returned.get(id);
+      c.returned.delete(id);
+      if (err) {
+        const cause = c.closedBy ? c.closedBy.message : String((err as Error).message ?? err);
+        settle(notConfirmed(cause));
+      } else if (returned !== undefined) {
+        settle({
           ok: false,
-          error: new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`),
+          error: new Error(`RabbitMQ broker ${safeUrl} could not route the message: ${returned}`),
         });
-      };
-      const onConfirm = (err: unknown): void => {
-        clearTimeout(timer);
-        const returned = c.returned.get(id);
-        c.returned.delete(id);
-        if (err) {
-          fail(c.closedBy ? c.closedBy.message : String((err as Error).message ?? err));
-        } else if (returned !== undefined) {
-          resolve({
-            ok: false,
-            error: new Error(`RabbitMQ broker ${safeUrl} could not route the message: ${returned}`),
-          });
-        } else {
-          resolve({ ok: true });
-        }
-      };
-      try {
-        c.channel.publish(
-          exchange,
-          routingKey,
-          Buffer.from(message.body, 'utf8'),
-          amqpPublishOptions(message),
-          onConfirm,
-        );
-      } catch (err) {
-        // amqplib throws at once when the channel closed between connection() and here.
-        fail((err as Error).message);
+      } else {
+        settle({ ok: true });
       }
-    });
+    };
+    try {
+      c.channel.publish(
+        exchange,
+        routingKey,
+        Buffer.from(message.body, 'utf8'),
+        amqpPublishOptions(message),
+        onConfirm,
+      );
+    } catch (err) {
+      // amqplib throws at once when the channel closed between connection() and here.
+      settle(notConfirmed((err as Error).message));
+    }
+  }
+
+  function notConfirmed(cause: string): PublishOutcome {
+    return {
+      ok: false,
+      error: new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`),
+    };
   }
 
   async function publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
@@ -156,16 +151,37 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
       return messages.map(() => ({ ok: false, error }));
     }
     const now = Date.now();
-    const pending: (PublishOutcome | Promise<PublishOutcome>)[] = [];
-    for (const { message, options } of messages) {
+    const outcomes: (PublishOutcome | undefined)[] = new Array(messages.length);
+    let open = messages.length;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const settler = (i: number) => (outcome: PublishOutcome) => {
+      if (outcomes[i] !== undefined) return;
+      outcomes[i] = outcome;
+      if (--open === 0) finish();
+    };
+    // One timer for the batch: a confirm that never comes (a publisher blocked by a resource alarm) must not
+    // stall the caller.
+    const timer = setTimeout(() => {
+      for (let i = 0; i < messages.length; i++) {
+        settler(i)(notConfirmed(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`));
+      }
+    }, confirmTimeout);
+    for (let i = 0; i < messages.length; i++) {
+      const { message, options } = messages[i] as OutgoingMessage;
       try {
         checkTaskMessage(message, now);
-        pending.push(publishOne(c, message, options));
       } catch (err) {
-        pending.push({ ok: false, error: err as Error });
+        settler(i)({ ok: false, error: err as Error });
+        continue;
       }
+      publishOne(c, message, options, settler(i));
     }
-    return Promise.all(pending);
+    await done;
+    clearTimeout(timer);
+    return outcomes as PublishOutcome[];
   }
 
   return {
