@@ -24,6 +24,7 @@ import type { TaskSource } from '../kube/task-source.ts';
 import { parseListenAddress, startHealthServer, startMetricsServer } from '../observe/http-server.ts';
 import { createLogger, type Logger } from '../observe/logger.ts';
 import { registry } from '../observe/metrics.ts';
+import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
 import { RedisLeaderLock } from '../store/leader-lock.ts';
 import { TaskStore } from '../store/task-store.ts';
@@ -169,15 +170,7 @@ function kubernetesParts(config: RunConfig, logger: Logger): ModeParts {
 
 function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
   const source = new ManifestDirectorySource(config.manifests!, logger);
-  // No API server: the run state is in Redis; status changes are logged.
-  const status: StatusSink = {
-    report: (namespace, name, update) => {
-      if (update.lastRunAt) logger.debug({ namespace, name, ...update }, 'task status');
-      else if (update.ready)
-        logger.info({ namespace, name, ready: update.ready, nextRunAt: update.nextRunAt }, 'task status');
-    },
-    flush: async () => {},
-  };
+  const status = new LogStatusSink(logger);
   const events: TaskEvents = {
     warning: (task, reason, message) =>
       logger.warn({ namespace: task.namespace, name: task.name, reason }, message),
