@@ -125,7 +125,8 @@ export class Beat {
     if (!this.#running || this.#inFlight.size >= MAX_IN_FLIGHT) return;
     const due = this.#queue.peek();
     if (due === null) return;
-    const at = Math.min(Math.max(due, this.#o.clock()), this.#o.clock() + MAX_SLEEP_MS);
+    const now = this.#o.clock();
+    const at = Math.min(Math.max(due, now), now + MAX_SLEEP_MS);
     if (this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
@@ -137,7 +138,7 @@ export class Beat {
       });
       this.#inFlight.add(batch);
       this.#arm();
-    }, at - this.#o.clock());
+    }, at - now);
   }
 
   async #runDue(): Promise<void> {

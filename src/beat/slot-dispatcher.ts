@@ -47,22 +47,22 @@ export class AtomicRedisDispatcher implements SlotDispatcher {
     for (const [i, slot] of slots.entries()) {
       const item: DispatchItem = { taskKey: slot.taskKey, expected: slot.expected, next: slot.next };
       if (slot.publish) {
-        let lists: string[];
         try {
-          lists = await this.#routing.listKeys(slot.publish.options);
+          const lists = await this.#routing.listKeys(slot.publish.options);
+          // An exchange bound to several queues needs one envelope per queue: not one atomic push.
+          if (lists.length !== 1) {
+            fanOut.push(i);
+            continue;
+          }
+          item.push = {
+            listKey: lists[0]!,
+            envelope: this.#routing.envelope(slot.publish.message, slot.publish.options),
+          };
         } catch (error) {
+          // Unroutable, or refused by the last check (e.g. expired meanwhile): this slot only.
           outcomes[i] = { status: 'publish-failed', error: error as Error };
           continue;
         }
-        // An exchange bound to several queues needs one envelope per queue: not one atomic push.
-        if (lists.length !== 1) {
-          fanOut.push(i);
-          continue;
-        }
-        item.push = {
-          listKey: lists[0]!,
-          envelope: this.#routing.envelope(slot.publish.message, slot.publish.options),
-        };
       }
       atomic.push(item);
       atomicIndex.push(i);

@@ -1,5 +1,6 @@
 // Brings the store and the beat in line with the whole desired set of PeriodicTasks. Level-based: every pass
 // starts from the full list, never from an event; a pass that finds nothing changed writes nothing.
+import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
 import { validatePeriodicTask } from '../api/validate.ts';
@@ -26,12 +27,19 @@ export interface ReconcilerOptions {
   clock?: () => number;
 }
 
+/** What was last written for a task, as digests: a schedule costs memory once per 100,000 tasks. */
 interface Applied {
   uid: string;
   head: string;
   /** What the slots depend on: when it changes, the new schedule starts from now, not from the old cursor. */
   timing: string;
 }
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
+}
+
+const RECONCILE_CONCURRENCY = 500;
 
 export interface ReconcileSummary {
   failed: number;
@@ -42,6 +50,8 @@ export class Reconciler {
   readonly #clock: () => number;
   readonly #applied = new Map<string, Applied>();
   readonly #invalid = new Map<string, string>();
+  /** The object each task was last reconciled from: sources replace an object when it changes. */
+  readonly #reconciledFrom = new Map<string, PeriodicTask>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -55,7 +65,7 @@ export class Reconciler {
   async reconcile(objects: PeriodicTask[], verify = false): Promise<ReconcileSummary> {
     const desired = new Set<string>();
     let failed = 0;
-    const work: Promise<void>[] = [];
+    let work: Promise<void>[] = [];
     for (const object of objects) {
       const key = taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
       desired.add(key);
@@ -71,6 +81,11 @@ export class Reconciler {
           this.#report(object, { ready: readyCondition('False', 'StoreUnavailable', message) });
         }),
       );
+      // Bounded concurrency: 100,000 writes in flight at once would cost memory for nothing.
+      if (work.length === RECONCILE_CONCURRENCY) {
+        await Promise.all(work);
+        work = [];
+      }
     }
     await Promise.all(work);
     for (const [key, applied] of this.#applied) {
@@ -81,6 +96,7 @@ export class Reconciler {
       this.#o.logger.info({ task: key }, 'task removed');
     }
     for (const key of this.#invalid.keys()) if (!desired.has(key)) this.#invalid.delete(key);
+    for (const key of this.#reconciledFrom.keys()) if (!desired.has(key)) this.#reconciledFrom.delete(key);
     this.#countStates();
     return { failed };
   }
@@ -107,6 +123,12 @@ export class Reconciler {
   }
 
   async #reconcileOne(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
+    if (!verify && this.#reconciledFrom.get(key) === object) return;
+    await this.#apply(key, object, verify);
+    this.#reconciledFrom.set(key, object);
+  }
+
+  async #apply(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
     const result = validatePeriodicTask(object, { defaultTimeZone: this.#o.defaultTimeZone });
     if (!result.ok) {
       const message = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
@@ -128,8 +150,8 @@ export class Reconciler {
     }
     this.#invalid.delete(key);
     const def = result.definition;
-    const head = encodeDefinitionHead(def);
-    const timing = JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]);
+    const head = digest(encodeDefinitionHead(def));
+    const timing = digest(JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]));
     const previous = this.#applied.get(key);
     if (!verify && previous?.head === head && previous.uid === def.uid) return;
 
