@@ -7,7 +7,6 @@ import { Redis } from 'ioredis';
 import { startCeleryWorker } from '../../support/celery-worker.ts';
 import { intervalTask, type ManifestDir, manifestDir } from '../../support/manifests.ts';
 import { startOperator } from '../../support/operator-process.ts';
-import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 
 const run = promisify(execFile);
