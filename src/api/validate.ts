@@ -1,6 +1,8 @@
 // The one validator of a PeriodicTask: the schema checks the API server also makes (same verdicts, same field
 // names), then what only the operator can check (IANA zone, crontab values, real calendar dates), and the
 // normalised TaskDefinition the rest of the operator works from.
+
+import { RESERVED_TASK_HEADERS } from '../celery/message.ts';
 import type { CrontabFieldName } from '../schedule/crontab-parse.ts';
 import { CRON_FIELD_ORDER, parseCrontabField, splitCron } from '../schedule/crontab-parse.ts';
 import { WallCalendar } from '../schedule/wall-calendar.ts';
@@ -21,31 +23,6 @@ export type ValidationResult = { ok: true; definition: TaskDefinition } | { ok: 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DEFAULT_QUEUE = 'celery';
-
-/** Message headers Celery sets itself (protocol v2, and the two the operator adds): a custom one would replace them. */
-const RESERVED_HEADERS = new Set([
-  'lang',
-  'task',
-  'id',
-  'shadow',
-  'eta',
-  'expires',
-  'group',
-  'group_index',
-  'retries',
-  'timelimit',
-  'root_id',
-  'parent_id',
-  'argsrepr',
-  'kwargsrepr',
-  'origin',
-  'ignore_result',
-  'replaced_task_nesting',
-  'stamped_headers',
-  'stamps',
-  'periodic_task_name',
-  'periodic_task_scheduled_at',
-]);
 
 const CRONTAB_FIELDS: readonly CrontabFieldName[] = [
   'minute',
@@ -172,7 +149,7 @@ function scheduleOf(spec: PeriodicTaskSpec, errors: FieldError[]): ScheduleDefin
 function optionsOf(spec: PeriodicTaskSpec, errors: FieldError[]): TaskOptions {
   const o = spec.options ?? {};
   for (const name of Object.keys(o.headers ?? {})) {
-    if (RESERVED_HEADERS.has(name)) {
+    if (RESERVED_TASK_HEADERS.has(name)) {
       errors.push({
         field: `spec.options.headers.${name}`,
         message: `Forbidden: "${name}" is a Celery protocol header and cannot be overridden`,
