@@ -75,8 +75,7 @@ export class Beat {
   }
 
   /** Adds or replaces a task; its next slot follows the new definition from the stored cursor. */
-  set(task: BeatTask): void {
-    const key = `${task.def.namespace}/${task.def.name}`;
+  set(key: string, task: BeatTask): void {
     this.#tasks.set(key, task);
     this.#requeue(key, task);
   }

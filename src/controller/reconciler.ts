@@ -178,7 +178,7 @@ export class Reconciler {
       if (claim?.status === 'ok') state = moved;
       else if (claim?.status === 'conflict') state = claim.stored;
     }
-    this.#o.beat.set({ def, schedule: compileSchedule(def.schedule, def.timeZone), state });
+    this.#o.beat.set(key, { def, schedule: compileSchedule(def.schedule, def.timeZone), state });
     this.#applied.set(key, { uid: def.uid, head, timing });
     if (upsert.status !== 'unchanged' || !previous) {
       this.#o.logger.info(
