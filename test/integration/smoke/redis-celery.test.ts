@@ -32,7 +32,11 @@ test('a Celery worker runs the captured default message pushed raw into Redis', 
   } finally {
     client.disconnect();
   }
-  const [execution] = await worker.waitForExecutions(1, 30_000);
+  // An execution is recorded when it starts: wait until it has finished.
+  const [execution] = await worker.waitForExecutions(
+    (runs) => runs.some((r) => r.outcome !== 'running'),
+    30_000,
+  );
   assert.ok(execution);
   assert.equal(execution.task, 'tasks.add');
   assert.equal(execution.id, message.headers.id);
