@@ -98,7 +98,11 @@ export function registerWorkerScenarios(bed: Bed, broker: () => Broker): void {
       const big = 'x'.repeat(1024 * 1024);
       const b = await send(broker(), 'tasks.record', [big], {}, { queue });
       assertDelivered(b, '1 MB message');
-      const runs = await worker.waitForExecutions(2, 60_000);
+      // Executions are recorded when they start: wait for both to finish.
+      const runs = await worker.waitForExecutions(
+        (all) => all.filter((r) => r.outcome !== 'running').length >= 2,
+        60_000,
+      );
       const runA = runs.find((r) => r.id === a.id);
       const runB = runs.find((r) => r.id === b.id);
       assert.ok(runA && runB, 'both messages ran under the ids we gave them');
