@@ -3,6 +3,7 @@
 // batch and re-queues each task at its next slot.
 import type { TaskDefinition } from '../api/types.ts';
 import { buildTaskMessage } from '../celery/message.ts';
+import { UnsafeMessageError } from '../celery/message-check.ts';
 import { taskIdForSlot } from '../celery/task-id.ts';
 import type { Logger } from '../observe/logger.ts';
 import { dispatchesTotal, dispatchLatenessSeconds, missedRunsTotal } from '../observe/metrics.ts';
@@ -196,10 +197,18 @@ export class Beat {
         next.lastTaskId = id;
         next.lastTaskSlot = plan.run;
       } catch (error) {
-        // Never send what a worker would choke on; the slot is recorded as missed instead.
+        // Never send what a worker would choke on, or discard unrun: the slot is recorded as missed instead.
         const reason = (error as Error).message;
-        this.#o.logger.error({ namespace: def.namespace, name: def.name, reason }, 'message not sent');
-        this.#o.listener.rejected(def, reason);
+        if (error instanceof UnsafeMessageError && error.reason === 'expired') {
+          dispatchesTotal.inc({ result: 'expired' });
+          this.#o.logger.warn(
+            { namespace: def.namespace, name: def.name, reason },
+            'run expired before it could be sent',
+          );
+        } else {
+          this.#o.logger.error({ namespace: def.namespace, name: def.name, reason }, 'message not sent');
+          this.#o.listener.rejected(def, reason);
+        }
         next.missedRunCount += 1;
       }
     }

@@ -79,7 +79,9 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb);
   logger.info({ atomic: brokerDb !== undefined }, 'broker connected');
 
-  const parts = config.manifests ? standaloneParts(config, logger, redis) : kubernetesParts(config, logger);
+  const parts = config.manifests
+    ? standaloneParts(config, logger, redis)
+    : kubernetesParts(config, logger, redis);
   const { source, status, events, leadership } = parts;
   let exitCode = 0;
   const exitNow = (code: number): void => {
@@ -151,7 +153,7 @@ interface ModeParts {
   leadership: Leadership;
 }
 
-function kubernetesParts(config: RunConfig, logger: Logger): ModeParts {
+function kubernetesParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
   const kc = loadKubeConfig(config.kubeconfig);
   const informer = new PeriodicTaskInformer(kc, { namespace: config.namespace, logger });
   const status = new StatusWriter(kc, {
@@ -164,7 +166,7 @@ function kubernetesParts(config: RunConfig, logger: Logger): ModeParts {
   const leadership =
     config.leaderElect === 'lease'
       ? new LeaseLeadership(kc, operatorNamespace(kc), logger)
-      : leadershipWithoutApi(config, logger, new Redis(config.redisUrl));
+      : leadershipWithoutApi(config, logger, redis);
   return { source: informer, status, events, leadership };
 }
 

@@ -18,7 +18,7 @@ export interface OperatorOptions {
   leadership: Leadership;
   status: StatusSink;
   logger: Logger;
-  /** Period of the full pass that re-creates vanished keys and prunes orphans. */
+  /** Period of the full pass that re-creates vanished keys and prunes orphans (default 5 minutes). */
   resyncMs?: number;
   /** Called when leadership is lost; the process should exit so a fresh replica starts clean. */
   onLeadershipLost: () => void;
@@ -94,7 +94,7 @@ export class Operator {
     this.#requestPass(true);
     await this.#pass;
     this.#o.beat.start();
-    this.#resyncTimer = setInterval(() => this.#requestPass(true), this.#o.resyncMs ?? 60_000);
+    this.#resyncTimer = setInterval(() => this.#requestPass(true), this.#o.resyncMs ?? 300_000);
   }
 
   #lose(reason: string): void {
