@@ -8,17 +8,7 @@ export interface ReadyCondition {
 }
 
 /** A partial status: only the fields set here are written; `ready` replaces the Ready condition. */
-export interface StatusUpdate {
-  lastRunAt?: string;
-  totalRunCount?: number;
-  lastTaskId?: string;
-  nextRunAt?: string;
-  missedRunCount?: number;
-  observedGeneration?: number;
-  /** The schedule in words, for the SCHEDULE printer column. */
-  schedule?: string;
-  ready?: ReadyCondition;
-}
+export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions'> & { ready?: ReadyCondition };
 
 /**
  * Status write-back. `report` never blocks and never throws: updates are merged per resource (latest
