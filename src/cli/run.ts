@@ -68,7 +68,12 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   );
   // Few retries: a dispatch against a Redis that is down fails fast and is retried by the beat.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
-  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  let connectionError = '';
+  redis.on('error', (error: Error) => {
+    connectionError = error.message;
+    logger.debug({ err: error }, 'redis connection error');
+  });
+  await waitForRedis(redis, config.redisUrl, logger, () => connectionError);
   const broker = await createBroker(config.brokerUrl);
   const brokerDb = await sameServerBrokerDb(redis, config.brokerUrl);
   const store = new TaskStore(redis, {
@@ -186,11 +191,31 @@ function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): 
   return new RedisLeaderLock(redis, { key: `celerybeat-operator:leader:${config.keyPrefix}` });
 }
 
+/** Waits until the schedule store answers, saying so in the log, instead of failing at start. */
+async function waitForRedis(
+  redis: Redis,
+  url: string,
+  logger: Logger,
+  lastConnectionError: () => string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await redis.ping();
+      return;
+    } catch (error) {
+      const reason = lastConnectionError() || (error as Error).message;
+      logger.warn({ redis: redactUrl(url), attempt, reason }, 'Redis is not reachable yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 5) * 1000));
+    }
+  }
+}
+
 /** The broker's database number when it is a Redis on the store's own server (same run_id), else undefined. */
 async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<number | undefined> {
   const scheme = brokerScheme(brokerUrl);
   if (scheme !== 'redis' && scheme !== 'rediss') return undefined;
   const probe = new Redis(brokerUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  probe.on('error', () => {});
   try {
     const [storeInfo, brokerInfo] = await Promise.all([store.info('server'), probe.info('server')]);
     const runId = (info: string): string | undefined => /run_id:(\w+)/.exec(info)?.[1];
@@ -209,6 +234,8 @@ async function createDispatcher(
 ): Promise<SlotDispatcher> {
   if (brokerDb === undefined) return new ClaimThenPublishDispatcher(store, broker);
   const routingRedis = new Redis(brokerUrl, { maxRetriesPerRequest: 2 });
+  // Connection errors surface as failed publishes of the slots concerned, which are retried.
+  routingRedis.on('error', () => {});
   return new AtomicRedisDispatcher(
     store,
     {
