@@ -123,6 +123,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     healthz: { leadership: () => (leadership instanceof LeaseLeadership ? leadership.healthy() : true) },
     readyz: { source: () => operator.ready() || 'PeriodicTasks not synced yet' },
   });
+  logger.info({ metricsPort: metrics.port, healthPort: health.port }, 'serving metrics and health probes');
 
   let stopping: Promise<void> | undefined;
   const done = new Promise<void>((resolve) => {

@@ -14,10 +14,18 @@ export interface OperatorProcess {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<void>;
+  /** The text of its /metrics endpoint. */
+  metrics(): Promise<string>;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | string>;
   /** SIGKILL: no shutdown work at all. */
   kill(): Promise<void>;
+}
+
+/** The value of a counter with the given labels in Prometheus text, 0 when absent. */
+export function counterValue(metricsText: string, series: string): number {
+  const line = metricsText.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
 /** Starts `run` with the given flags; metrics and health listen on free loopback ports. */
@@ -62,6 +70,11 @@ export function startOperator(args: readonly string[], env: Record<string, strin
         },
         timeoutMs,
       ),
+    metrics: async () => {
+      const line = logs().find((l) => typeof l.metricsPort === 'number');
+      if (!line) throw new Error('the operator has not logged its metrics port yet');
+      return (await fetch(`http://127.0.0.1:${line.metricsPort}/metrics`)).text();
+    },
     stop: async () => {
       await proc.stop(15_000);
       return proc.exited;
