@@ -170,8 +170,9 @@ test('two instances without leader election publish every slot exactly once', as
     duplicates >= messages.length / 2,
     `the instances raced for the slots (${duplicates} refused claims)`,
   );
+  // Read before stopping: the few slots published between the read and the stop are in the queue only.
   assert.ok(
-    published >= messages.length - 4,
+    published <= messages.length && published >= messages.length - 10,
     `published counts match the queue (${published}, ${messages.length})`,
   );
   assert.deepEqual(
