@@ -140,6 +140,8 @@ test('a Python program reading the key the documented way computes the same next
 
 test('two instances without leader election publish every slot exactly once', async () => {
   const queue = 'beat-two-instances';
+  // A directory of its own: the published counters must count these two tasks only.
+  const dir = await manifestDir();
   await dir.write(
     'two.yaml',
     intervalTask('two-a', 1, { options: { queue } }),
@@ -157,6 +159,7 @@ test('two instances without leader election publish every slot exactly once', as
     }
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+    await dir.remove();
   }
   const messages = (await redis.lrange(queue, 0, -1)).map((raw) => JSON.parse(raw).headers);
   const bySlot = new Map<string, number>();
