@@ -3,8 +3,12 @@
 //   node test/bench/controller.bench.ts [--count 1000] [--qps 200]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { applyManyTasks, operatorNamespace, tasksWithStatus } from '../support/operator-cluster.ts';
-import { startOperator } from '../support/operator-process.ts';
+import {
+  applyManyTasks,
+  operatorNamespace,
+  startClusterOperator,
+  tasksWithStatus,
+} from '../support/operator-cluster.ts';
 import { waitUntil } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import { startControlPlane } from '../testbed/cluster.ts';
@@ -18,21 +22,12 @@ const server = await startRedisServer();
 const redis = new Redis(server.url);
 try {
   const ns = await operatorNamespace(cluster, 'bench');
-  const operator = startOperator(
-    [
-      '--kubeconfig',
-      ns.kubeconfig,
-      '--namespace',
-      ns.namespace,
-      '--redis-url',
-      server.url,
-      '--kube-api-qps',
-      values.qps,
-      '--kube-api-burst',
-      String(2 * Number(values.qps)),
-    ],
-    { POD_NAMESPACE: ns.namespace },
-  );
+  const operator = startClusterOperator(ns, server.url, [
+    '--kube-api-qps',
+    values.qps,
+    '--kube-api-burst',
+    String(2 * Number(values.qps)),
+  ]);
   try {
     await operator.waitForLog('leader', (l) => l.msg === 'became leader', 30_000);
     const start = Date.now();

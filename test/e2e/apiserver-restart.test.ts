@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { operatorNamespace, periodicTask } from '../support/operator-cluster.ts';
-import { startOperator } from '../support/operator-process.ts';
+import { operatorNamespace, periodicTask, startClusterOperator } from '../support/operator-cluster.ts';
 import { waitUntil } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import { startControlPlane } from '../testbed/cluster.ts';
@@ -21,12 +20,7 @@ test('an API server restart neither stops dispatching nor the watch', { timeout:
         options: { queue },
       }),
     });
-    const operator = startOperator(
-      ['--kubeconfig', ns.kubeconfig, '--namespace', ns.namespace, '--redis-url', server.url],
-      {
-        POD_NAMESPACE: ns.namespace,
-      },
-    );
+    const operator = startClusterOperator(ns, server.url);
     try {
       await waitUntil('runs', async () => (await redis.llen(queue)) >= 2, 30_000);
       const restartFrom = Date.now();

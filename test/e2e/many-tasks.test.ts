@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { applyManyTasks, operatorNamespace, tasksWithStatus } from '../support/operator-cluster.ts';
-import { startOperator } from '../support/operator-process.ts';
+import {
+  applyManyTasks,
+  operatorNamespace,
+  startClusterOperator,
+  tasksWithStatus,
+} from '../support/operator-cluster.ts';
 import { waitUntil } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import { sharedCluster } from '../testbed/cluster.ts';
@@ -15,21 +19,7 @@ test(`${COUNT} resources: every key present and every status written`, { timeout
   const ns = await operatorNamespace(cluster, 'e2e-many');
   const server = await startRedisServer();
   const redis = new Redis(server.url);
-  const operator = startOperator(
-    [
-      '--kubeconfig',
-      ns.kubeconfig,
-      '--namespace',
-      ns.namespace,
-      '--redis-url',
-      server.url,
-      '--kube-api-qps',
-      '200',
-      '--kube-api-burst',
-      '400',
-    ],
-    { POD_NAMESPACE: ns.namespace },
-  );
+  const operator = startClusterOperator(ns, server.url, ['--kube-api-qps', '200', '--kube-api-burst', '400']);
   try {
     await operator.waitForLog('leader', (l) => l.msg === 'became leader', 30_000);
     const start = Date.now();

@@ -5,8 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { PeriodicTask } from '../../src/api/types.ts';
 import { type CeleryWorker, startCeleryWorker } from '../support/celery-worker.ts';
-import { type OperatorNamespace, operatorNamespace, periodicTask } from '../support/operator-cluster.ts';
-import { type OperatorProcess, startOperator } from '../support/operator-process.ts';
+import {
+  type OperatorNamespace,
+  operatorNamespace,
+  periodicTask,
+  startClusterOperator,
+} from '../support/operator-cluster.ts';
+import type { OperatorProcess } from '../support/operator-process.ts';
 import { waitUntil } from '../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { type ClusterHandle, sharedCluster } from '../testbed/cluster.ts';
@@ -18,10 +23,6 @@ let redis: Redis;
 let worker: CeleryWorker;
 let operator: OperatorProcess;
 const queue = 'e2e-operator';
-
-function operatorArgs(): string[] {
-  return ['--kubeconfig', ns.kubeconfig, '--namespace', ns.namespace, '--redis-url', server.url];
-}
 
 async function getTask(name: string): Promise<PeriodicTask> {
   return JSON.parse(
@@ -49,7 +50,7 @@ describe('the operator on a real API server', { timeout: 300_000 }, () => {
     ns = await operatorNamespace(cluster, 'e2e-operator');
     server = await startRedisServer();
     redis = new Redis(server.url);
-    operator = startOperator(operatorArgs(), { POD_NAMESPACE: ns.namespace });
+    operator = startClusterOperator(ns, server.url);
     await operator.waitForLog('leader', (l) => l.msg === 'became leader', 30_000);
   });
 
@@ -163,7 +164,7 @@ describe('the operator on a real API server', { timeout: 300_000 }, () => {
 
   test('two operators: one leader; when it is killed the other takes over and no slot runs twice', async () => {
     await apply('failover', { interval: { every: 1, period: 'seconds' }, options: { queue } });
-    const standby = startOperator(operatorArgs(), { POD_NAMESPACE: ns.namespace });
+    const standby = startClusterOperator(ns, server.url);
     try {
       await new Promise((r) => setTimeout(r, 4000));
       assert.ok(!standby.logs().some((l) => l.msg === 'became leader'), 'the second operator stands by');

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ClusterHandle } from '../testbed/cluster.ts';
+import { type OperatorProcess, startOperator } from './operator-process.ts';
 
 const CRD_FILE = new URL('../../crds/celerybeat.io_periodictasks.yaml', import.meta.url);
 const RBAC_FILE = new URL('../fixtures/kube/operator-rbac.yaml', import.meta.url);
@@ -69,4 +70,16 @@ export async function tasksWithStatus(cluster: ClusterHandle, namespace: string)
     items: Array<{ metadata: { generation?: number }; status?: { observedGeneration?: number } }>;
   };
   return list.items.filter((t) => t.status?.observedGeneration === t.metadata.generation).length;
+}
+
+/** The operator as the chart runs it: the namespace's ServiceAccount, watching that namespace, its Lease there. */
+export function startClusterOperator(
+  ns: OperatorNamespace,
+  redisUrl: string,
+  extraArgs: readonly string[] = [],
+): OperatorProcess {
+  return startOperator(
+    ['--kubeconfig', ns.kubeconfig, '--namespace', ns.namespace, '--redis-url', redisUrl, ...extraArgs],
+    { POD_NAMESPACE: ns.namespace },
+  );
 }
