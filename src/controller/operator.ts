@@ -86,7 +86,7 @@ export class Operator {
     while (this.#leading && !this.#o.source.synced()) await new Promise((r) => setTimeout(r, 100));
     if (!this.#leading) return;
     try {
-      const pruned = await this.#o.reconciler.prune(this.#o.source.list());
+      const pruned = await this.#prune();
       if (pruned > 0) this.#o.logger.info({ pruned }, 'pruned orphaned keys');
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'pruning orphaned keys failed; will retry at the next resync');
@@ -95,6 +95,13 @@ export class Operator {
     await this.#pass;
     this.#o.beat.start();
     this.#resyncTimer = setInterval(() => this.#requestPass(true), this.#o.resyncMs ?? 300_000);
+  }
+
+  /** Deletes the keys of resources that are gone, unless the source could not read everything. */
+  async #prune(): Promise<number> {
+    const complete = this.#o.source.complete?.() !== false;
+    if (!complete) this.#o.logger.warn('some manifests could not be read: not pruning orphaned keys');
+    return this.#o.reconciler.prune(this.#o.source.list(), complete);
   }
 
   #lose(reason: string): void {
@@ -122,7 +129,7 @@ export class Operator {
       this.#verifyNext = false;
       try {
         const { failed } = await this.#o.reconciler.reconcile(this.#o.source.list(), verify);
-        if (verify) await this.#o.reconciler.prune(this.#o.source.list());
+        if (verify) await this.#prune();
         reconcileTotal.inc({ result: failed === 0 ? 'success' : 'error' });
         if (failed === 0) this.#retryMs = 500;
         else this.#scheduleRetry();

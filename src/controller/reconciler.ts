@@ -101,8 +101,11 @@ export class Reconciler {
     return { failed };
   }
 
-  /** Deletes owned keys whose resource no longer exists (left behind while the operator was down). */
-  async prune(objects: PeriodicTask[]): Promise<number> {
+  /**
+   * Reports unreadable keys under the prefix, and deletes owned keys whose resource no longer exists (left
+   * behind while the operator was down) unless `deleteOrphans` is false.
+   */
+  async prune(objects: PeriodicTask[], deleteOrphans = true): Promise<number> {
     const uids = new Map(
       objects.map((o) => [taskKey(o.metadata.namespace ?? 'default', o.metadata.name), o.metadata.uid]),
     );
@@ -112,6 +115,7 @@ export class Reconciler {
     for (const { redisKey, reason } of invalid) {
       this.#o.logger.warn({ key: redisKey, reason }, 'skipping unreadable Redis key');
     }
+    if (!deleteOrphans) return 0;
     for (const { taskKey: key, owner } of owned) {
       if (uids.has(key) && uids.get(key) === owner.uid) continue;
       if (await this.#o.store.delete(key, owner.uid)) {

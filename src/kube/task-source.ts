@@ -12,5 +12,10 @@ export interface TaskSource {
   list(): PeriodicTask[];
   /** True once the first full read completed and the source is not broken beyond its grace period. */
   synced(): boolean;
+  /**
+   * False while part of the desired set could not be read at all (a manifest file that never parsed):
+   * keys that look orphaned may then belong to it, so they are not pruned. Absent means always complete.
+   */
+  complete?(): boolean;
   stop(): Promise<void>;
 }

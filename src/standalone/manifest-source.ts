@@ -18,6 +18,8 @@ interface FileState {
   mtimeMs: number;
   size: number;
   tasks: PeriodicTask[];
+  /** The file has never parsed: its tasks are unknown, not absent. */
+  unread: boolean;
 }
 
 export interface ManifestSourceOptions {
@@ -75,6 +77,11 @@ export class ManifestDirectorySource implements TaskSource {
     return this.#synced;
   }
 
+  complete(): boolean {
+    for (const file of this.#files.values()) if (file.unread) return false;
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.#watcher?.close();
     clearInterval(this.#poll);
@@ -116,15 +123,18 @@ export class ManifestDirectorySource implements TaskSource {
       if (!info?.isFile()) continue;
       const previous = this.#files.get(name);
       if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size) continue;
-      const tasks = await this.#readFile(path, previous?.tasks);
-      this.#files.set(name, { mtimeMs: info.mtimeMs, size: info.size, tasks });
+      const read = await this.#readFile(path);
+      const tasks = read ?? previous?.tasks ?? [];
+      const unread = read === undefined && (previous === undefined || previous.unread);
+      this.#files.set(name, { mtimeMs: info.mtimeMs, size: info.size, tasks, unread });
       changed = true;
     }
     if (changed) this.#tasks = this.#collect();
     return changed;
   }
 
-  async #readFile(path: string, lastGood: PeriodicTask[] | undefined): Promise<PeriodicTask[]> {
+  /** The file's tasks, or undefined when it cannot be read or parsed (the caller keeps the last good ones). */
+  async #readFile(path: string): Promise<PeriodicTask[] | undefined> {
     let documents: Awaited<ReturnType<typeof readManifestFile>>;
     try {
       documents = await readManifestFile(path);
@@ -133,7 +143,7 @@ export class ManifestDirectorySource implements TaskSource {
         { file: path, err: error },
         'cannot read manifest file; keeping its last good tasks',
       );
-      return lastGood ?? [];
+      return undefined;
     }
     const tasks: PeriodicTask[] = [];
     for (const doc of documents) {
@@ -142,7 +152,7 @@ export class ManifestDirectorySource implements TaskSource {
           { file: path, document: doc.index, reason: doc.error },
           'manifest does not parse; keeping the last good tasks of this file',
         );
-        return lastGood ?? [];
+        return undefined;
       }
       const object = doc.object as Partial<PeriodicTask> | null;
       if (object === null || object === undefined) continue;

@@ -160,3 +160,35 @@ test('a malformed key and a malformed manifest are reported and skipped; other t
       await operator.stop();
     }
   }));
+
+test('a manifest that does not parse at start keeps its task key and run state', () =>
+  withDir(async (dir) => {
+    const queue = 'broken-at-start';
+    const key = 'tasks:meta:default/kept';
+    const runs = async (): Promise<number> =>
+      JSON.parse((await redis.get(key)) ?? '{"total_run_count":0}').total_run_count;
+    await dir.write('kept.yaml', intervalTask('kept', 1, { options: { queue } }));
+    const first = startOperator(['--manifests', dir.path, '--redis-url', server.url]);
+    try {
+      await waitUntil('two runs', async () => (await runs()) >= 2, 15_000);
+    } finally {
+      await first.stop();
+    }
+    const before = await runs();
+    await dir.writeRaw(
+      'kept.yaml',
+      'apiVersion: celerybeat.io/v1alpha1\nkind: PeriodicTask\nmetadata: {name: [kept\n',
+    );
+    const second = startOperator(['--manifests', dir.path, '--redis-url', server.url]);
+    try {
+      await second.waitForLog(
+        'no pruning',
+        (l) => l.msg === 'some manifests could not be read: not pruning orphaned keys',
+      );
+      assert.equal(await runs(), before, 'the key and its run count are kept');
+      await dir.write('kept.yaml', intervalTask('kept', 1, { options: { queue } }));
+      await waitUntil('runs continue from the kept count', async () => (await runs()) >= before + 2, 15_000);
+    } finally {
+      await second.stop();
+    }
+  }));
