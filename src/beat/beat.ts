@@ -61,10 +61,6 @@ export class Beat {
     this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 1000, retryDelayMs: 1000, ...options };
   }
 
-  get size(): number {
-    return this.#tasks.size;
-  }
-
   get(taskKey: string): BeatTask | undefined {
     return this.#tasks.get(taskKey);
   }
@@ -84,10 +80,6 @@ export class Beat {
   delete(taskKey: string): void {
     this.#tasks.delete(taskKey);
     this.#queue.delete(taskKey);
-  }
-
-  keys(): IterableIterator<string> {
-    return this.#tasks.keys();
   }
 
   start(): void {
