@@ -154,7 +154,8 @@ export class Reconciler {
     }
     this.#invalid.delete(key);
     const def = result.definition;
-    const head = digest(encodeDefinitionHead(def));
+    const encodedHead = encodeDefinitionHead(def);
+    const head = digest(encodedHead);
     const timing = digest(JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]));
     const previous = this.#applied.get(key);
     if (!verify && previous?.head === head && previous.uid === def.uid) return;
@@ -167,7 +168,7 @@ export class Reconciler {
     const now = this.#clock();
     const known = previous?.uid === def.uid ? this.#o.beat.get(key)?.state : undefined;
     const initial = known ?? stateFromStatus(object.status) ?? freshState(initialCursor(def, now));
-    const upsert = await this.#o.store.upsert(def, initial);
+    const upsert = await this.#o.store.upsert(def, initial, encodedHead);
     if (upsert.status === 'foreign') {
       const message = `Redis key ${this.#o.store.redisKey(key)} exists and is not managed by this resource`;
       this.#report(object, { ready: readyCondition('False', 'KeyConflict', message) });

@@ -68,11 +68,18 @@ export class TaskStore {
     return `${this.options.keyPrefix}${taskKey}`;
   }
 
-  /** Writes the definition, keeping the stored run state; `initial` is used when the key has none. */
-  async upsert(def: TaskDefinition, initial: RunState): Promise<UpsertResult> {
+  /**
+   * Writes the definition (`head`, if the caller has encoded it already), keeping the stored run state;
+   * `initial` is used when the key has none.
+   */
+  async upsert(
+    def: TaskDefinition,
+    initial: RunState,
+    head = encodeDefinitionHead(def),
+  ): Promise<UpsertResult> {
     const [status, tail] = await this.redis.cbUpsertTask(
       this.redisKey(`${def.namespace}/${def.name}`),
-      encodeDefinitionHead(def),
+      head,
       encodeRunStateTail(initial),
       def.uid,
     );
