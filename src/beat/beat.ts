@@ -5,14 +5,12 @@ import type { TaskDefinition } from '../api/types.ts';
 import { buildTaskMessage } from '../celery/message.ts';
 import { UnsafeMessageError } from '../celery/message-check.ts';
 import { taskIdForSlot } from '../celery/task-id.ts';
+import type { PlannedSlot, RunState, SlotDispatcher, SlotOutcome, TaskStore } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { dispatchesTotal, dispatchLatenessSeconds, missedRunsTotal } from '../observe/metrics.ts';
 import { planSlots } from '../schedule/catch-up.ts';
 import type { Schedule } from '../schedule/schedule.ts';
-import type { RunState } from '../store/task-record.ts';
-import type { TaskStore } from '../store/task-store.ts';
 import { DueQueue } from './due-queue.ts';
-import type { PlannedSlot, SlotDispatcher, SlotOutcome } from './slot-dispatcher.ts';
 
 export interface BeatTask {
   def: TaskDefinition;

@@ -2,24 +2,15 @@
 // - same Redis server: claim, push and record in one Lua step (a crash can neither lose nor repeat it);
 // - any other broker: claim in Redis, publish with confirmation, and give the claim back if the publish fails.
 import type { TaskOptions } from '../api/types.ts';
-import type { Broker } from '../celery/broker.ts';
-import type { TaskMessage } from '../celery/message.ts';
-import type { RunState } from '../store/task-record.ts';
-import type { DispatchItem, DispatchResult, TaskStore } from '../store/task-store.ts';
-
-/** One slot of one task: the run state it moves from and to, and the message when the slot runs. */
-export interface PlannedSlot {
-  taskKey: string;
-  expected: RunState;
-  next: RunState;
-  publish?: { message: TaskMessage; options: TaskOptions };
-}
-
-export type SlotOutcome = DispatchResult | { status: 'publish-failed'; error: Error };
-
-export interface SlotDispatcher {
-  dispatch(slots: PlannedSlot[], fenceToken: string): Promise<SlotOutcome[]>;
-}
+import type {
+  Broker,
+  DispatchItem,
+  PlannedSlot,
+  SlotDispatcher,
+  SlotOutcome,
+  TaskMessage,
+  TaskStore,
+} from '../contracts.ts';
 
 /** Finds the Redis lists a message goes to and wraps it in kombu's envelope (the Redis transport's job). */
 export interface RedisRouting {

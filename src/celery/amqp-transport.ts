@@ -4,9 +4,9 @@
 // PRECONDITION_FAILED against the arguments the workers declared; instead every publish is `mandatory`, and a
 // message the broker cannot route (no such queue or binding) comes back and is reported as not delivered.
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
-import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
+import type { Broker, OutgoingMessage, PublishOutcome, TaskMessage } from '../contracts.ts';
+import type { BrokerOptions } from './broker.ts';
 import { redactUrl } from './broker-url.ts';
-import type { TaskMessage } from './message.ts';
 import { checkTaskMessage } from './message-check.ts';
 
 /** The amqplib publish options of a message: Celery's properties, mandatory so unroutable messages return. */

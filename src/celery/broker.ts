@@ -1,33 +1,11 @@
 // The one transport interface the beat publishes through, chosen by the broker URL's scheme.
 import type { ConnectionOptions } from 'node:tls';
-import type { TaskOptions } from '../api/types.ts';
+import type { Broker } from '../contracts.ts';
 import { createAmqpBroker } from './amqp-transport.ts';
 import { brokerScheme } from './broker-url.ts';
-import type { TaskMessage } from './message.ts';
 import { createRedisBroker } from './redis-transport.ts';
 
 export { redactUrl } from './broker-url.ts';
-
-export interface OutgoingMessage {
-  message: TaskMessage;
-  /** Routing (queue, exchange, routingKey, priority); the rest of the options are already in the message. */
-  options: TaskOptions;
-}
-
-/** `ok: true` only when the broker has the message (Redis replied to LPUSH; RabbitMQ confirmed it). */
-export type PublishOutcome = { ok: true } | { ok: false; error: Error };
-
-export interface Broker {
-  /** The broker URL without credentials, for logs. */
-  readonly url: string;
-  /**
-   * Publishes the messages, one outcome per message in the same order. Never throws for a message-level or
-   * connection problem: a message whose outcome is not ok was not delivered (or, if the connection dropped
-   * after the broker received it, may have been: the per-slot task id lets workers de-duplicate).
-   */
-  publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]>;
-  close(): Promise<void>;
-}
 
 export interface BrokerOptions {
   /** Extra TLS settings for rediss:// and amqps:// (CA, client certificate, servername). */

@@ -2,8 +2,8 @@
 // that consumes its queue, and is then requeued to crash the next one (reference: the worker failure table),
 // so anything a worker would reject or choke on is refused here with the reason, and never sent.
 
+import type { TaskMessage } from '../contracts.ts';
 import { parseIsoHeader } from './iso-time.ts';
-import type { TaskMessage } from './message.ts';
 
 export type UnsafeReason = 'invalid' | 'expired';
 

@@ -2,6 +2,7 @@
 // sends, plus `periodic_task_name` and `periodic_task_scheduled_at`. The transports only wrap this.
 import { hostname } from 'node:os';
 import type { TaskOptions } from '../api/types.ts';
+import type { TaskMessage, TaskMessageProperties } from '../contracts.ts';
 import { pythonIsoUtc } from './iso-time.ts';
 import { checkTaskMessage, jsonProblem, UnsafeMessageError } from './message-check.ts';
 import { celerySaferepr } from './python-repr.ts';
@@ -37,24 +38,6 @@ export const PROTOCOL_HEADERS: readonly string[] = [
  * replaced `task`, `eta` or `expires` changes what runs and when.
  */
 export const RESERVED_TASK_HEADERS: ReadonlySet<string> = new Set(PROTOCOL_HEADERS);
-
-export interface TaskMessageProperties {
-  correlation_id: string;
-  reply_to: string;
-  delivery_mode: 1 | 2;
-  priority: number;
-  /** Milliseconds until `expires`, as text: RabbitMQ drops the message when it runs out. */
-  expiration?: string;
-}
-
-export interface TaskMessage {
-  headers: Record<string, unknown>;
-  properties: TaskMessageProperties;
-  /** The JSON text `[args, kwargs, embed]`. */
-  body: string;
-  contentType: 'application/json';
-  contentEncoding: 'utf-8';
-}
 
 export interface TaskMessageInput {
   task: string;

@@ -1,6 +1,6 @@
 // kombu's Redis envelope: the JSON text LPUSHed to a queue list.
 import { randomUUID } from 'node:crypto';
-import type { TaskMessage } from './message.ts';
+import type { TaskMessage } from '../contracts.ts';
 import { checkTaskMessage } from './message-check.ts';
 import type { RedisRoute } from './redis-routing.ts';
 

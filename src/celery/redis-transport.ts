@@ -1,6 +1,7 @@
 // Publishing over kombu's Redis transport: one pipelined batch of LPUSHes per publish call.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Broker, BrokerOptions, OutgoingMessage, PublishOutcome } from './broker.ts';
+import type { Broker, OutgoingMessage, PublishOutcome } from '../contracts.ts';
+import type { BrokerOptions } from './broker.ts';
 import { redactUrl } from './broker-url.ts';
 import { encodeRedisEnvelope } from './redis-envelope.ts';
 import {

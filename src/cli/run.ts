@@ -1,33 +1,27 @@
 // `celerybeat-operator run`: builds every layer from the flags and runs until SIGTERM.
 import { Redis } from 'ioredis';
 import { Beat } from '../beat/beat.ts';
-import {
-  AtomicRedisDispatcher,
-  ClaimThenPublishDispatcher,
-  type SlotDispatcher,
-} from '../beat/slot-dispatcher.ts';
-import { type Broker, createBroker } from '../celery/broker.ts';
+import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
+import { createBroker } from '../celery/broker.ts';
 import { brokerScheme, redactUrl } from '../celery/broker-url.ts';
 import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../celery/redis-transport.ts';
-import { type Leadership, NoLeaderElection } from '../controller/leadership.ts';
+import type { Broker, Leadership, SlotDispatcher, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
+import { NoLeaderElection } from '../controller/leadership.ts';
 import { LeaseLeadership } from '../controller/lease-leadership.ts';
 import { Operator } from '../controller/operator.ts';
 import { Reconciler } from '../controller/reconciler.ts';
-import type { TaskEvents } from '../controller/task-status.ts';
 import { loadKubeConfig, operatorNamespace } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
 import { defaultIdentity } from '../kube/lease-elector.ts';
-import type { StatusSink } from '../kube/status-sink.ts';
 import { StatusWriter } from '../kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../kube/task-informer.ts';
-import type { TaskSource } from '../kube/task-source.ts';
 import { parseListenAddress, startHealthServer, startMetricsServer } from '../observe/http-server.ts';
 import { createLogger, type Logger } from '../observe/logger.ts';
 import { registry } from '../observe/metrics.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
 import { RedisLeaderLock } from '../store/leader-lock.ts';
-import { TaskStore } from '../store/task-store.ts';
+import { RedisTaskStore } from '../store/task-store.ts';
 import { ConfigError, parseRunConfig, type RunConfig, runUsage } from './run-config.ts';
 
 /** How long shutdown may take before the process exits anyway. */
@@ -76,7 +70,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   await waitForRedis(redis, config.redisUrl, logger, () => connectionError);
   const broker = await createBroker(config.brokerUrl);
   const brokerDb = await sameServerBrokerDb(redis, config.brokerUrl);
-  const store = new TaskStore(redis, {
+  const store = new RedisTaskStore(redis, {
     keyPrefix: config.keyPrefix,
     lockKey: `celerybeat-operator:leader:${config.keyPrefix}`,
     brokerDb,
@@ -120,7 +114,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
 
   const metrics = await startMetricsServer(parseListenAddress(config.metricsAddr), registry);
   const health = await startHealthServer(parseListenAddress(config.healthAddr), {
-    healthz: { leadership: () => (leadership instanceof LeaseLeadership ? leadership.healthy() : true) },
+    healthz: { leadership: () => leadership.healthy() },
     readyz: { source: () => operator.ready() || 'PeriodicTasks not synced yet' },
   });
   logger.info({ metricsPort: metrics.port, healthPort: health.port }, 'serving metrics and health probes');
@@ -228,7 +222,7 @@ async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<numb
 }
 
 async function createDispatcher(
-  store: TaskStore,
+  store: RedisTaskStore,
   broker: Broker,
   brokerUrl: string,
   brokerDb: number | undefined,

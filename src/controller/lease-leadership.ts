@@ -6,10 +6,10 @@
 // per-slot claim in Redis still stops any slot from being published twice. Leadership ends only once the
 // API server answers and the Lease is held by someone else.
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
 import { describeApiError } from '../kube/api-errors.ts';
 import { LEASE_NAME, LeaseElector } from '../kube/lease-elector.ts';
 import type { Logger } from '../observe/logger.ts';
-import type { Leadership, LeadershipCallbacks } from './leadership.ts';
 
 const PROBE_MS = 2000;
 
@@ -88,8 +88,9 @@ export class LeaseLeadership implements Leadership {
   }
 
   /** For /healthz: a leader riding out an API server outage is healthy; a stuck renew loop is not. */
-  healthy(): boolean | string {
-    return this.#holdingOver || (this.#elector?.healthy() ?? true);
+  healthy(): true | string {
+    if (this.#holdingOver) return true;
+    return this.#elector?.healthy() ?? true;
   }
 
   async release(): Promise<void> {

@@ -1,14 +1,11 @@
 // Wires the layers together: the source's change signal drives level-based reconciles, leadership gates
 // all leader work (reconcile, dispatch, status), and shutdown stops them in order.
 import type { Beat, BeatListener } from '../beat/beat.ts';
-import type { StatusSink } from '../kube/status-sink.ts';
-import type { TaskSource } from '../kube/task-source.ts';
+import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal } from '../observe/metrics.ts';
-import type { Leadership } from './leadership.ts';
 import type { Reconciler } from './reconciler.ts';
 import { readyOf } from './reconciler.ts';
-import type { TaskEvents } from './task-status.ts';
 import { runStatus } from './task-status.ts';
 
 export interface OperatorOptions {

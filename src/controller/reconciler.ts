@@ -5,16 +5,20 @@ import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/ty
 import { taskKey } from '../api/types.ts';
 import { validatePeriodicTask } from '../api/validate.ts';
 import type { Beat } from '../beat/beat.ts';
-import type { ReadyCondition, StatusSink, StatusUpdate } from '../kube/status-sink.ts';
+import type {
+  ReadyCondition,
+  RunState,
+  StatusSink,
+  StatusUpdate,
+  TaskEvents,
+  TaskStore,
+} from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { invalidStoreKeys, reconcileErrorsTotal, schedules } from '../observe/metrics.ts';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
 import { describeSchedule } from '../schedule/describe.ts';
-import type { RunState } from '../store/task-record.ts';
 import { encodeDefinitionHead } from '../store/task-record.ts';
-import type { TaskStore } from '../store/task-store.ts';
-import type { TaskEvents } from './task-status.ts';
 import { readyCondition, refOf, runStatus } from './task-status.ts';
 
 export interface ReconcilerOptions {

@@ -1,19 +1,6 @@
 // What the controller tells the outside about a task: status updates (through the StatusSink) and events.
 import type { ConditionStatus, PeriodicTask, ReadyReason } from '../api/types.ts';
-import type { ReadyCondition, StatusUpdate } from '../kube/status-sink.ts';
-import type { RunState } from '../store/task-record.ts';
-
-/** Which PeriodicTask an event is about. */
-export interface TaskRef {
-  namespace: string;
-  name: string;
-  uid: string;
-}
-
-/** Warning events about a PeriodicTask (the API server's Events, or log lines in standalone mode). */
-export interface TaskEvents {
-  warning(task: TaskRef, reason: string, message: string): void;
-}
+import type { ReadyCondition, RunState, StatusUpdate, TaskRef } from '../contracts.ts';
 
 export function refOf(object: PeriodicTask): TaskRef {
   const { namespace = 'default', name, uid = '' } = object.metadata;

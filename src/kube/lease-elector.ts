@@ -85,7 +85,7 @@ export class LeaseElector {
   }
 
   /** client-go's healthz check: a leader that has not renewed for lease duration + tolerance is unhealthy. */
-  healthy(toleranceMs = 20_000): boolean | string {
+  healthy(toleranceMs = 20_000): true | string {
     if (!this.#leading) return true;
     const age = Date.now() - this.#lastRenewAt;
     const limit = this.#timings.leaseDurationMs + toleranceMs;

@@ -1,6 +1,6 @@
 // Pure rules of the status write-back: merging reports, and turning a report into a merge-patch body.
 import type { Condition, PeriodicTaskStatus } from '../api/types.ts';
-import type { StatusUpdate } from './status-sink.ts';
+import type { StatusUpdate } from '../contracts.ts';
 
 const SCALAR_FIELDS = [
   'lastRunAt',

@@ -3,12 +3,12 @@
 // paced by a token bucket so a thousand tasks firing at once cannot flood the API server.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, type PeriodicTaskStatus, PLURAL, taskKey, VERSION } from '../api/types.ts';
+import type { CurrentStatusLookup, StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { observeStatusLag, statusWritesTotal } from '../observe/metrics.ts';
 import { describeApiError, httpStatus, isRetryable } from './api-errors.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
 import { mergeUpdates, statusPatch } from './status-patch.ts';
-import type { CurrentStatusLookup, StatusSink, StatusUpdate } from './status-sink.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export const FIELD_MANAGER = 'celerybeat-operator';

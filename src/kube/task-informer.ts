@@ -5,12 +5,12 @@
 // when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
 import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { GROUP, type PeriodicTask, PLURAL, taskKey, VERSION } from '../api/types.ts';
+import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
 import { describeApiError, httpStatus } from './api-errors.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
 import { bookmarkVersion, isPeriodicTask, type ListPage, readListPage } from './task-objects.ts';
-import type { TaskSource } from './task-source.ts';
 
 export interface TaskInformerOptions {
   /** Watch one namespace; undefined watches all. */

@@ -1,6 +1,7 @@
 // Standalone mode has no resource to write status to (the run state is in Redis): each new run and each
 // change of the Ready condition is logged instead.
-import type { StatusSink, StatusUpdate } from '../kube/status-sink.ts';
+
+import type { StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 
 export class LogStatusSink implements StatusSink {

@@ -9,7 +9,7 @@ import type { PeriodicTask } from '../api/types.ts';
 import { API_VERSION, KIND } from '../api/types.ts';
 import { TASK_ID_NAMESPACE, uuidV5 } from '../celery/task-id.ts';
 import { readManifestFile } from '../cli/manifest-files.ts';
-import type { TaskSource } from '../kube/task-source.ts';
+import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;

@@ -3,7 +3,7 @@
 // paused past its lock's expiry cannot publish when it wakes up.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Leadership, LeadershipCallbacks } from '../controller/leadership.ts';
+import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
 import type { ScriptedRedis } from './scripts.ts';
 import { withScripts } from './scripts.ts';
 
@@ -81,6 +81,11 @@ export class RedisLeaderLock implements Leadership {
     }
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#attempt(), this.#retryMs);
+  }
+
+  /** The lock is renewed by a timer; an unreachable Redis ends leadership by itself, so nothing gets stuck. */
+  healthy(): true {
+    return true;
   }
 
   async release(): Promise<void> {

@@ -6,16 +6,8 @@
 // written by the reconciler and the run state written by the dispatcher never overwrite each other and
 // no script has to re-encode user JSON (Redis' cjson would turn an empty args list into an object).
 import type { TaskDefinition } from '../api/types.ts';
+import type { Owner, RunState } from '../contracts.ts';
 import { decodeDatetime, encodeDatetime } from './datetime.ts';
-
-/** The run state of a task. `cursor` is the last slot accounted for (run or missed), as `last_run_at`. */
-export interface RunState {
-  cursor: number;
-  totalRunCount: number;
-  lastTaskId: string | null;
-  lastTaskSlot: number | null;
-  missedRunCount: number;
-}
 
 /** Marks the start of the run-state tail; the last occurrence in a value is the real one. */
 export const TAIL_MARKER = ',"last_run_at":';
@@ -55,13 +47,6 @@ function runStateOf(value: Record<string, unknown>): RunState {
     lastTaskSlot: value.last_task_slot == null ? null : decodeDatetime(value.last_task_slot),
     missedRunCount: count('missed_run_count'),
   };
-}
-
-/** The owner marker: only keys carrying it are ever changed or deleted by the operator. */
-export interface Owner {
-  namespace: string;
-  name: string;
-  uid: string;
 }
 
 function scheduleFields(def: TaskDefinition): Record<string, unknown> {

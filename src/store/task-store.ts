@@ -2,6 +2,15 @@
 // only through the Lua scripts so that definition updates, dispatches and deletes are each atomic.
 import type { Redis } from 'ioredis';
 import type { TaskDefinition } from '../api/types.ts';
+import type {
+  DispatchItem,
+  DispatchResult,
+  InvalidKey,
+  OwnedKey,
+  RunState,
+  TaskStore,
+  UpsertResult,
+} from '../contracts.ts';
 import type { ScriptedRedis } from './scripts.ts';
 import { withScripts } from './scripts.ts';
 import {
@@ -9,8 +18,6 @@ import {
   decodeTaskValue,
   encodeDefinitionHead,
   encodeRunStateTail,
-  type Owner,
-  type RunState,
 } from './task-record.ts';
 
 export interface TaskStoreOptions {
@@ -21,39 +28,10 @@ export interface TaskStoreOptions {
   brokerDb?: number;
 }
 
-export type UpsertStatus = 'created' | 'updated' | 'unchanged';
-
-export type UpsertResult = { status: UpsertStatus; state: RunState } | { status: 'foreign' };
-
-/** One slot to record, and, on the same-server path, the message to push in the same step. */
-export interface DispatchItem {
-  taskKey: string;
-  expected: RunState;
-  next: RunState;
-  push?: { listKey: string; envelope: string };
-}
-
-export type DispatchResult =
-  | { status: 'ok' }
-  | { status: 'missing' }
-  | { status: 'corrupt' }
-  | { status: 'conflict'; stored: RunState }
-  | { status: 'fenced' };
-
-export interface InvalidKey {
-  redisKey: string;
-  reason: string;
-}
-
-export interface OwnedKey {
-  taskKey: string;
-  owner: Owner;
-}
-
 /** Items per script call: large enough to amortise the call, small enough to keep Redis responsive. */
 const DISPATCH_CHUNK = 200;
 
-export class TaskStore {
+export class RedisTaskStore implements TaskStore {
   readonly redis: ScriptedRedis;
   readonly options: TaskStoreOptions;
   readonly #storeDb: number;
@@ -87,7 +65,6 @@ export class TaskStore {
     return { status, state: decodeRunStateTail(tail) };
   }
 
-  /** Claims and records each item's slot (and pushes its message, if given) atomically per item. */
   async dispatch(items: DispatchItem[], fenceToken = ''): Promise<DispatchResult[]> {
     const chunks: Promise<DispatchResult[]>[] = [];
     for (let start = 0; start < items.length; start += DISPATCH_CHUNK) {
@@ -111,7 +88,6 @@ export class TaskStore {
     });
   }
 
-  /** Undoes a claim whose publish failed, unless the slot has moved on since. */
   async release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean> {
     const reply = await this.redis.cbReleaseSlot(
       this.redisKey(taskKey),
@@ -121,12 +97,10 @@ export class TaskStore {
     return reply === 'released';
   }
 
-  /** Deletes a task's key if it is owned by `uid` ("" = any owner). Keys without an owner are never touched. */
   async delete(taskKey: string, uid: string): Promise<boolean> {
     return (await this.redis.cbDeleteOwned(this.redisKey(taskKey), uid)) === 'deleted';
   }
 
-  /** Every key under the prefix that carries an owner marker, and the keys whose value cannot be read. */
   async listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }> {
     const owned: OwnedKey[] = [];
     const invalid: InvalidKey[] = [];

@@ -9,7 +9,7 @@ import { createBroker } from '../../src/celery/broker.ts';
 import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../../src/celery/redis-transport.ts';
 import { Reconciler } from '../../src/controller/reconciler.ts';
 import { createLogger } from '../../src/observe/logger.ts';
-import { TaskStore } from '../../src/store/task-store.ts';
+import { RedisTaskStore } from '../../src/store/task-store.ts';
 
 const [url = 'redis://127.0.0.1:6379/0', countText = '1000', secondsText = '10'] = process.argv.slice(2);
 const count = Number(countText);
@@ -23,7 +23,7 @@ const heapBefore = process.memoryUsage().heapUsed;
 const logger = createLogger('warn');
 const redis = new Redis(url);
 const broker = await createBroker(url);
-const store = new TaskStore(redis, { keyPrefix: 'bench:', brokerDb: redis.options.db ?? 0 });
+const store = new RedisTaskStore(redis, { keyPrefix: 'bench:', brokerDb: redis.options.db ?? 0 });
 const dispatcher = new AtomicRedisDispatcher(
   store,
   {

@@ -10,10 +10,11 @@ import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
 import type { TaskOptions } from '../../src/api/types.ts';
 import { amqpPublishOptions } from '../../src/celery/amqp-transport.ts';
-import { type Broker, createBroker } from '../../src/celery/broker.ts';
+import { createBroker } from '../../src/celery/broker.ts';
 import { buildTaskMessage } from '../../src/celery/message.ts';
 import { encodeRedisEnvelope } from '../../src/celery/redis-envelope.ts';
 import { taskIdForSlot } from '../../src/celery/task-id.ts';
+import type { Broker } from '../../src/contracts.ts';
 import { RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 

@@ -5,8 +5,8 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { after, test } from 'node:test';
 import { type ChannelModel, connect } from 'amqplib';
 import type { TaskOptions } from '../../../src/api/types.ts';
-import type { Broker } from '../../../src/celery/broker.ts';
 import { buildTaskMessage } from '../../../src/celery/message.ts';
+import type { Broker } from '../../../src/contracts.ts';
 import { freePort } from '../../support/ports.ts';
 import { deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../../support/rabbitmq.ts';
 import { amqpShape, withoutOperatorHeaders } from '../../unit/celery/envelope-shape.ts';

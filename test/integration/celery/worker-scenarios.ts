@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskOptions } from '../../../src/api/types.ts';
-import { type Broker, createBroker, type PublishOutcome } from '../../../src/celery/broker.ts';
+import { createBroker } from '../../../src/celery/broker.ts';
 import { pythonIsoUtc } from '../../../src/celery/iso-time.ts';
 import { buildTaskMessage } from '../../../src/celery/message.ts';
 import { UnsafeMessageError } from '../../../src/celery/message-check.ts';
 import { taskIdForSlot } from '../../../src/celery/task-id.ts';
+import type { Broker, PublishOutcome } from '../../../src/contracts.ts';
 import { type CeleryWorker, type QueueSpec, startCeleryWorker } from '../../support/celery-worker.ts';
 
 export interface Bed {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { TaskDefinition } from '../../../src/api/types.ts';
+import type { RunState } from '../../../src/contracts.ts';
 import { RedisLeaderLock } from '../../../src/store/leader-lock.ts';
-import type { RunState } from '../../../src/store/task-record.ts';
-import { TaskStore } from '../../../src/store/task-store.ts';
+import { RedisTaskStore } from '../../../src/store/task-store.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 
 let server: RedisServer;
@@ -25,7 +25,7 @@ after(async () => {
 });
 
 let counter = 0;
-function fixture(): { def: TaskDefinition; key: string; store: TaskStore } {
+function fixture(): { def: TaskDefinition; key: string; store: RedisTaskStore } {
   counter += 1;
   const def: TaskDefinition = {
     namespace: 'ns',
@@ -41,7 +41,7 @@ function fixture(): { def: TaskDefinition; key: string; store: TaskStore } {
     options: { queue: 'celery', headers: {} },
     oneOff: false,
   };
-  const store = new TaskStore(redis, {
+  const store = new RedisTaskStore(redis, {
     keyPrefix: `test${counter}:`,
     lockKey: `lock${counter}`,
     brokerDb: 3,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { buildTaskMessage, type TaskMessage } from '../../../src/celery/message.ts';
+import { buildTaskMessage } from '../../../src/celery/message.ts';
 import { checkTaskMessage, UnsafeMessageError } from '../../../src/celery/message-check.ts';
 import { encodeRedisEnvelope } from '../../../src/celery/redis-envelope.ts';
+import type { TaskMessage } from '../../../src/contracts.ts';
 
 const fixture = (path: string): string =>
   readFileSync(new URL(`../../fixtures/celery/${path}`, import.meta.url), 'utf8');

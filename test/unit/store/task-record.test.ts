@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TaskDefinition } from '../../../src/api/types.ts';
+import type { RunState } from '../../../src/contracts.ts';
 import { decodeDatetime, encodeDatetime } from '../../../src/store/datetime.ts';
 import {
   decodeRunStateTail,
   decodeTaskValue,
   encodeRunStateTail,
   encodeTaskValue,
-  type RunState,
 } from '../../../src/store/task-record.ts';
 
 export const definition: TaskDefinition = {

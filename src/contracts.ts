@@ -1,0 +1,217 @@
+// The interfaces between the layers (source → store → beat → broker → status), in one leaf module: every layer
+// depends on these shapes, none on another layer's classes. Only the resource types are imported.
+import type {
+  ConditionStatus,
+  PeriodicTask,
+  PeriodicTaskStatus,
+  TaskDefinition,
+  TaskOptions,
+} from './api/types.ts';
+
+// ── source ───────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The desired set of PeriodicTask objects, from the API server or from manifest files.
+ * `onChange` is a level signal: "the set may have changed, read `list()` again". Calls are
+ * coalesced, so a burst of edits gives one call, never one per object.
+ */
+export interface TaskSource {
+  /** Starts watching; resolves once the source is running (not necessarily synced). */
+  start(onChange: () => void): Promise<void>;
+  /** The whole current set; objects are shared with the cache and must not be mutated. */
+  list(): PeriodicTask[];
+  /** True once the first full read completed and the source is not broken beyond its grace period. */
+  synced(): boolean;
+  /**
+   * False while part of the desired set could not be read at all (a manifest file that never parsed):
+   * keys that look orphaned may then belong to it, so they are not pruned. Absent means always complete.
+   */
+  complete?(): boolean;
+  stop(): Promise<void>;
+}
+
+// ── store ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The run state of a task. `cursor` is the last slot accounted for (run or missed), as `last_run_at`. */
+export interface RunState {
+  cursor: number;
+  totalRunCount: number;
+  lastTaskId: string | null;
+  lastTaskSlot: number | null;
+  missedRunCount: number;
+}
+
+/** The owner marker: only keys carrying it are ever changed or deleted by the operator. */
+export interface Owner {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export type UpsertStatus = 'created' | 'updated' | 'unchanged';
+
+export type UpsertResult = { status: UpsertStatus; state: RunState } | { status: 'foreign' };
+
+/** One slot to record, and, on the same-server path, the message to push in the same step. */
+export interface DispatchItem {
+  taskKey: string;
+  expected: RunState;
+  next: RunState;
+  push?: { listKey: string; envelope: string };
+}
+
+export type DispatchResult =
+  | { status: 'ok' }
+  | { status: 'missing' }
+  | { status: 'corrupt' }
+  | { status: 'conflict'; stored: RunState }
+  | { status: 'fenced' };
+
+export interface InvalidKey {
+  redisKey: string;
+  reason: string;
+}
+
+export interface OwnedKey {
+  taskKey: string;
+  owner: Owner;
+}
+
+/** The schedule store: one key per task; every change is atomic per key. */
+export interface TaskStore {
+  redisKey(taskKey: string): string;
+  /** Writes the definition (`head`, when already encoded), keeping the stored run state; `initial` otherwise. */
+  upsert(def: TaskDefinition, initial: RunState, head?: string): Promise<UpsertResult>;
+  /** Claims and records each item's slot (and pushes its message, if given) atomically per item. */
+  dispatch(items: DispatchItem[], fenceToken?: string): Promise<DispatchResult[]>;
+  /** Undoes a claim whose publish failed, unless the slot has moved on since. */
+  release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean>;
+  /** Deletes a task's key if it is owned by `uid` ("" = any owner); keys without an owner are never touched. */
+  delete(taskKey: string, uid: string): Promise<boolean>;
+  /** Every key under the prefix that carries an owner marker, and the keys whose value cannot be read. */
+  listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }>;
+}
+
+// ── broker ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface TaskMessageProperties {
+  correlation_id: string;
+  reply_to: string;
+  delivery_mode: 1 | 2;
+  priority: number;
+  /** Milliseconds until `expires`, as text: RabbitMQ drops the message when it runs out. */
+  expiration?: string;
+}
+
+/** A Celery protocol-v2 message, transport-neutral. */
+export interface TaskMessage {
+  headers: Record<string, unknown>;
+  properties: TaskMessageProperties;
+  /** The JSON text `[args, kwargs, embed]`. */
+  body: string;
+  contentType: 'application/json';
+  contentEncoding: 'utf-8';
+}
+
+export interface OutgoingMessage {
+  message: TaskMessage;
+  /** Routing (queue, exchange, routingKey, priority); the rest of the options are already in the message. */
+  options: TaskOptions;
+}
+
+/** `ok: true` only when the broker has the message (Redis replied to LPUSH; RabbitMQ confirmed it). */
+export type PublishOutcome = { ok: true } | { ok: false; error: Error };
+
+export interface Broker {
+  /** The broker URL without credentials, for logs. */
+  readonly url: string;
+  /**
+   * Publishes the messages, one outcome per message in the same order. Never throws for a message-level or
+   * connection problem: a message whose outcome is not ok was not delivered (or, if the connection dropped
+   * after the broker received it, may have been: the per-slot task id lets workers de-duplicate).
+   */
+  publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]>;
+  close(): Promise<void>;
+}
+
+// ── beat ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** One slot of one task: the run state it moves from and to, and the message when the slot runs. */
+export interface PlannedSlot {
+  taskKey: string;
+  expected: RunState;
+  next: RunState;
+  publish?: OutgoingMessage;
+}
+
+export type SlotOutcome = DispatchResult | { status: 'publish-failed'; error: Error };
+
+/** How planned slots reach the broker and the store; one outcome per slot, in order. */
+export interface SlotDispatcher {
+  dispatch(slots: PlannedSlot[], fenceToken: string): Promise<SlotOutcome[]>;
+}
+
+// ── status ───────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The Ready condition as the reconciler and the beat see it; transition times are the sink's business. */
+export interface ReadyCondition {
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/** A partial status: only the fields set here are written; `ready` replaces the Ready condition. */
+export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions'> & { ready?: ReadyCondition };
+
+/**
+ * Status write-back. `report` never blocks and never throws: updates are merged per resource (latest
+ * wins) and written later, within the API rate limit. `flush` writes what is pending now (shutdown).
+ */
+export interface StatusSink {
+  report(namespace: string, name: string, update: StatusUpdate): void;
+  flush(): Promise<void>;
+}
+
+/** The object as last seen (the informer cache's `get`), to keep transition times and skip no-op writes. */
+export interface ObservedObject {
+  metadata: { uid?: string };
+  status?: PeriodicTaskStatus;
+}
+
+export type CurrentStatusLookup = (namespace: string, name: string) => ObservedObject | undefined;
+
+/** Which PeriodicTask an event is about. */
+export interface TaskRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** Events about a PeriodicTask (the API server's Events, or log lines in standalone mode). */
+export interface TaskEvents {
+  warning(task: TaskRef, reason: string, message: string): void;
+}
+
+// ── leadership ───────────────────────────────────────────────────────────────────────────────────────────
+
+export interface LeadershipCallbacks {
+  onStartedLeading(): void;
+  /** Leadership is lost: stop all leader work at once (the process then exits). */
+  onStoppedLeading(): void;
+  onError?(error: Error): void;
+}
+
+/** The one interface over the leader-election modes (`--leader-elect lease|redis|none`). */
+export interface Leadership {
+  /** Starts campaigning; callbacks fire as leadership is won and lost. */
+  run(callbacks: LeadershipCallbacks): void;
+  isLeader(): boolean;
+  /** Re-checks leadership now, after the store refused this instance's token; false once it is lost. */
+  confirm(): Promise<boolean>;
+  /** The token dispatches are fenced by in Redis, or "" when the mode has none. */
+  readonly token: string;
+  /** For /healthz: true, or why this instance cannot recover leadership work by itself. */
+  healthy(): true | string;
+  /** Gives leadership up at shutdown so a standby takes over at once. */
+  release(): Promise<void>;
+}
