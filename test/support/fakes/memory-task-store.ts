@@ -1,0 +1,149 @@
+// An in-memory TaskStore with the semantics of the Lua scripts (compare-and-swap on the run state, owner
+// markers, fencing by the lock holder), plus ways for a test to break keys and make calls fail.
+import { isDeepStrictEqual } from 'node:util';
+import type { TaskDefinition } from '../../../src/api/types.ts';
+import type {
+  DispatchItem,
+  DispatchResult,
+  InvalidKey,
+  OwnedKey,
+  Owner,
+  RunState,
+  TaskStore,
+  UpsertResult,
+} from '../../../src/contracts.ts';
+
+type Method = 'upsert' | 'dispatch' | 'release' | 'delete' | 'listOwned';
+
+interface StoredKey {
+  /** Null: a key without an owner marker (someone else's value). */
+  owner: Owner | null;
+  head: string;
+  /** Null: the value lost its run-state tail (corrupt). */
+  state: RunState | null;
+  /** Set: the value does not parse at all (listOwned reports it as invalid). */
+  unreadable?: string;
+}
+
+export interface StoreCall {
+  method: Method;
+  taskKey?: string;
+}
+
+export class MemoryTaskStore implements TaskStore {
+  readonly keys = new Map<string, StoredKey>();
+  /** Every call, in order, for tests that check what happened when. */
+  readonly calls: StoreCall[] = [];
+  /** What the leader lock key holds; dispatches with a non-empty token are fenced unless it matches. */
+  lockHolder: string | null = null;
+  readonly #failures = new Map<Method, Error[]>();
+  readonly #prefix: string;
+
+  constructor(prefix = 'test:') {
+    this.#prefix = prefix;
+  }
+
+  redisKey(taskKey: string): string {
+    return `${this.#prefix}${taskKey}`;
+  }
+
+  /** The next `times` calls of `method` reject with `error`. */
+  failNext(method: Method, error: Error, times = 1): void {
+    const queue = this.#failures.get(method) ?? [];
+    for (let i = 0; i < times; i += 1) queue.push(error);
+    this.#failures.set(method, queue);
+  }
+
+  stateOf(taskKey: string): RunState | null | undefined {
+    return this.keys.get(taskKey)?.state;
+  }
+
+  put(taskKey: string, uid: string, state: RunState): void {
+    const [namespace = '', name = ''] = taskKey.split('/');
+    this.keys.set(taskKey, { owner: { namespace, name, uid }, head: '', state: { ...state } });
+  }
+
+  putForeign(taskKey: string): void {
+    this.keys.set(taskKey, { owner: null, head: 'foreign', state: null });
+  }
+
+  putUnreadable(taskKey: string, reason: string): void {
+    this.keys.set(taskKey, { owner: null, head: '', state: null, unreadable: reason });
+  }
+
+  /** The run-state tail is gone, the definition is still there. */
+  corrupt(taskKey: string): void {
+    const key = this.keys.get(taskKey);
+    if (key) key.state = null;
+  }
+
+  async upsert(def: TaskDefinition, initial: RunState, head = JSON.stringify(def)): Promise<UpsertResult> {
+    const taskKey = `${def.namespace}/${def.name}`;
+    this.#enter('upsert', taskKey);
+    const current = this.keys.get(taskKey);
+    if (!current) {
+      this.keys.set(taskKey, {
+        owner: { namespace: def.namespace, name: def.name, uid: def.uid },
+        head,
+        state: { ...initial },
+      });
+      return { status: 'created', state: { ...initial } };
+    }
+    if (current.owner?.uid !== def.uid) return { status: 'foreign' };
+    current.state ??= { ...initial };
+    if (current.head === head) return { status: 'unchanged', state: { ...current.state } };
+    current.head = head;
+    return { status: 'updated', state: { ...current.state } };
+  }
+
+  async dispatch(items: DispatchItem[], fenceToken = ''): Promise<DispatchResult[]> {
+    this.#enter('dispatch');
+    if (fenceToken !== '' && this.lockHolder !== fenceToken) return items.map(() => ({ status: 'fenced' }));
+    return items.map((item): DispatchResult => {
+      const current = this.keys.get(item.taskKey);
+      if (!current) return { status: 'missing' };
+      if (current.state === null) return { status: 'corrupt' };
+      if (!isDeepStrictEqual(current.state, item.expected)) {
+        return { status: 'conflict', stored: { ...current.state } };
+      }
+      current.state = { ...item.next };
+      return { status: 'ok' };
+    });
+  }
+
+  async release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean> {
+    this.#enter('release', taskKey);
+    const current = this.keys.get(taskKey);
+    if (!current?.state || !isDeepStrictEqual(current.state, claimed)) return false;
+    current.state = { ...previous };
+    return true;
+  }
+
+  async delete(taskKey: string, uid: string): Promise<boolean> {
+    this.#enter('delete', taskKey);
+    const current = this.keys.get(taskKey);
+    if (!current?.owner) return false;
+    if (uid !== '' && current.owner.uid !== uid) return false;
+    this.keys.delete(taskKey);
+    return true;
+  }
+
+  async listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }> {
+    this.#enter('listOwned');
+    const owned: OwnedKey[] = [];
+    const invalid: InvalidKey[] = [];
+    for (const [taskKey, value] of this.keys) {
+      if (value.unreadable !== undefined)
+        invalid.push({ redisKey: this.redisKey(taskKey), reason: value.unreadable });
+      else if (value.owner) owned.push({ taskKey, owner: { ...value.owner } });
+    }
+    return { owned, invalid };
+  }
+
+  /** Records the call and throws the failure queued for it, if any (callers are async: it becomes a rejection). */
+  #enter(method: Method, taskKey?: string): void {
+    this.calls.push(taskKey === undefined ? { method } : { method, taskKey });
+    const error = this.#failures.get(method)?.shift();
+    if (error) throw error;
+  }
+}

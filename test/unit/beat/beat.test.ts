@@ -1,0 +1,401 @@
+// Beat against fakes of its interfaces, under a simulated clock: what it dispatches, when, and what it does
+// with every outcome a dispatcher can give.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, test } from 'node:test';
+import type { TaskDefinition } from '../../../src/api/types.ts';
+import { Beat, type BeatOptions } from '../../../src/beat/beat.ts';
+import { createLogger } from '../../../src/observe/logger.ts';
+import { beatTask, definition, recordingListener, runState } from '../../support/fakes/definitions.ts';
+import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
+import { ScriptedDispatcher } from '../../support/fakes/scripted-dispatcher.ts';
+import { type SimulatedClock, settle, simulatedClock } from '../../support/fakes/simulated-clock.ts';
+
+let clock: SimulatedClock;
+let t0: number;
+
+beforeEach(() => {
+  clock = simulatedClock();
+  t0 = clock.now();
+});
+
+afterEach(() => clock.reset());
+
+interface Rig {
+  beat: Beat;
+  store: MemoryTaskStore;
+  dispatcher: ScriptedDispatcher;
+  listener: ReturnType<typeof recordingListener>;
+  /** Adds a task both to the store and to the beat, from `cursor` (default: now). */
+  add(def: TaskDefinition, cursor?: number, state?: Partial<ReturnType<typeof runState>>): string;
+}
+
+function rig(options: Partial<BeatOptions> = {}): Rig {
+  const store = new MemoryTaskStore();
+  const dispatcher = new ScriptedDispatcher({ store, clock: clock.now });
+  const listener = recordingListener();
+  const beat = new Beat({
+    store,
+    dispatcher,
+    listener,
+    logger: createLogger('silent'),
+    clock: clock.now,
+    retryDelayMs: 200,
+    ...options,
+  });
+  return {
+    beat,
+    store,
+    dispatcher,
+    listener,
+    add(def, cursor = clock.now(), state = {}) {
+      const key = `${def.namespace}/${def.name}`;
+      const initial = runState(cursor, state);
+      store.put(key, def.uid, initial);
+      beat.set(key, beatTask(def, initial));
+      return key;
+    },
+  };
+}
+
+/** Fails when a (task, slot) was published twice or a task's slots do not strictly increase. */
+function assertEachSlotOnce(dispatcher: ScriptedDispatcher): void {
+  const byTask = new Map<string, number[]>();
+  for (const slot of dispatcher.published) {
+    const slots = byTask.get(slot.taskKey) ?? [];
+    slots.push(slot.next.lastTaskSlot ?? Number.NaN);
+    byTask.set(slot.taskKey, slots);
+  }
+  for (const [key, slots] of byTask) {
+    for (let i = 1; i < slots.length; i += 1) {
+      assert.ok(slots[i]! > slots[i - 1]!, `${key}: slot ${slots[i]} published after ${slots[i - 1]}`);
+    }
+  }
+}
+
+test('wakes up for each task at its slots, earliest first, and never early', async () => {
+  const { beat, dispatcher, add } = rig();
+  const a = add(definition('a'));
+  const c = add(definition('c', { schedule: { kind: 'interval', every: 3, period: 'seconds' } }));
+  beat.start();
+  await clock.advance(999);
+  assert.equal(dispatcher.calls.length, 0, 'nothing is due before the first slot');
+  await clock.advance(1);
+  assert.deepEqual(dispatcher.publishedSlots(a), [t0 + 1000]);
+  await clock.advance(2000);
+  assert.deepEqual(dispatcher.publishedSlots(a), [t0 + 1000, t0 + 2000, t0 + 3000]);
+  assert.deepEqual(dispatcher.publishedSlots(c), [t0 + 3000]);
+  for (const call of dispatcher.calls) {
+    for (const slot of call.slots) assert.equal(call.at, slot.next.lastTaskSlot, 'dispatched at its slot');
+  }
+  await beat.stop();
+});
+
+test('each slot is published once, and the store and the beat agree on the run state', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const keys = [
+    add(definition('one')),
+    add(definition('fraction', { schedule: { kind: 'interval', every: 1500, period: 'microseconds' } })),
+    add(definition('seven', { schedule: { kind: 'interval', every: 7, period: 'seconds' } })),
+  ];
+  beat.start();
+  await clock.advance(60_000, 50);
+  await beat.stop();
+  assertEachSlotOnce(dispatcher);
+  const ids = dispatcher.published.map((s) => s.publish?.message.headers.id);
+  assert.equal(new Set(ids).size, ids.length, 'every published message has its own task id');
+  assert.equal(dispatcher.publishedSlots(keys[0]!).length, 60);
+  assert.equal(dispatcher.publishedSlots(keys[2]!).length, 8);
+  for (const key of keys) {
+    const stored = store.stateOf(key);
+    assert.deepEqual(beat.get(key)?.state, stored);
+    assert.equal(stored?.totalRunCount, dispatcher.publishedSlots(key).length);
+  }
+  assert.equal(listener.log.recorded.length, dispatcher.published.length);
+  assert.equal(listener.log.rejected.length, 0);
+});
+
+test('due slots are dispatched in batches of batchSize, with at most two batches in flight', async () => {
+  const { beat, dispatcher, add } = rig({ batchSize: 10 });
+  const keys = Array.from({ length: 25 }, (_, i) => add(definition(`t${i}`)));
+  dispatcher.hold();
+  beat.start();
+  await clock.advance(1000);
+  await clock.advance(100);
+  assert.deepEqual(
+    dispatcher.calls.map((c) => c.slots.length),
+    [10, 10],
+    'two full batches, the third waits for one of them',
+  );
+  assert.equal(dispatcher.maxInFlight, 2);
+  dispatcher.release();
+  await clock.advance(10);
+  assert.deepEqual(
+    dispatcher.calls.map((c) => c.slots.length),
+    [10, 10, 5],
+  );
+  const dispatched = dispatcher.calls.flatMap((c) => c.slots.map((s) => s.taskKey));
+  assert.deepEqual(dispatched.toSorted(), keys.toSorted(), 'every task once');
+  assert.equal(dispatcher.maxInFlight, 2);
+  await beat.stop();
+});
+
+test('a failed publish is retried after retryDelayMs with the same slot and task id, and recorded once', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const key = add(definition('flaky'));
+  dispatcher.answer(key, { status: 'publish-failed', error: new Error('broker down') });
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(dispatcher.calls.length, 1);
+  assert.equal(dispatcher.published.length, 0);
+  assert.equal(store.stateOf(key)?.totalRunCount, 0, 'a failed publish is not recorded');
+  assert.equal(listener.log.recorded.length, 0);
+  await clock.advance(190);
+  assert.equal(dispatcher.calls.length, 1, 'not retried before retryDelayMs');
+  await clock.advance(10);
+  assert.equal(dispatcher.calls.length, 2, 'retried after retryDelayMs');
+  const [first, retry] = dispatcher.calls.map((c) => c.slots[0]!);
+  assert.equal(retry?.next.lastTaskSlot, t0 + 1000, 'the retry is for the same slot');
+  assert.equal(retry?.publish?.message.headers.id, first?.publish?.message.headers.id);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  assert.equal(store.stateOf(key)?.totalRunCount, 1);
+  await clock.advance(800);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 2000], 'then back on its schedule');
+  await beat.stop();
+});
+
+test('a dispatcher that throws loses no slot: the whole batch is retried', async () => {
+  const { beat, dispatcher, add } = rig();
+  const a = add(definition('a'));
+  const b = add(definition('b'));
+  dispatcher.throwNext(new Error('connection reset'));
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(dispatcher.published.length, 0);
+  await clock.advance(200);
+  assert.deepEqual(dispatcher.publishedSlots(a), [t0 + 1000]);
+  assert.deepEqual(dispatcher.publishedSlots(b), [t0 + 1000]);
+  await beat.stop();
+});
+
+test('a conflict adopts the stored run state and never publishes that slot', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const key = add(definition('raced'));
+  // Another instance recorded the first slot before this one got to it.
+  const theirs = runState(t0 + 1000, { totalRunCount: 1, lastTaskId: 'theirs', lastTaskSlot: t0 + 1000 });
+  store.put(key, 'uid-raced', theirs);
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(dispatcher.calls.length, 1);
+  assert.equal(dispatcher.published.length, 0, 'the slot the other instance recorded is not published');
+  assert.deepEqual(beat.get(key)?.state, theirs);
+  assert.equal(listener.log.recorded.length, 0);
+  assert.equal(beat.nextRunAt(key), t0 + 2000);
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 2000]);
+  assert.equal(store.stateOf(key)?.totalRunCount, 2, 'counted on from the adopted state');
+  await beat.stop();
+});
+
+test('a fenced dispatch tells the listener, publishes nothing, and is retried once the lock is ours', async () => {
+  const { beat, store, dispatcher, listener, add } = rig({ fenceToken: () => 'mine' });
+  const key = add(definition('fenced'));
+  store.lockHolder = 'someone-else';
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(listener.log.fenced, 1);
+  assert.equal(dispatcher.calls[0]?.fenceToken, 'mine');
+  assert.equal(dispatcher.published.length, 0);
+  assert.equal(store.stateOf(key)?.totalRunCount, 0);
+  store.lockHolder = 'mine';
+  await clock.advance(200);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  assert.equal(listener.log.fenced, 1);
+  await beat.stop();
+});
+
+test('a vanished key is written back through store.upsert with the last known run state, then dispatched', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('gone'), t0, { totalRunCount: 41, lastTaskId: 'x', lastTaskSlot: t0 });
+  store.keys.delete(key);
+  beat.start();
+  await clock.advance(1000);
+  const upserts = store.calls.filter((c) => c.method === 'upsert');
+  assert.deepEqual(upserts, [{ method: 'upsert', taskKey: key }]);
+  assert.equal(store.stateOf(key)?.totalRunCount, 41, 'restored with its run state, not from zero');
+  await clock.advance(10);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  assert.equal(store.stateOf(key)?.totalRunCount, 42);
+  await beat.stop();
+});
+
+test('a key that lost its run state is restored the same way', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('broken'), t0, { totalRunCount: 7 });
+  store.corrupt(key);
+  beat.start();
+  await clock.advance(1010);
+  assert.equal(store.calls.filter((c) => c.method === 'upsert').length, 1);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  assert.equal(store.stateOf(key)?.totalRunCount, 8);
+  await beat.stop();
+});
+
+test('a key taken over by someone else is left alone and the task is no longer dispatched', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('stolen'));
+  store.putForeign(key);
+  beat.start();
+  await clock.advance(5000);
+  assert.equal(dispatcher.calls.length, 1);
+  assert.equal(beat.get(key), undefined);
+  assert.equal(store.keys.get(key)?.owner, null, 'the foreign key is untouched');
+  await beat.stop();
+});
+
+test('a failed restore is retried after retryDelayMs', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('gone'));
+  store.keys.delete(key);
+  store.failNext('upsert', new Error('READONLY'));
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(store.stateOf(key), undefined);
+  await clock.advance(200);
+  assert.equal(store.calls.filter((c) => c.method === 'upsert').length, 2);
+  await clock.advance(10);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  await beat.stop();
+});
+
+test('after a gap only the latest slot runs; the others are counted as missed', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  // Down for 10 s: the ten slots t0-9000 … t0 are due at once.
+  const key = add(definition('late'), t0 - 10_000);
+  beat.start();
+  await clock.advance(10);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0]);
+  const state = store.stateOf(key);
+  assert.equal(state?.missedRunCount, 9);
+  assert.equal(state?.totalRunCount, 1);
+  assert.equal(state?.cursor, t0);
+  assert.equal(listener.log.recorded.at(-1)?.nextRunAt, t0 + 1000);
+  await beat.stop();
+});
+
+test('a latest slot past startingDeadlineSeconds is not run, only counted as missed', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const def = definition('deadline', {
+    schedule: { kind: 'interval', every: 10, period: 'seconds' },
+    startingDeadlineSeconds: 2,
+  });
+  const key = add(def, t0 - 35_000); // slots t0-25s, -15s, -5s: the latest is 5 s late
+  beat.start();
+  await clock.advance(10);
+  assert.equal(dispatcher.published.length, 0);
+  assert.equal(dispatcher.calls.length, 1, 'the missed slots are still recorded');
+  assert.equal(store.stateOf(key)?.missedRunCount, 3);
+  assert.equal(store.stateOf(key)?.cursor, t0 - 5000);
+  await clock.advance(5000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 5000], 'the next slot runs on time');
+  await beat.stop();
+});
+
+test('a clock jump (suspended VM) is noticed within a second, with the slots in between counted as missed', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('sleepy', { schedule: { kind: 'interval', every: 1, period: 'minutes' } }));
+  beat.start();
+  await settle();
+  // Wall time moves 10 minutes on while the timers did not run.
+  clock.jump(600_000);
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 600_000]);
+  assert.equal(store.stateOf(key)?.missedRunCount, 9);
+  await beat.stop();
+});
+
+test('disabled tasks and completed oneOff and clocked tasks are not dispatched', async () => {
+  const { beat, dispatcher, add } = rig();
+  const disabled = add(definition('disabled', { enabled: false }));
+  const doneOnce = add(definition('done-once', { oneOff: true }), t0, { totalRunCount: 1 });
+  const doneClocked = add(
+    definition('done-clocked', { schedule: { kind: 'clocked', at: t0 + 500 } }),
+    t0 - 1,
+    { totalRunCount: 1 },
+  );
+  const once = add(definition('once', { oneOff: true }));
+  const clocked = add(definition('clocked', { schedule: { kind: 'clocked', at: t0 + 500 } }), t0 - 1);
+  beat.start();
+  await clock.advance(10_000, 50);
+  for (const key of [disabled, doneOnce, doneClocked]) {
+    assert.deepEqual(dispatcher.publishedSlots(key), [], key);
+    assert.equal(beat.nextRunAt(key), null, key);
+  }
+  assert.deepEqual(dispatcher.publishedSlots(once), [t0 + 1000], 'a oneOff task runs once');
+  assert.deepEqual(dispatcher.publishedSlots(clocked), [t0 + 500], 'a clocked task runs at its instant');
+  assert.equal(beat.nextRunAt(once), null);
+  assert.equal(beat.nextRunAt(clocked), null);
+  assert.equal(dispatcher.calls.length, 2);
+  await beat.stop();
+});
+
+test('a task replaced or deleted while its slot is in flight follows its new definition', async () => {
+  const { beat, dispatcher, add } = rig();
+  const kept = add(definition('kept'));
+  const gone = add(definition('gone'));
+  dispatcher.hold();
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(dispatcher.pending, 1);
+  beat.delete(gone);
+  const slower = definition('kept', { schedule: { kind: 'interval', every: 5, period: 'seconds' } });
+  beat.set(kept, beatTask(slower, runState(t0)));
+  dispatcher.release();
+  await clock.advance(10);
+  assert.equal(beat.get(gone), undefined);
+  assert.equal(beat.get(kept)?.state.totalRunCount, 1, 'the recorded slot is kept');
+  assert.equal(beat.nextRunAt(kept), t0 + 6000, 'the next slot follows the new definition');
+  await clock.advance(10_000, 50);
+  assert.deepEqual(dispatcher.publishedSlots(gone), [t0 + 1000]);
+  assert.deepEqual(dispatcher.publishedSlots(kept), [t0 + 1000, t0 + 6000, t0 + 11_000]);
+  await beat.stop();
+});
+
+test('a message that cannot be built is reported to the listener and does not stop the other tasks', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const bad = add(definition('bad', { args: [10n] }));
+  const good = add(definition('good'));
+  beat.start();
+  await clock.advance(3000);
+  assert.deepEqual(dispatcher.publishedSlots(good), [t0 + 1000, t0 + 2000, t0 + 3000]);
+  assert.deepEqual(dispatcher.publishedSlots(bad), []);
+  assert.ok(
+    listener.log.rejected.some((r) => r.key === bad),
+    'the task is told why',
+  );
+  assert.equal(
+    store.stateOf(bad)?.missedRunCount,
+    3,
+    'its slots are recorded as missed, not retried forever',
+  );
+  await beat.stop();
+});
+
+test('stop() waits for the batch in flight, and nothing is dispatched after it', async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const key = add(definition('busy'));
+  dispatcher.hold();
+  beat.start();
+  await clock.advance(1000);
+  assert.equal(dispatcher.pending, 1);
+  let stopped = false;
+  const stopping = beat.stop().then(() => {
+    stopped = true;
+  });
+  await clock.advance(500);
+  assert.equal(stopped, false, 'stop() returned while a batch was in flight');
+  dispatcher.release();
+  await stopping;
+  assert.equal(store.stateOf(key)?.totalRunCount, 1, 'the batch in flight was completed');
+  await clock.advance(5000, 100);
+  assert.equal(dispatcher.calls.length, 1);
+});
