@@ -1,6 +1,6 @@
 // UTC offsets of an IANA time zone, read from Intl and cached as a table of transitions, and the mapping of a
-// wall-clock time back to instants with the DST rule of the design (a skipped time fires shifted forward by the
-// gap; a repeated time fires at its first occurrence).
+// wall-clock time back to instants: a skipped time (spring-forward gap) has none, a repeated time (fall-back
+// fold) has two. Which of them fire is crontab-schedule.ts's rule.
 
 const DAY_MS = 86_400_000;
 /**
@@ -22,8 +22,14 @@ interface Block {
   transitions: Transition[];
 }
 
-/** What a wall-clock time (epoch ms of the wall fields read as UTC) means in the zone. */
-export type WallInstant = { kind: 'exists'; first: number } | { kind: 'gap'; shifted: number };
+/**
+ * What a wall-clock time (epoch ms of the wall fields read as UTC) means in the zone: one instant, two (`second`
+ * is set for a wall time repeated by a fall-back), or none (a spring-forward gap; `shifted` reads it with the
+ * old offset).
+ */
+export type WallInstant =
+  | { kind: 'exists'; first: number; second?: number }
+  | { kind: 'gap'; shifted: number };
 
 export class Zone {
   readonly name: string;
@@ -66,7 +72,7 @@ export class Zone {
     return ms + this.offsetAt(ms);
   }
 
-  /** The instant a wall time fires at: its first occurrence, or (in a spring-forward gap) shifted by the gap. */
+  /** The instants showing a wall time, or (in a spring-forward gap) the wall time shifted by the gap. */
   resolve(wall: number): WallInstant {
     const before = this.offsetAt(wall - DAY_MS);
     const after = this.offsetAt(wall + DAY_MS);
@@ -74,7 +80,7 @@ export class Zone {
     const u2 = wall - after;
     const ok1 = this.offsetAt(u1) === before;
     const ok2 = before !== after && this.offsetAt(u2) === after;
-    if (ok1 && ok2) return { kind: 'exists', first: Math.min(u1, u2) };
+    if (ok1 && ok2) return { kind: 'exists', first: Math.min(u1, u2), second: Math.max(u1, u2) };
     if (ok1) return { kind: 'exists', first: u1 };
     if (ok2) return { kind: 'exists', first: u2 };
     // In the gap the offset rose from `before`: reading the wall time with the old offset gives the instant

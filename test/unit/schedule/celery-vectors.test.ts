@@ -147,3 +147,14 @@ for (const v of vectors.filter((x) => x.case === 'crontab_ctor')) {
     assert.equal(parsed.ok, false);
   });
 }
+
+// Captured from Celery 5.2.6 (pytz): crontab(minute='*/15') in Europe/Berlin, last run 2027-10-31 02:45 CEST
+// (00:45Z). At 01:00:01Z (02:00 CET) is_due is (False, 3599.0): 5.2.6 leaves the repeated hour silent and runs
+// next at 02:00Z. The operator's fold rule keeps every-hour crontabs on their real-time cadence instead.
+test('fold difference: */15 in Berlin runs through the repeated hour (Celery 5.2.6: next at 02:00Z)', () => {
+  const schedule = compileSchedule(celeryCrontab({ minute: '*/15' }), 'Europe/Berlin');
+  const last = instant('2027-10-31T00:45:00Z');
+  const plan = planSlots(schedule, last, instant('2027-10-31T01:00:01Z'));
+  assert.deepEqual([iso(plan.run), iso(plan.next)], ['2027-10-31T01:00:00.000Z', '2027-10-31T01:15:00.000Z']);
+  assert.notEqual(iso(plan.next), '2027-10-31T02:00:00.000Z');
+});

@@ -1,6 +1,9 @@
 // Random crontabs against a minute-by-minute scan over two years in five zones. The scan is the definition:
-// every UTC minute whose wall clock (from Intl, independently of the engine) matches is a slot at its first
-// occurrence; a wall time skipped by a spring-forward gap is a slot shifted forward by the gap.
+// every UTC minute whose wall clock (from Intl, independently of the engine) matches is a slot, except that a
+// wall time repeated by a fall-back fires once unless the hour field is every hour: at its first occurrence, or,
+// when the cursor lies in that fold after a matching time's first occurrence (and is not a slot), every matching
+// time of the fold fires at its second occurrence. A wall time skipped by a spring-forward gap is a slot shifted
+// forward by the gap.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ScheduleDefinition } from '../../../src/api/types.ts';
@@ -18,6 +21,8 @@ interface ZoneScan {
   gaps: { index: number; firstSkippedWall: number; minutes: number }[];
   /** Instants where the offset changes (spring-forward and fall-back). */
   edges: number[];
+  /** Fall-backs: the repeated wall times are first shown from `firstPass`, again from `secondPass`. */
+  folds: { firstPass: number; secondPass: number; minutes: number }[];
 }
 
 function pack(wall: number): number {
@@ -50,6 +55,7 @@ function scanZone(zone: string): ZoneScan {
   const firstOccurrence = new Uint8Array(n);
   const gaps: ZoneScan['gaps'] = [];
   const edges: number[] = [];
+  const folds: ZoneScan['folds'] = [];
   let previousWall = Number.NEGATIVE_INFINITY;
   let maxWall = Number.NEGATIVE_INFINITY;
   let offset = 0;
@@ -60,6 +66,10 @@ function scanZone(zone: string): ZoneScan {
     const wall = u + offset;
     fields[i] = pack(wall);
     if (i > 0 && wall !== previousWall + MINUTE) edges.push(u);
+    if (i > 0 && wall <= previousWall) {
+      const minutes = (previousWall + MINUTE - wall) / MINUTE;
+      folds.push({ firstPass: u - minutes * MINUTE, secondPass: u, minutes });
+    }
     previousWall = wall;
     if (i > 0 && wall > maxWall + MINUTE) {
       gaps.push({ index: i, firstSkippedWall: maxWall + MINUTE, minutes: (wall - maxWall) / MINUTE - 1 });
@@ -69,7 +79,7 @@ function scanZone(zone: string): ZoneScan {
       maxWall = wall;
     }
   }
-  return { fields, firstOccurrence, gaps, edges };
+  return { fields, firstOccurrence, gaps, edges, folds };
 }
 
 function matcher(def: Extract<ScheduleDefinition, { kind: 'crontab' }>): (packed: number) => boolean {
@@ -94,17 +104,51 @@ function matcher(def: Extract<ScheduleDefinition, { kind: 'crontab' }>): (packed
     !!dow![(p >> 20) & 7];
 }
 
-function referenceSlots(scan: ZoneScan, matches: (packed: number) => boolean): number[] {
+/** The slots of a crontab as the scan defines them; `from(origin)` gives those a cursor at `origin` sees. */
+interface Reference {
+  /** The slots seen from a cursor outside every fold. */
+  base: number[];
+  from(origin: number): number[];
+}
+
+function reference(scan: ZoneScan, matches: (packed: number) => boolean, everyHour: boolean): Reference {
   const slots = new Set<number>();
   for (let i = 0; i < scan.fields.length; i++) {
-    if (scan.firstOccurrence[i] && matches(scan.fields[i]!)) slots.add(START + i * MINUTE);
+    if ((everyHour || scan.firstOccurrence[i]) && matches(scan.fields[i]!)) slots.add(START + i * MINUTE);
   }
   for (const gap of scan.gaps) {
     for (let k = 0; k < gap.minutes; k++) {
       if (matches(pack(gap.firstSkippedWall + k * MINUTE))) slots.add(START + (gap.index + k) * MINUTE);
     }
   }
-  return [...slots].sort((a, b) => a - b);
+  const base = [...slots].sort((a, b) => a - b);
+  const passes = scan.folds.map((fold) => {
+    const pass = (start: number): number[] => {
+      const out: number[] = [];
+      for (let k = 0; k < fold.minutes; k++) {
+        const u = start + k * MINUTE;
+        if (matches(scan.fields[(u - START) / MINUTE]!)) out.push(u);
+      }
+      return out;
+    };
+    return { fold, first: pass(fold.firstPass), second: pass(fold.secondPass) };
+  });
+  return {
+    base,
+    from(origin) {
+      if (everyHour) return base;
+      for (const { fold, first, second } of passes) {
+        const end = fold.secondPass + fold.minutes * MINUTE;
+        if (origin < fold.firstPass || origin >= end) continue;
+        const deferred =
+          origin >= fold.secondPass || (first.some((u) => u < origin) && !first.includes(origin));
+        if (!deferred) return base;
+        const dropped = new Set(first);
+        return [...base.filter((u) => !dropped.has(u)), ...second].sort((a, b) => a - b);
+      }
+      return base;
+    },
+  };
 }
 
 /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
@@ -162,6 +206,16 @@ const FIXED: string[] = [
   '15 2 * * 0',
   '59 1 * * *',
   '0 0 * * *',
+  // Every hour: the cadence runs on through both passes of a fold.
+  '*/15 * * * *',
+  '*/20 * * * *',
+  '*/10 0-23 * * *',
+  '7,37 * * * 0',
+  // A fixed hour inside the fold (New York and Berlin repeat 01:00/02:00, Lord Howe 01:30-02:00).
+  '30 1 * * *',
+  '0,30 1 * * *',
+  '*/10 1 * * *',
+  '45 1,2 * * *',
 ];
 
 function fromCron(cron: string): Extract<ScheduleDefinition, { kind: 'crontab' }> {
@@ -195,11 +249,12 @@ for (const zone of ZONES) {
     const crontabs = [...FIXED.map(fromCron)];
     while (crontabs.length < FIXED.length + 14) {
       const c = randomCrontab(rnd);
-      if (referenceSlots(scan, matcher(c)).length > 0) crontabs.push(c);
+      if (reference(scan, matcher(c), false).base.length > 0) crontabs.push(c);
     }
     for (const def of crontabs) {
       const label = `${zone} ${def.minute} ${def.hour} ${def.dayOfMonth} ${def.monthOfYear} ${def.dayOfWeek}`;
-      const expected = referenceSlots(scan, matcher(def));
+      const ref = reference(scan, matcher(def), crontabSets(def).hour.length === 24);
+      const expected = ref.base;
       const schedule = compileSchedule(def, zone);
       const got: number[] = [];
       for (let t = schedule.next(START - 1); t !== null && t < END; t = schedule.next(t)) got.push(t);
@@ -221,9 +276,30 @@ for (const zone of ZONES) {
           if (b > a) windows.push([a, Math.min(END - 1, b)]);
         }
       }
+      // Cursors inside each fold: both passes, exactly on first-pass slots, one millisecond off them.
+      for (const fold of scan.folds) {
+        const origins = [fold.firstPass - 1, fold.firstPass, fold.secondPass - 1, fold.secondPass];
+        for (let k = 0; k < 4; k++)
+          origins.push(fold.firstPass + Math.floor(rnd() * 2 * fold.minutes * MINUTE));
+        for (const u of ref.from(fold.firstPass - 1)) {
+          if (u >= fold.firstPass && u < fold.secondPass) origins.push(u, u + 1);
+        }
+        for (const a of origins) {
+          const seen = ref.from(a).filter((u) => u > a && u < a + 2 * 86_400_000);
+          const walked: number[] = [];
+          for (let t = schedule.next(a); t !== null && t < a + 2 * 86_400_000; t = schedule.next(t))
+            walked.push(t);
+          assert.deepEqual(walked, seen, `${label} next() from ${new Date(a).toISOString()}`);
+          windows.push(
+            [a, a + Math.floor(rnd() * 3 * 3_600_000)],
+            [a, a + Math.floor(rnd() * 40 * 86_400_000)],
+          );
+        }
+      }
       for (const [a, b] of windows) {
-        const count = lastAtOrBefore(expected, b) - lastAtOrBefore(expected, a);
-        const want = count === 0 ? null : { slot: expected[lastAtOrBefore(expected, b) - 1]!, count };
+        const from = ref.from(a);
+        const count = lastAtOrBefore(from, b) - lastAtOrBefore(from, a);
+        const want = count === 0 ? null : { slot: from[lastAtOrBefore(from, b) - 1]!, count };
         assert.deepEqual(
           schedule.latest(a, b),
           want,
