@@ -1,0 +1,306 @@
+// Operator with the real Reconciler and Beat over fakes of the store, dispatcher, source, status and
+// leadership, under a simulated clock: what leader work starts and stops when, and in which order.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, test } from 'node:test';
+import type { PeriodicTask } from '../../../src/api/types.ts';
+import { Beat } from '../../../src/beat/beat.ts';
+import { Operator } from '../../../src/controller/operator.ts';
+import { Reconciler, type ReconcileSummary } from '../../../src/controller/reconciler.ts';
+import { createLogger } from '../../../src/observe/logger.ts';
+import { periodicTask, runState } from '../../support/fakes/definitions.ts';
+import { DrivenTaskSource } from '../../support/fakes/driven-task-source.ts';
+import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
+import { RecordingEvents } from '../../support/fakes/recording-events.ts';
+import { RecordingStatusSink } from '../../support/fakes/recording-status-sink.ts';
+import { ScriptedDispatcher } from '../../support/fakes/scripted-dispatcher.ts';
+import { ScriptedLeadership } from '../../support/fakes/scripted-leadership.ts';
+import { type SimulatedClock, simulatedClock } from '../../support/fakes/simulated-clock.ts';
+
+let clock: SimulatedClock;
+
+beforeEach(() => {
+  clock = simulatedClock();
+});
+
+afterEach(() => clock.reset());
+
+/** The real reconciler, with each pass recorded and, when a test holds it, kept waiting before it starts. */
+class ObservedReconciler extends Reconciler {
+  readonly passes: Array<{ names: string[]; verify: boolean; at: number }> = [];
+  onPassEnd: (() => void) | undefined;
+  #gate: Promise<void> | undefined;
+  #open: (() => void) | undefined;
+
+  hold(): void {
+    this.#gate = new Promise((open) => {
+      this.#open = open;
+    });
+  }
+
+  release(): void {
+    this.#open?.();
+    this.#gate = undefined;
+  }
+
+  override async reconcile(objects: PeriodicTask[], verify = false): Promise<ReconcileSummary> {
+    this.passes.push({ names: objects.map((o) => o.metadata.name), verify, at: Date.now() });
+    try {
+      if (this.#gate) await this.#gate;
+      return await super.reconcile(objects, verify);
+    } finally {
+      this.onPassEnd?.();
+    }
+  }
+}
+
+/** The real beat, with the moment stop() is called recorded. */
+class ObservedBeat extends Beat {
+  onStop: (() => void) | undefined;
+  override async stop(): Promise<void> {
+    this.onStop?.();
+    await super.stop();
+  }
+}
+
+interface Rig {
+  operator: Operator;
+  store: MemoryTaskStore;
+  dispatcher: ScriptedDispatcher;
+  source: DrivenTaskSource;
+  status: RecordingStatusSink;
+  leadership: ScriptedLeadership;
+  reconciler: ObservedReconciler;
+  beat: ObservedBeat;
+  lost: number[];
+}
+
+async function rig(objects: PeriodicTask[] = [], resyncMs?: number): Promise<Rig> {
+  const logger = createLogger('silent');
+  const store = new MemoryTaskStore();
+  const dispatcher = new ScriptedDispatcher({ store, clock: clock.now });
+  const status = new RecordingStatusSink();
+  const events = new RecordingEvents();
+  const beat = new ObservedBeat({
+    store,
+    dispatcher,
+    listener: Operator.beatListener(status, events, () => {}),
+    logger,
+    clock: clock.now,
+  });
+  const reconciler = new ObservedReconciler({
+    store,
+    beat,
+    status,
+    events,
+    logger,
+    defaultTimeZone: 'UTC',
+    clock: clock.now,
+  });
+  const source = new DrivenTaskSource();
+  source.objects = objects;
+  const leadership = new ScriptedLeadership();
+  const lost: number[] = [];
+  const operator = new Operator({
+    source,
+    reconciler,
+    beat,
+    leadership,
+    status,
+    logger,
+    ...(resyncMs === undefined ? {} : { resyncMs }),
+    onLeadershipLost: () => lost.push(clock.now()),
+  });
+  await operator.start();
+  return { operator, store, dispatcher, source, status, leadership, reconciler, beat, lost };
+}
+
+test('gaining leadership waits for the source to be synced, then prunes, reconciles and starts the beat', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.store.put('ns/orphan', 'uid-orphan', runState(0));
+  r.source.isSynced = false;
+  assert.equal(r.operator.ready(), false);
+  r.leadership.win();
+  await clock.advance(5000, 100);
+  assert.deepEqual(r.store.calls, [], 'nothing touches the store before the desired set is read');
+  assert.equal(r.reconciler.passes.length, 0);
+  r.source.isSynced = true;
+  assert.equal(r.operator.ready(), true);
+  await clock.advance(100);
+  const methods = r.store.calls.map((c) => `${c.method} ${c.taskKey ?? ''}`.trim());
+  assert.deepEqual(
+    methods.slice(0, 3),
+    ['listOwned', 'delete ns/orphan', 'upsert ns/a'],
+    'prune, then reconcile',
+  );
+  assert.equal(r.store.keys.has('ns/orphan'), false);
+  assert.deepEqual(
+    r.reconciler.passes.map((p) => p.verify),
+    [true],
+  );
+  await clock.advance(1000);
+  assert.equal(r.dispatcher.publishedSlots('ns/a').length, 1, 'the beat runs once the pass is done');
+  assert.equal(r.status.merged('ns', 'a').totalRunCount, 1, 'dispatches reach the status sink');
+  assert.equal(r.operator.leading, true);
+  await r.operator.stop();
+});
+
+test('keys are not pruned while the source could not read the whole desired set', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.store.put('ns/unread', 'uid-unread', runState(0));
+  r.source.isComplete = false;
+  r.leadership.win();
+  await clock.advance(100);
+  assert.ok(r.store.keys.has('ns/unread'));
+  assert.ok(r.store.keys.has('ns/a'));
+  await r.operator.stop();
+});
+
+test('leadership lost before the source synced: no leader work is ever done', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.source.isSynced = false;
+  r.leadership.win();
+  await clock.advance(300);
+  r.leadership.lose();
+  r.source.isSynced = true;
+  await clock.advance(5000, 100);
+  assert.deepEqual(r.store.calls, []);
+  assert.equal(r.lost.length, 1);
+  await r.operator.stop();
+});
+
+test('losing leadership stops the beat at once and calls onLeadershipLost; changes are no longer reconciled', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.leadership.win();
+  await clock.advance(2000);
+  const published = r.dispatcher.published.length;
+  assert.equal(published, 2);
+  r.leadership.lose();
+  assert.equal(r.lost.length, 1);
+  assert.equal(r.operator.leading, false);
+  r.source.set([periodicTask('a'), periodicTask('b')]);
+  await clock.advance(5000, 100);
+  assert.equal(r.dispatcher.published.length, published, 'nothing dispatched after leadership is lost');
+  assert.equal(r.reconciler.passes.length, 1, 'no pass after leadership is lost');
+  assert.equal(r.store.keys.has('ns/b'), false);
+  await r.operator.stop();
+});
+
+test('change signals during a pass are coalesced into one more pass over the latest set', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.leadership.win();
+  await clock.advance(10);
+  assert.equal(r.reconciler.passes.length, 1);
+  r.reconciler.hold();
+  r.source.set([periodicTask('a'), periodicTask('b')]);
+  await clock.advance(10);
+  for (let i = 0; i < 5; i += 1) r.source.set([periodicTask('a'), periodicTask('b'), periodicTask('c')]);
+  await clock.advance(10);
+  assert.equal(r.reconciler.passes.length, 2, 'one pass at a time');
+  r.reconciler.release();
+  await clock.advance(10);
+  assert.deepEqual(
+    r.reconciler.passes.map((p) => p.names),
+    [['a'], ['a', 'b'], ['a', 'b', 'c']],
+  );
+  assert.deepEqual(
+    r.reconciler.passes.map((p) => p.verify),
+    [true, false, false],
+  );
+  assert.ok(r.store.keys.has('ns/c'));
+  await clock.advance(1000);
+  assert.equal(r.reconciler.passes.length, 3, 'no pass without a change');
+  await r.operator.stop();
+});
+
+test('a pass that fails is retried with growing delays until it succeeds', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.store.failNext('upsert', new Error('LOADING Redis is loading the dataset'), 3);
+  r.leadership.win();
+  await clock.advance(10);
+  assert.equal(r.store.keys.has('ns/a'), false);
+  assert.equal(r.status.merged('ns', 'a').ready?.reason, 'StoreUnavailable');
+  const start = r.reconciler.passes[0]!.at;
+  await clock.advanceUntil('the key is written', () => r.store.keys.has('ns/a'), 10_000);
+  assert.deepEqual(
+    r.reconciler.passes.map((p) => p.at - start),
+    [0, 500, 1500, 3500],
+    'retried after 0.5 s, 1 s, 2 s',
+  );
+  assert.ok(r.reconciler.passes.every((p) => p.verify));
+  await clock.advance(1000);
+  assert.equal(r.dispatcher.publishedSlots('ns/a').length, 1);
+  await r.operator.stop();
+});
+
+test('a pass that throws (pruning failed) is retried', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.store.put('ns/orphan', 'uid-orphan', runState(0));
+  // The first prune (on becoming leader) and the one of the first pass both fail.
+  r.store.failNext('listOwned', new Error('connection lost'), 2);
+  r.leadership.win();
+  await clock.advance(10);
+  assert.ok(r.store.keys.has('ns/orphan'));
+  assert.equal(r.reconciler.passes.length, 1);
+  await clock.advance(500);
+  assert.equal(r.reconciler.passes.length, 2);
+  assert.equal(r.store.keys.has('ns/orphan'), false, 'pruned by the retried pass');
+  await r.operator.stop();
+});
+
+test('every resyncMs a verifying pass runs', async () => {
+  const r = await rig([periodicTask('a', { enabled: false })], 10_000);
+  r.leadership.win();
+  await clock.advance(10);
+  // A key flushed from Redis while the task needs no dispatch: only the resync notices.
+  r.store.keys.delete('ns/a');
+  await clock.advance(9_980, 100);
+  assert.equal(r.store.keys.has('ns/a'), false);
+  await clock.advance(100);
+  assert.ok(r.store.keys.has('ns/a'), 're-created by the resync');
+  assert.deepEqual(
+    r.reconciler.passes.map((p) => p.verify),
+    [true, true],
+  );
+  await r.operator.stop();
+});
+
+test('stop: the beat first, then the pass in flight, the status flush, leadership release and the source', async () => {
+  const r = await rig([periodicTask('a')]);
+  const journal: string[] = [];
+  r.beat.onStop = () => journal.push('beat stop');
+  r.reconciler.onPassEnd = () => journal.push('pass end');
+  r.status.onFlush = () => journal.push('status flush');
+  r.leadership.onRelease = () => journal.push('leadership release');
+  r.source.onStop = () => journal.push('source stop');
+  r.leadership.win();
+  await clock.advance(10);
+  journal.length = 0;
+  r.reconciler.hold();
+  r.source.set([periodicTask('a'), periodicTask('b')]);
+  await clock.advance(10);
+  const stopping = r.operator.stop();
+  await clock.advance(100);
+  assert.deepEqual(journal, ['beat stop'], 'waits for the pass in flight');
+  r.reconciler.release();
+  await stopping;
+  assert.deepEqual(journal, ['beat stop', 'pass end', 'status flush', 'leadership release', 'source stop']);
+  assert.equal(r.leadership.released, true);
+  const published = r.dispatcher.published.length;
+  await clock.advance(5000, 100);
+  assert.equal(r.dispatcher.published.length, published, 'nothing dispatched after stop');
+});
+
+test('leadership lost during the first pass: the beat is not started afterwards', {
+  todo: 'defect: Operator #lead starts the beat after the first pass without checking that it still leads',
+}, async () => {
+  const r = await rig([periodicTask('a')]);
+  r.reconciler.hold();
+  r.leadership.win();
+  await clock.advance(10);
+  r.leadership.lose();
+  assert.equal(r.lost.length, 1);
+  r.reconciler.release();
+  await clock.advance(5000, 100);
+  assert.deepEqual(r.dispatcher.published, [], 'a beat started after leadership was lost dispatches');
+  await r.operator.stop();
+});
