@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { isLogLevel, redactUrl } from '../observe/logger.ts';
 import { isKnownTimeZone } from '../schedule/zone.ts';
+import { checkFlags } from './flag-check.ts';
 
 export type LeaderElectMode = 'lease' | 'redis' | 'none';
 
@@ -83,16 +84,14 @@ export class ConfigError extends Error {}
 export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfig | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const options = Object.fromEntries(
-      Object.keys(RUN_FLAGS).map((name) => [name, { type: 'string' as const }]),
-    );
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...options, help: { type: 'boolean' } },
-      strict: true,
-    }));
+    const options = {
+      ...Object.fromEntries(Object.keys(RUN_FLAGS).map((name) => [name, { type: 'string' as const }])),
+      help: { type: 'boolean' as const },
+    };
+    checkFlags(argv, options, false);
+    ({ values } = parseArgs({ args: argv, options, strict: true }));
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError((error as Error).message.split('\n')[0]!);
   }
   if (values.help) return 'help';
   const read = (name: string): string | undefined => {
