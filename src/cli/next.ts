@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
-import { loadPeriodicTasks } from './manifest-files.ts';
+import { checkFlags } from './flag-check.ts';
+import { loadPeriodicTasks, noPeriodicTaskMessage } from './manifest-files.ts';
 
 const USAGE = `Usage: celerybeat-operator next [--count N] [--from ISO] [--timezone ZONE] FILE|DIR...
 
@@ -15,7 +16,16 @@ Flags:
   --timezone ZONE   default time zone of crontab schedules (env TIMEZONE, default UTC)
   -h, --help        show this help
 
-Exit status: 0 success, 1 an invalid manifest, 2 bad usage.`;
+A task whose schedule means something else to a Kubernetes CronJob gets a "warning:" line on stderr.
+
+Exit status: 0 success, 1 an invalid manifest or no PeriodicTask, 2 bad usage.`;
+
+const OPTIONS = {
+  count: { type: 'string', short: 'n' },
+  from: { type: 'string' },
+  timezone: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function fail(message: string): number {
   process.stderr.write(`celerybeat-operator next: ${message}\n`);
@@ -27,7 +37,7 @@ export async function runNextCommand(argv: string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (err) {
-    return fail((err as Error).message);
+    return fail((err as Error).message.split('\n')[0]!);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -43,11 +53,16 @@ export async function runNextCommand(argv: string[]): Promise<number> {
   if (Number.isNaN(from))
     return fail(`--from must be an ISO-8601 time such as 2026-12-01T00:00:00Z, got "${values.from}"`);
 
-  const { tasks, problems } = await loadPeriodicTasks(
+  const { tasks, problems, warnings, files } = await loadPeriodicTasks(
     positionals,
     values.timezone ?? (process.env.TIMEZONE || 'UTC'),
   );
   for (const line of problems) process.stderr.write(`${line}\n`);
+  for (const line of warnings) process.stderr.write(`${line}\n`);
+  if (tasks.length === 0 && problems.length === 0) {
+    process.stderr.write(`${noPeriodicTaskMessage(positionals, files)}\n`);
+    return 1;
+  }
   for (const { definition: def } of tasks) {
     const key = `${def.namespace}/${def.name}`;
     if (!def.enabled) {
@@ -71,15 +86,6 @@ export async function runNextCommand(argv: string[]): Promise<number> {
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      count: { type: 'string', short: 'n' },
-      from: { type: 'string' },
-      timezone: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  checkFlags(argv, OPTIONS, true);
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
 }

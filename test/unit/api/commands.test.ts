@@ -26,10 +26,15 @@ function writeYaml(name: string, docs: unknown[]): string {
   return path;
 }
 
-test('validate accepts every example', () => {
+test('validate accepts every example; the Friday-13th one gets the day-rule warning', () => {
   const r = run('validate', EXAMPLES);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^\d+ PeriodicTask\(s\) valid\n$/);
+  assert.match(r.stdout, /^\d+ PeriodicTask\(s\) valid, 1 warning\(s\)\n$/);
+  assert.match(
+    r.stderr,
+    /^\S+crontab-friday-13\.yaml:\d+ default\/record-friday-13: spec\.crontab: warning: day of month "13" and day of week "fri" are both restricted: .*Kubernetes CronJob/,
+  );
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
 test(`validate rejects ${INVALID_CASES.length} invalid manifests with one line naming file, resource and field`, () => {
@@ -59,11 +64,18 @@ test('validate reports YAML errors and duplicates, and skips other kinds', () =>
     task,
   ]);
   const broken = join(dir, 'broken.yaml');
-  writeFileSync(broken, 'apiVersion: celerybeat.io/v1alpha1\nkind: PeriodicTask\nspec: [unclosed\n');
+  writeFileSync(
+    broken,
+    'kind: ConfigMap\n---\napiVersion: celerybeat.io/v1alpha1\nkind: PeriodicTask\nspec:\n  task: "unclosed\n',
+  );
   const r = run('validate', file, broken);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /mixed\.yaml:\d+ default\/a: metadata\.name: Duplicate value: "a"/);
-  assert.match(r.stderr, /broken\.yaml:1: YAML: /);
+  // The lines of the two `name: a` (each document is 7 lines, the ConfigMap 4, and a "---" before it).
+  assert.match(
+    r.stderr,
+    /mixed\.yaml:17 default\/a: metadata\.name: Duplicate value: "a" \(also at \S+mixed\.yaml:4\)/,
+  );
+  assert.match(r.stderr, /broken\.yaml:6: YAML: Missing closing "quote/);
   assert.doesNotMatch(r.stderr, /ConfigMap|default\/c/);
 });
 
@@ -73,7 +85,101 @@ test('validate: --help, no file and a bad flag', () => {
   assert.equal(run('validate').code, 2);
   const bad = run('validate', '--colour', 'x.yaml');
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.equal(bad.stderr, 'celerybeat-operator validate: unknown flag --colour (see --help)\n');
+});
+
+test('every command names an unknown flag in one line', () => {
+  for (const command of ['validate', 'next', 'run']) {
+    const r = run(command, '--foo', EXAMPLES);
+    assert.equal(r.code, 2, command);
+    assert.equal(r.stderr, `celerybeat-operator ${command}: unknown flag --foo (see --help)\n`);
+  }
+  const missing = run('next', EXAMPLES, '--count');
+  assert.equal(missing.stderr, 'celerybeat-operator next: flag --count needs a value (see --help)\n');
+});
+
+test('file:line points at the offending field, or at its nearest parent when the field is missing', () => {
+  const file = join(dir, 'lines.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: celerybeat.io/v1alpha1', // 1
+      'kind: PeriodicTask',
+      'metadata: {name: priority}',
+      'spec:',
+      '  task: tasks.add', // 5
+      '  interval: {every: 5, period: seconds}',
+      '  options:',
+      '    queue: celery',
+      '    priority: 300', // 9
+      '---',
+      'apiVersion: celerybeat.io/v1alpha1',
+      'kind: PeriodicTask',
+      'metadata: {name: minute}',
+      'spec:',
+      '  task: tasks.add', // 15
+      '  crontab:',
+      '    hour: "3"',
+      '    minute: "61"', // 18
+      '---',
+      'apiVersion: celerybeat.io/v1alpha1', // 20
+      'kind: PeriodicTask',
+      'metadata: {name: no-task}',
+      'spec:', // 23
+      '  cron: "* * * * *"',
+      '',
+    ].join('\n'),
+  );
+  const r = run('validate', file);
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.stderr.trim().split('\n').slice(0, 3), [
+    `${file}:9 default/priority: spec.options.priority: Invalid value: 300: should be less than or equal to 255`,
+    `${file}:18 default/minute: spec.crontab.minute: Invalid value: "61": 61 is out of range 0-59`,
+    `${file}:23 default/no-task: spec.task: Required value`,
+  ]);
+});
+
+test('no PeriodicTask: validate and next name the files, or the directory that holds none', () => {
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, '# nothing yet\n');
+  const configMap = writeYaml('configmap.yaml', [{ apiVersion: 'v1', kind: 'ConfigMap' }]);
+  const r = run('validate', empty, configMap);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `no PeriodicTask found in ${empty}, ${configMap}\n`);
+  const emptyDir = mkdtempSync(join(tmpdir(), 'celerybeat-empty-'));
+  assert.equal(
+    run('validate', emptyDir).stderr,
+    `no PeriodicTask found: ${emptyDir} has no *.yaml, *.yml or *.json file\n`,
+  );
+  const next = run('next', empty);
+  assert.equal(next.code, 1);
+  assert.equal(next.stderr, `no PeriodicTask found in ${empty}\n`);
+});
+
+test('day of month and day of week both restricted: validate warns with status 0, next warns and shows the runs', () => {
+  const file = writeYaml('friday-13.yaml', [
+    {
+      apiVersion: 'celerybeat.io/v1alpha1',
+      kind: 'PeriodicTask',
+      metadata: { name: 'fri13' },
+      spec: { task: 't', cron: '0 9 13 * fri' },
+    },
+  ]);
+  const v = run('validate', file);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout, '1 PeriodicTask(s) valid, 1 warning(s)\n');
+  assert.match(
+    v.stderr,
+    /^\S+friday-13\.yaml:7 default\/fri13: spec\.cron: warning: day of month "13" and day of week "fri" are both restricted: runs are only on days that match both \(Celery\), whereas a Kubernetes CronJob with the same fields runs on days that match either/,
+  );
+  const n = run('next', file, '--count', '3', '--from', '2026-01-01T00:00:00Z');
+  assert.equal(n.code, 0, n.stderr);
+  assert.match(n.stderr, /spec\.cron: warning: day of month "13" and day of week "fri"/);
+  assert.deepEqual(n.stdout.trim().split('\n'), [
+    'default/fri13 2026-02-13T09:00:00.000Z',
+    'default/fri13 2026-03-13T09:00:00.000Z',
+    'default/fri13 2026-11-13T09:00:00.000Z',
+  ]);
 });
 
 test('next prints N run times per task, ISO-8601 UTC, prefixed by namespace/name', () => {

@@ -38,3 +38,21 @@ test('an unreadable file is one document with an error naming the problem', asyn
   assert.equal(docs.length, 1);
   assert.match(docs[0]!.error!, /cannot read file: ENOENT/);
 });
+
+test('lineOf gives the line of a field, falling back to its parent, then to the document start', async () => {
+  const path = join(dir, 'fields.yaml');
+  writeFileSync(path, 'kind: A\n---\n# B\nkind: B\nspec:\n  options:\n    priority: 300\n');
+  const docs = await readManifestFile(path);
+  const b = docs[1]!;
+  assert.equal(b.lineOf?.('spec.options.priority'), 7);
+  assert.equal(b.lineOf?.('spec.task'), 5);
+  assert.equal(b.lineOf?.('metadata.name'), b.line);
+});
+
+test('a YAML syntax error is reported at its own line, not the line of the document', async () => {
+  const path = join(dir, 'syntax.yaml');
+  writeFileSync(path, 'kind: A\n---\nkind: B\nspec:\n  task: t\n   bad: indent\n');
+  const docs = await readManifestFile(path);
+  assert.match(docs[1]!.error!, /^YAML: /);
+  assert.equal(docs[1]!.line, 5);
+});
