@@ -18,10 +18,14 @@ export interface BeatTask {
   state: RunState;
 }
 
-/** What the beat tells the status layer after it recorded a slot, or gave up on one. */
+/** Why a task's slot could not go out; becomes the Ready condition's reason. */
+export type BeatProblem = 'MessageRejected' | 'PublishFailed' | 'DispatchError';
+
+/** What the beat tells the status layer after it recorded a slot, or could not send one. */
 export interface BeatListener {
   recorded(def: TaskDefinition, state: RunState, nextRunAt: number | null): void;
-  rejected(def: TaskDefinition, reason: string): void;
+  /** Once per distinct problem of a task, until one of its slots is recorded again. */
+  rejected(def: TaskDefinition, reason: string, problem?: BeatProblem): void;
   /** The store refused a dispatch because the leader lock does not hold this process's token. */
   fenced(): void;
 }
@@ -46,6 +50,11 @@ const MAX_SLEEP_MS = 1000;
 /** Batches dispatched at once: while Redis runs one, the next is being built. */
 const MAX_IN_FLIGHT = 2;
 
+/** A task whose slot could not even be planned (a defect, not a broker problem) is tried again this late. */
+const PLAN_FAILURE_RETRY_MS = 30_000;
+
+type Planned = { key: string; task: BeatTask; slot: PlannedSlot; run: number | null };
+
 export class Beat {
   readonly #tasks = new Map<string, BeatTask>();
   readonly #queue = new DueQueue();
@@ -54,6 +63,8 @@ export class Beat {
   #timerAt = Number.POSITIVE_INFINITY;
   #running = false;
   readonly #inFlight = new Set<Promise<void>>();
+  /** The last problem reported per task, so a slot retried every second reports it once. */
+  readonly #problems = new Map<string, string>();
 
   constructor(options: BeatOptions) {
     this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 1000, retryDelayMs: 1000, ...options };
@@ -78,6 +89,7 @@ export class Beat {
   delete(taskKey: string): void {
     this.#tasks.delete(taskKey);
     this.#queue.delete(taskKey);
+    this.#problems.delete(taskKey);
   }
 
   start(): void {
@@ -122,10 +134,13 @@ export class Beat {
     this.#timerAt = at;
     this.#timer = setTimeout(() => {
       this.#timerAt = Number.POSITIVE_INFINITY;
-      const batch = this.#runDue().finally(() => {
-        this.#inFlight.delete(batch);
-        this.#arm();
-      });
+      // Whatever one batch throws stays in that batch: the loop goes on, and no rejection is left unhandled.
+      const batch = this.#runDue()
+        .catch((error: unknown) => this.#o.logger.error({ err: error }, 'dispatch loop error; continuing'))
+        .finally(() => {
+          this.#inFlight.delete(batch);
+          this.#arm();
+        });
       this.#inFlight.add(batch);
       this.#arm();
     }, at - now);
@@ -134,13 +149,20 @@ export class Beat {
   async #runDue(): Promise<void> {
     const now = this.#o.clock();
     const keys = this.#queue.popDue(now, this.#o.batchSize);
-    const planned: Array<{ key: string; task: BeatTask; slot: PlannedSlot; run: number | null }> = [];
+    const planned: Planned[] = [];
     for (const key of keys) {
       const task = this.#tasks.get(key);
       if (!task) continue;
-      const plan = this.#plan(key, task, now);
-      if (plan) planned.push({ key, task, ...plan });
-      else this.#requeue(key, task, now + 1);
+      try {
+        const plan = this.#plan(key, task, now);
+        if (plan) planned.push({ key, task, ...plan });
+        else this.#requeue(key, task, now + 1);
+      } catch (error) {
+        // One task's defect must not stop the others: it is reported and tried again later.
+        dispatchesTotal.inc({ result: 'error' });
+        this.#problem(key, task, `cannot plan the next slot: ${(error as Error).message}`, 'DispatchError');
+        this.#requeue(key, task, now + PLAN_FAILURE_RETRY_MS);
+      }
     }
     if (planned.length === 0) return;
     let outcomes: SlotOutcome[];
@@ -156,7 +178,23 @@ export class Beat {
       return;
     }
     const publishedAt = this.#o.clock();
-    for (const [i, outcome] of outcomes.entries()) this.#settle(planned[i]!, outcome, publishedAt);
+    for (const [i, outcome] of outcomes.entries()) {
+      const p = planned[i]!;
+      try {
+        this.#settle(p, outcome, publishedAt);
+      } catch (error) {
+        this.#o.logger.error({ err: error, task: p.key }, 'recording a dispatch outcome failed');
+        this.#requeue(p.key, p.task, publishedAt + this.#o.retryDelayMs);
+      }
+    }
+  }
+
+  /** Logs and reports a task's problem once per distinct reason. */
+  #problem(key: string, task: BeatTask, reason: string, problem: BeatProblem): void {
+    if (this.#problems.get(key) === reason) return;
+    this.#problems.set(key, reason);
+    this.#o.logger.error({ namespace: task.def.namespace, name: task.def.name, reason }, 'task not sent');
+    this.#o.listener.rejected(task.def, reason, problem);
   }
 
   /** Decides what the slots in (cursor, now] become; null when nothing is due (an early wake-up). */
@@ -196,8 +234,7 @@ export class Beat {
             'run expired before it could be sent',
           );
         } else {
-          this.#o.logger.error({ namespace: def.namespace, name: def.name, reason }, 'message not sent');
-          this.#o.listener.rejected(def, reason);
+          this.#problem(key, task, reason, 'MessageRejected');
         }
         next.missedRunCount += 1;
       }
@@ -205,11 +242,7 @@ export class Beat {
     return { slot, run: slot.publish ? plan.run : null };
   }
 
-  #settle(
-    p: { key: string; task: BeatTask; slot: PlannedSlot; run: number | null },
-    outcome: SlotOutcome,
-    publishedAt: number,
-  ): void {
+  #settle(p: Planned, outcome: SlotOutcome, publishedAt: number): void {
     const { key, task, slot, run } = p;
     if (this.#tasks.get(key) !== task) {
       // Replaced or deleted while the dispatch was in flight: keep what the store now holds.
@@ -229,6 +262,7 @@ export class Beat {
           dispatchLatenessSeconds.observe(Math.max(0, publishedAt - run) / 1000);
         }
         this.#requeue(key, task);
+        if (run !== null) this.#problems.delete(key);
         this.#o.listener.recorded(task.def, task.state, this.#nextSlot(task));
         return;
       }
@@ -244,6 +278,7 @@ export class Beat {
           { namespace: task.def.namespace, name: task.def.name, err: outcome.error },
           'publish failed, retrying',
         );
+        this.#problem(key, task, outcome.error.message, 'PublishFailed');
         this.#requeue(key, task, publishedAt + this.#o.retryDelayMs);
         return;
       case 'missing':

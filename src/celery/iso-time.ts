@@ -2,14 +2,15 @@
 // `2026-11-24T06:48:10.585000+00:00`, with the fraction left out when it is zero (as Python does).
 // `+00:00` rather than `Z`: Python before 3.11 cannot parse `Z` with `datetime.fromisoformat`.
 
-/** Python `isoformat()` of the UTC datetime at `epochMs`. */
+/** Python `isoformat()` of the UTC datetime at `epochMs` (fractions kept to the microsecond). */
 export function pythonIsoUtc(epochMs: number): string {
-  const iso = new Date(epochMs).toISOString();
+  const micros = Math.round(epochMs * 1000);
+  const fraction = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
+  const iso = new Date((micros - fraction) / 1000).toISOString();
   if (iso.length !== 24)
     throw new RangeError(`time ${epochMs} ms is outside the years 0000-9999 Python supports`);
-  const millis = iso.slice(20, 23);
   const seconds = iso.slice(0, 19);
-  return millis === '000' ? `${seconds}+00:00` : `${seconds}.${millis}000+00:00`;
+  return fraction === 0 ? `${seconds}+00:00` : `${seconds}.${String(fraction).padStart(6, '0')}+00:00`;
 }
 
 // What Celery's `maybe_iso8601` accepts from us: a date, a time, optional fraction, and an offset or `Z`

@@ -30,12 +30,22 @@ export const TASK_ID_NAMESPACE = uuidV5(NAMESPACE_DNS, 'celerybeat.io');
 const TASK_ID_NAMESPACE_BYTES = uuidBytes(TASK_ID_NAMESPACE);
 
 /**
- * The task id of one slot of one PeriodicTask: UUIDv5 of `<namespace>/<name>/<uid>/<slot epoch ms>`.
- * The uid keeps a deleted and re-created resource of the same name from reusing old ids.
+ * The task id of one slot of one PeriodicTask: UUIDv5 of `<namespace>/<name>/<uid>/<slot>`, the slot in epoch
+ * milliseconds. A slot of a microsecond interval carries its fraction (`…/1796167754002.5`); a whole-millisecond
+ * slot is written as before, so existing ids never change. The uid keeps a deleted and re-created resource of
+ * the same name from reusing old ids.
  */
 export function taskIdForSlot(taskKey: string, uid: string, slotMs: number): string {
-  if (!Number.isSafeInteger(slotMs)) {
-    throw new Error(`taskIdForSlot(${taskKey}): slot ${slotMs} is not an integer epoch millisecond value`);
+  return v5(TASK_ID_NAMESPACE_BYTES, `${taskKey}/${uid}/${slotText(slotMs)}`);
+}
+
+/** The slot in epoch milliseconds with up to three decimals (whole microseconds). */
+function slotText(slotMs: number): string {
+  const micros = Math.round(slotMs * 1000);
+  if (!Number.isSafeInteger(micros)) {
+    throw new RangeError(`slot ${slotMs} is not a time in epoch milliseconds`);
   }
-  return v5(TASK_ID_NAMESPACE_BYTES, `${taskKey}/${uid}/${slotMs}`);
+  const fraction = ((micros % 1000) + 1000) % 1000;
+  const whole = (micros - fraction) / 1000;
+  return fraction === 0 ? String(whole) : `${whole}.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
 }

@@ -173,10 +173,8 @@ function kubernetesParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
 function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
   const source = new ManifestDirectorySource(config.manifests!, logger);
   const status = new LogStatusSink(logger);
-  const events: TaskEvents = {
-    warning: (task, reason, message) =>
-      logger.warn({ namespace: task.namespace, name: task.name, reason }, message),
-  };
+  // Whoever reports a problem has logged it already: the log is standalone mode's only event stream.
+  const events: TaskEvents = { warning: () => {} };
   return { source, status, events, leadership: leadershipWithoutApi(config, logger, redis) };
 }
 

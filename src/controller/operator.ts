@@ -6,7 +6,7 @@ import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal } from '../observe/metrics.ts';
 import type { Reconciler } from './reconciler.ts';
 import { readyOf } from './reconciler.ts';
-import { runStatus } from './task-status.ts';
+import { readyCondition, runStatus } from './task-status.ts';
 
 export interface OperatorOptions {
   source: TaskSource;
@@ -42,7 +42,10 @@ export class Operator {
     return {
       recorded: (def, state, next) =>
         status.report(def.namespace, def.name, { ...runStatus(state, next), ready: readyOf(def, state) }),
-      rejected: (def, reason) => events.warning(def, 'MessageRejected', reason),
+      rejected: (def, reason, problem = 'MessageRejected') => {
+        events.warning(def, problem, reason);
+        status.report(def.namespace, def.name, { ready: readyCondition('False', problem, reason) });
+      },
       fenced: onFenced,
     };
   }
@@ -125,7 +128,8 @@ export class Operator {
       const verify = this.#verifyNext;
       this.#verifyNext = false;
       try {
-        const { failed } = await this.#o.reconciler.reconcile(this.#o.source.list(), verify);
+        const complete = this.#o.source.complete?.() !== false;
+        const { failed } = await this.#o.reconciler.reconcile(this.#o.source.list(), verify, complete);
         if (verify) await this.#prune();
         reconcileTotal.inc({ result: failed === 0 ? 'success' : 'error' });
         if (failed === 0) this.#retryMs = 500;

@@ -65,8 +65,10 @@ export class Reconciler {
   /**
    * One pass over the desired set. `verify` re-writes every key even when nothing changed, which
    * re-creates keys that vanished from Redis and re-reads run state written by another instance.
+   * `complete` is false while part of the desired set could not be read: a task missing from it may still
+   * exist, so it stops being dispatched but its key and run state are kept.
    */
-  async reconcile(objects: PeriodicTask[], verify = false): Promise<ReconcileSummary> {
+  async reconcile(objects: PeriodicTask[], verify = false, complete = true): Promise<ReconcileSummary> {
     const desired = new Set<string>();
     let failed = 0;
     let work: Promise<void>[] = [];
@@ -95,6 +97,14 @@ export class Reconciler {
     for (const [key, applied] of this.#applied) {
       if (desired.has(key)) continue;
       this.#o.beat.delete(key);
+      this.#reconciledFrom.delete(key);
+      if (!complete) {
+        // Written again, run state and all, when the unreadable part of the desired set brings it back.
+        if (applied.head !== '')
+          this.#o.logger.warn({ task: key }, 'task not in the readable manifests; paused, key kept');
+        applied.head = '';
+        continue;
+      }
       await this.#o.store.delete(key, applied.uid);
       this.#applied.delete(key);
       this.#o.logger.info({ task: key }, 'task removed');
@@ -140,8 +150,10 @@ export class Reconciler {
     const result = validatePeriodicTask(object, { defaultTimeZone: this.#o.defaultTimeZone });
     if (!result.ok) {
       const message = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      // Not dispatched, but the key and its run state stay: a fix of the spec carries on from them.
       this.#o.beat.delete(key);
-      this.#applied.delete(key);
+      const applied = this.#applied.get(key);
+      if (applied) applied.head = '';
       if (this.#invalid.get(key) !== message) {
         this.#invalid.set(key, message);
         this.#o.logger.warn(
@@ -175,6 +187,10 @@ export class Reconciler {
     const upsert = await this.#o.store.upsert(def, initial, encodedHead);
     if (upsert.status === 'foreign') {
       const message = `Redis key ${this.#o.store.redisKey(key)} exists and is not managed by this resource`;
+      this.#o.logger.warn(
+        { namespace: def.namespace, name: def.name, reason: message },
+        'task not dispatched',
+      );
       this.#report(object, { ready: readyCondition('False', 'KeyConflict', message) });
       this.#o.events.warning(refOf(object), 'KeyConflict', message);
       return;
@@ -212,6 +228,7 @@ export class Reconciler {
     let disabled = 0;
     let completed = 0;
     for (const key of this.#applied.keys()) {
+      if (this.#invalid.has(key)) continue;
       const next = this.#o.beat.nextRunAt(key);
       if (next !== null) scheduled += 1;
       else if (this.#o.beat.get(key)?.def.enabled === false) disabled += 1;

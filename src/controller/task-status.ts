@@ -1,5 +1,6 @@
 // What the controller tells the outside about a task: status updates (through the StatusSink) and events.
 import type { ConditionStatus, PeriodicTask, ReadyReason } from '../api/types.ts';
+import type { BeatProblem } from '../beat/beat.ts';
 import type { ReadyCondition, RunState, StatusUpdate, TaskRef } from '../contracts.ts';
 
 export function refOf(object: PeriodicTask): TaskRef {
@@ -7,8 +8,12 @@ export function refOf(object: PeriodicTask): TaskRef {
   return { namespace, name, uid };
 }
 
-/** `KeyConflict`: the task's Redis key exists but belongs to something else, so it is left alone. */
-export type TaskReadyReason = ReadyReason | 'KeyConflict';
+/**
+ * `KeyConflict`: the task's Redis key exists but belongs to something else, so it is left alone.
+ * The beat's problems (`BeatProblem`): a message refused by the safety check, a publish the broker did not
+ * take (retried), a slot that could not be planned.
+ */
+export type TaskReadyReason = ReadyReason | 'KeyConflict' | BeatProblem;
 
 export function readyCondition(
   status: ConditionStatus,

@@ -1,14 +1,17 @@
 // Standalone mode's source: PeriodicTask manifests in a directory of YAML files, re-read when they change.
 // A file that stops parsing (an editor's half-written save, a typo) keeps its last good tasks, so a typo
-// never deletes run state; the error is logged with the file and document.
+// never deletes run state; the error is logged with the file and document. A document meant as a
+// PeriodicTask but invalid (a misspelt apiVersion, a bad field) is passed on as it is: the reconciler reports
+// it and keeps its key. A file that disappears and comes back within a short window (an editor's
+// save-by-rename, `git checkout`) is an update, not a removal and a re-creation.
 
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeriodicTask } from '../api/types.ts';
-import { API_VERSION, KIND } from '../api/types.ts';
+import { taskKey } from '../api/types.ts';
 import { TASK_ID_NAMESPACE, uuidV5 } from '../celery/task-id.ts';
-import { readManifestFile } from '../cli/manifest-files.ts';
+import { isPeriodicTaskDocument, readManifestFile } from '../cli/manifest-files.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 
@@ -20,17 +23,24 @@ interface FileState {
   tasks: PeriodicTask[];
   /** The file has never parsed: its tasks are unknown, not absent. */
   unread: boolean;
+  /** When the file was first found missing; its tasks are kept until the removal grace has passed. */
+  goneSince?: number;
 }
 
 export interface ManifestSourceOptions {
   /** Poll period: catches changes fs.watch misses (bind mounts, ConfigMap symlink swaps). */
   pollMs?: number;
+  /** How long a vanished file's tasks are kept in case it comes back (default 3 s). */
+  removalGraceMs?: number;
+  clock?: () => number;
 }
 
 export class ManifestDirectorySource implements TaskSource {
   readonly #dir: string;
   readonly #logger: Logger;
   readonly #pollMs: number;
+  readonly #removalGraceMs: number;
+  readonly #clock: () => number;
   readonly #files = new Map<string, FileState>();
   #tasks: PeriodicTask[] = [];
   #synced = false;
@@ -38,11 +48,15 @@ export class ManifestDirectorySource implements TaskSource {
   #poll: NodeJS.Timeout | undefined;
   #scan: Promise<void> | undefined;
   #rescan = false;
+  #trigger: () => void = () => {};
+  #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(dir: string, logger: Logger, options: ManifestSourceOptions = {}) {
     this.#dir = dir;
     this.#logger = logger;
     this.#pollMs = options.pollMs ?? 2000;
+    this.#removalGraceMs = options.removalGraceMs ?? 3000;
+    this.#clock = options.clock ?? Date.now;
   }
 
   async start(onChange: () => void): Promise<void> {
@@ -57,6 +71,7 @@ export class ManifestDirectorySource implements TaskSource {
         this.#scan = undefined;
       });
     };
+    this.#trigger = trigger;
     try {
       this.#watcher = watch(this.#dir, trigger);
       this.#watcher.on('error', (error) =>
@@ -85,6 +100,8 @@ export class ManifestDirectorySource implements TaskSource {
   async stop(): Promise<void> {
     this.#watcher?.close();
     clearInterval(this.#poll);
+    clearTimeout(this.#graceTimer);
+    this.#trigger = () => {};
     await this.#scan;
   }
 
@@ -111,17 +128,21 @@ export class ManifestDirectorySource implements TaskSource {
     }
     let changed = false;
     const present = new Set(names);
-    for (const name of [...this.#files.keys()]) {
-      if (!present.has(name)) {
+    const now = this.#clock();
+    for (const [name, file] of [...this.#files]) {
+      if (present.has(name)) continue;
+      file.goneSince ??= now;
+      if (now - file.goneSince >= this.#removalGraceMs) {
         this.#files.delete(name);
         changed = true;
-      }
+      } else this.#recheckAt(file.goneSince + this.#removalGraceMs - now);
     }
     for (const name of names) {
       const path = join(this.#dir, name);
       const info = await stat(path).catch(() => undefined);
       if (!info?.isFile()) continue;
       const previous = this.#files.get(name);
+      if (previous?.goneSince !== undefined) previous.goneSince = undefined;
       if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size) continue;
       const read = await this.#readFile(path);
       const tasks = read ?? previous?.tasks ?? [];
@@ -156,25 +177,44 @@ export class ManifestDirectorySource implements TaskSource {
       }
       const object = doc.object as Partial<PeriodicTask> | null;
       if (object === null || object === undefined) continue;
-      if (object.kind !== KIND || object.apiVersion !== API_VERSION) {
-        this.#logger.warn(
-          { file: path, document: doc.index, kind: object.kind },
-          `not a ${API_VERSION} ${KIND}; ignored`,
+      // Another kind shares the file: not ours. A PeriodicTask with a bad apiVersion is still a task.
+      if (!isPeriodicTaskDocument(object)) continue;
+      const name = object.metadata?.name;
+      if (typeof name !== 'string' || name === '') {
+        // Which task it means is unknown, so the file counts as unreadable: nothing it held is removed.
+        this.#logger.error(
+          { file: path, document: doc.index, reason: 'metadata.name: Required value' },
+          'PeriodicTask without a name; keeping the last good tasks of this file',
         );
-        continue;
+        return undefined;
       }
       tasks.push(withIdentity(object as PeriodicTask));
     }
     return tasks;
   }
 
+  /** Scans again once a vanished file's grace has passed. */
+  #recheckAt(delayMs: number): void {
+    if (this.#graceTimer) return;
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      this.#trigger();
+    }, delayMs);
+  }
+
   #collect(): PeriodicTask[] {
     const byKey = new Map<string, PeriodicTask>();
-    for (const [file, state] of this.#files) {
+    // Files that vanished only lend their tasks until the grace ends; a task moved to another file wins.
+    const files = [...this.#files].sort(
+      ([, a], [, b]) => Number(a.goneSince === undefined) - Number(b.goneSince === undefined),
+    );
+    const live = new Set<string>();
+    for (const [file, state] of files) {
       for (const task of state.tasks) {
-        const key = `${task.metadata.namespace}/${task.metadata.name}`;
-        if (byKey.has(key))
+        const key = taskKey(task.metadata.namespace ?? 'default', task.metadata.name);
+        if (live.has(key))
           this.#logger.warn({ file, task: key }, 'PeriodicTask defined twice; the later file wins');
+        if (state.goneSince === undefined) live.add(key);
         byKey.set(key, task);
       }
     }

@@ -14,9 +14,10 @@ export interface EncodedDatetime {
 
 /** Encodes an instant (epoch milliseconds, fractions down to the microsecond kept) as UTC wall-clock fields. */
 export function encodeDatetime(epochMs: number): EncodedDatetime {
-  const wholeMs = Math.floor(epochMs);
-  const date = new Date(wholeMs);
-  const microsecond = date.getUTCMilliseconds() * 1000 + Math.round((epochMs - wholeMs) * 1000);
+  // Rounded once, in whole microseconds, so a fraction such as .9996 ms carries into the next millisecond.
+  const micros = Math.round(epochMs * 1000);
+  const microsecond = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
+  const date = new Date((micros - microsecond) / 1000);
   return {
     __type__: 'datetime',
     year: date.getUTCFullYear(),

@@ -16,5 +16,18 @@ test('task ids are deterministic per slot and differ between slots, tasks and ui
   assert.notEqual(taskIdForSlot('default/add-every-30s', uid, 1795500030000), id);
   assert.notEqual(taskIdForSlot('default/other', uid, 1795500000000), id);
   assert.notEqual(taskIdForSlot('default/add-every-30s', 'another-uid', 1795500000000), id);
-  assert.throws(() => taskIdForSlot('a/b', uid, 1.5), /not an integer/);
+  assert.throws(() => taskIdForSlot('a/b', uid, Number.NaN), /not a time/);
+});
+
+test('slots of a microsecond interval get distinct ids, with the fraction in the name', () => {
+  const uid = 'u-1';
+  // every 1500 microseconds: slots fall on half milliseconds
+  const slots = [1796167754002.5, 1796167754004, 1796167754005.5, 1796167754007.001];
+  const ids = slots.map((slot) => taskIdForSlot('default/micro', uid, slot));
+  assert.equal(new Set(ids).size, slots.length);
+  assert.equal(ids[0], uuidV5(TASK_ID_NAMESPACE, 'default/micro/u-1/1796167754002.5'));
+  assert.equal(ids[1], uuidV5(TASK_ID_NAMESPACE, 'default/micro/u-1/1796167754004'));
+  assert.equal(ids[3], uuidV5(TASK_ID_NAMESPACE, 'default/micro/u-1/1796167754007.001'));
+  // float noise below a microsecond does not change the id
+  assert.equal(taskIdForSlot('default/micro', uid, 1796167754002.5 + 1e-7), ids[0]);
 });
