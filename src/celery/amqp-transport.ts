@@ -25,12 +25,23 @@ export function amqpPublishOptions(message: TaskMessage) {
   };
 }
 
-interface Connected {
-  model: ChannelModel;
+/**
+ * One confirm channel per exchange. RabbitMQ closes a channel when a message names an exchange that does not
+ * exist (404), and every message on that channel still waiting for its confirm is then lost to the caller,
+ * although the broker may have delivered it. With one channel per exchange that close only touches messages
+ * for the missing exchange; the default exchange's channel never sees a 404 (unroutable messages come back).
+ */
+interface Lane {
   channel: ConfirmChannel;
   /** correlation ids of messages the broker returned as unroutable, with the broker's reason. */
   returned: Map<string, string>;
-  /** Why the channel or connection closed, when it did. */
+  /** Why the channel closed, when it did. */
+  closedBy?: Error;
+}
+
+interface Connected {
+  model: ChannelModel;
+  lanes: Map<string, Promise<Lane>>;
   closedBy?: Error;
 }
 
@@ -56,29 +67,39 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
 
   async function open(): Promise<Connected> {
     const model = await connect(url, { timeout, ...opts.tls });
-    const channel = await model.createConfirmChannel().catch(async (err: unknown) => {
-      await model.close().catch(() => undefined);
-      throw err;
-    });
-    const state: Connected = { model, channel, returned: new Map() };
+    const state: Connected = { model, lanes: new Map() };
     const drop = (err?: Error): void => {
       state.closedBy ??= err;
       if (current === state) current = undefined;
     };
     model.on('error', (err: Error) => drop(err));
-    model.on('close', (err?: Error) => {
-      drop(err ?? new Error('connection closed'));
-    });
-    channel.on('error', (err: Error) => drop(err));
-    channel.on('close', () => {
-      drop(new Error('channel closed'));
-      model.close().catch(() => undefined);
-    });
-    channel.on('return', (msg: Message) => {
-      const id = String(msg.properties.correlationId ?? '');
-      state.returned.set(id, returnReason(msg));
-    });
+    model.on('close', (err?: Error) => drop(err ?? new Error('connection closed')));
     return state;
+  }
+
+  async function openLane(c: Connected, exchange: string): Promise<Lane> {
+    const channel = await c.model.createConfirmChannel();
+    const lane: Lane = { channel, returned: new Map() };
+    const drop = (err: Error): void => {
+      lane.closedBy ??= err;
+      c.lanes.delete(exchange);
+    };
+    channel.on('error', (err: Error) => drop(err));
+    channel.on('close', () => drop(new Error('channel closed')));
+    channel.on('return', (msg: Message) => {
+      lane.returned.set(String(msg.properties.correlationId ?? ''), returnReason(msg));
+    });
+    return lane;
+  }
+
+  function lane(c: Connected, exchange: string): Promise<Lane> {
+    let found = c.lanes.get(exchange);
+    if (!found) {
+      found = openLane(c, exchange);
+      c.lanes.set(exchange, found);
+      found.catch(() => c.lanes.delete(exchange));
+    }
+    return found;
   }
 
   function connection(): Promise<Connected> {
@@ -97,7 +118,7 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
 
   /** Publishes one message; `settle` is called exactly once with its outcome (later calls are ignored). */
   function publishOne(
-    c: Connected,
+    l: Lane,
     message: TaskMessage,
     options: OutgoingMessage['options'],
     settle: (outcome: PublishOutcome) => void,
@@ -106,10 +127,10 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     const routingKey = exchange === '' ? options.queue : options.routingKey || options.queue;
     const id = message.properties.correlation_id;
     const onConfirm = (err: unknown): void => {
-      const returned = c.returned.get(id);
-      c.returned.delete(id);
+      const returned = l.returned.get(id);
+      l.returned.delete(id);
       if (err) {
-        const cause = c.closedBy ? c.closedBy.message : String((err as Error).message ?? err);
+        const cause = l.closedBy ? l.closedBy.message : String((err as Error).message ?? err);
         settle(notConfirmed(cause));
       } else if (returned !== undefined) {
         settle({
@@ -121,7 +142,7 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
       }
     };
     try {
-      c.channel.publish(
+      l.channel.publish(
         exchange,
         routingKey,
         Buffer.from(message.body, 'utf8'),
@@ -129,7 +150,7 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
         onConfirm,
       );
     } catch (err) {
-      // amqplib throws at once when the channel closed between connection() and here.
+      // amqplib throws at once when the channel closed between lane() and here.
       settle(notConfirmed((err as Error).message));
     }
   }
@@ -169,6 +190,7 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
         settler(i)(notConfirmed(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`));
       }
     }, confirmTimeout);
+    const byExchange = new Map<string, number[]>();
     for (let i = 0; i < messages.length; i++) {
       const { message, options } = messages[i] as OutgoingMessage;
       try {
@@ -177,8 +199,27 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
         settler(i)({ ok: false, error: err as Error });
         continue;
       }
-      publishOne(c, message, options, settler(i));
+      const exchange = options.exchange ?? '';
+      const group = byExchange.get(exchange) ?? [];
+      group.push(i);
+      byExchange.set(exchange, group);
     }
+    await Promise.all(
+      [...byExchange].map(async ([exchange, indexes]) => {
+        let l: Lane;
+        try {
+          l = await lane(c, exchange);
+        } catch (err) {
+          const outcome = notConfirmed(`cannot open a channel: ${(err as Error).message}`);
+          for (const i of indexes) settler(i)(outcome);
+          return;
+        }
+        for (const i of indexes) {
+          const { message, options } = messages[i] as OutgoingMessage;
+          publishOne(l, message, options, settler(i));
+        }
+      }),
+    );
     await done;
     clearTimeout(timer);
     return outcomes as PublishOutcome[];

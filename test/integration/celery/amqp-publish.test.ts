@@ -238,3 +238,55 @@ test('rabbitmq: after the broker goes away the failed publishes are reported and
   );
   assert.equal(count, 2, 'exactly the two publishes reported as delivered are in the queue');
 });
+
+test('rabbitmq: a message for a missing exchange is refused alone, wherever it is in the batch', async () => {
+  const queue = unique('neighbours');
+  const missingExchange = unique('gone-ex');
+  await withChannel(async (conn) => {
+    const ch = await conn.createChannel();
+    await ch.assertQueue(queue, { durable: true });
+  });
+  const b = await broker();
+  const message = (id: string, options: TaskOptions) => ({
+    message: buildTaskMessage({
+      task: 'tasks.add',
+      id,
+      args: [1, 2],
+      kwargs: {},
+      options,
+      scheduledAt: Date.now(),
+      periodicTaskName: 'default/neighbours',
+    }),
+    options,
+  });
+  const good: TaskOptions = { queue, headers: {} };
+  const bad: TaskOptions = { queue, exchange: missingExchange, routingKey: queue, headers: {} };
+  const sentIds: string[] = [];
+  for (let position = 0; position <= 10; position++) {
+    const batch = Array.from({ length: 10 }, (_, i) => message(`p${position}-good-${i}`, good));
+    batch.splice(position, 0, message(`p${position}-bad`, bad));
+    const outcomes = await b.publish(batch);
+    outcomes.forEach((outcome, i) => {
+      const id = batch[i]!.message.properties.correlation_id;
+      if (id.endsWith('-bad')) {
+        assert.ok(!outcome.ok, `position ${position}: the bad message is refused`);
+        assert.match(outcome.error.message, new RegExp(`NOT_FOUND - no exchange '${missingExchange}'`));
+      } else {
+        assert.ok(
+          outcome.ok,
+          `position ${position}: ${id} confirmed (${outcome.ok ? '' : outcome.error.message})`,
+        );
+        sentIds.push(id);
+      }
+    });
+  }
+  const received = await withChannel(async (conn) => {
+    const ch = await conn.createChannel();
+    const ids: string[] = [];
+    for (let got = await ch.get(queue, { noAck: true }); got; got = await ch.get(queue, { noAck: true })) {
+      ids.push(String(got.properties.correlationId));
+    }
+    return ids;
+  });
+  assert.deepEqual(received.sort(), sentIds.sort(), 'each confirmed message delivered once, no other');
+});
