@@ -2,13 +2,41 @@
 import type { ObjectNode, Rule, StringNode } from './schema-types.ts';
 import { statusSchema } from './status-schema.ts';
 
-const PART = '([*](/[0-9]+)?|[0-9A-Za-z]+(-[0-9A-Za-z]+(/[0-9]+)?)?)';
-const FIELD = `${PART}(,${PART})*`;
-/** One Celery crontab field: comma-separated `*`, `*\/s`, `a`, `a-b`, `a-b/s` (a, b numbers or weekday names). */
+// Celery 5.2's crontab field grammar as a language (see src/schedule/crontab-parse.ts), written for both RE2
+// (CEL in the API server) and ECMAScript: ASCII only, \x escapes, no flags. Each comma-separated part is
+// a-b, a-b/s, */s followed by text that Celery ignores, *, or a lone number (Python int(): spaces around, a
+// sign) or weekday name followed by anything. Values are range-checked by the operator, not here.
+const WORD_CHAR = '0-9A-Za-z_';
+const NUMBER = '[0-9]+(_[0-9]+)*';
+const DAY = '([Ss][Uu][Nn]|[Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii]|[Ss][Aa][Tt])';
+const TOKEN = `(${NUMBER}|${DAY}[${WORD_CHAR}]*)`;
+const SPACE = ' \\t\\n\\v\\f\\r';
+/**
+ * A comma-separated part. `spaces: false` is a `cron` word, where whitespace separates the fields. Classes are
+ * ASCII without the comma: control and space, punctuation up to `+`, then `-` `.` `/`, the rest of punctuation.
+ */
+function crontabPart(spaces: boolean): string {
+  const control = spaces ? '\\x00-\\x20' : '\\x00-\\x08\\x0e-\\x1f';
+  const punctuation = `${control}\\x21-\\x2b\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f`;
+  const anything = `[${punctuation}\\x2d-\\x2f${WORD_CHAR}]*`;
+  /** Text Celery ignores after a token or step: it must not continue the word. */
+  const after = (allowed: string): string => `([${punctuation}${allowed}]${anything})?`;
+  const range = `${TOKEN}-${TOKEN}(/${NUMBER}${after('\\x2d-\\x2f')}|${after('\\x2d\\x2e')})`;
+  const starStep = `[*]/${NUMBER}${after('\\x2d-\\x2f')}`;
+  const star = spaces ? '[*]\\n?' : '[*]';
+  const number = spaces ? `([${SPACE}]+[+-]?|[+])?${NUMBER}[${SPACE}]*` : `[+]?${NUMBER}`;
+  // A weekday name then anything, unless it reads as a range (a word character right after a hyphen).
+  const weekday = `${DAY}[${WORD_CHAR}]*(-${after('\\x2d-\\x2f')}|${after('\\x2e\\x2f')})`;
+  return `(${range}|${starStep}|${star}|${number}|${weekday})`;
+}
+const FIELD = `${crontabPart(true)}(,${crontabPart(true)})*`;
+/** A `cron` word: the same, without whitespace, which separates the five fields. */
+const CRON_WORD = `${crontabPart(false)}(,${crontabPart(false)})*`;
+/** One Celery crontab field, as Celery 5.2.6's crontab_parser accepts it (values checked by the operator). */
 export const CRONTAB_FIELD_PATTERN = `^${FIELD}$`;
-/** Five whitespace-separated words, whatever they hold. */
+/** Five space-separated words, whatever they hold. */
 export const CRON_FIVE_WORDS_PATTERN = '^ *[^ ]+( +[^ ]+){4} *$';
-export const CRON_PATTERN = `^ *${FIELD}( +${FIELD}){4} *$`;
+export const CRON_PATTERN = `^ *${CRON_WORD}( +${CRON_WORD}){4} *$`;
 /** RFC 3339 with an explicit offset; day-of-month validity is checked by the operator. */
 export const RFC3339_PATTERN =
   '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';

@@ -1,5 +1,9 @@
 // Celery 5.2's crontab field parser (celery.schedules.crontab_parser), reimplemented: the same accepted
-// patterns, the same value sets, and Celery's error text alongside a message that names the bad value.
+// strings, the same value sets, and Celery's error text alongside a message that names the bad value. Celery
+// matches each comma-separated part by its beginning only and reads single numbers with Python's int(), so
+// text after a range or a step is ignored ("*/2/3" is "*/2"), and a lone number may carry spaces or a sign
+// (" 5", "+5"). Non-ASCII text is refused: Python would read Unicode digits that the API server's pattern and
+// this parser do not know, from tables that differ between versions.
 
 export type CrontabFieldName = 'minute' | 'hour' | 'dayOfWeek' | 'dayOfMonth' | 'monthOfYear';
 
@@ -26,29 +30,61 @@ class FieldParseError extends Error {
   }
 }
 
-/** A number or a weekday name matched on its first three letters, in any field (Celery's `_expand_number`). */
+/** The ASCII whitespace Python's int() skips around a number (str.strip() would also take \x1c-\x1f). */
+const PY_SPACE = ' \\t\\n\\v\\f\\r';
+/** Python's int(text) in base 10 over ASCII: spaces around, a sign, digits with single underscores between. */
+const PY_INT = new RegExp(`^[${PY_SPACE}]*([+-]?)([0-9]+(?:_[0-9]+)*)[${PY_SPACE}]*$`);
+
+function pyInt(text: string): number | null {
+  const m = PY_INT.exec(text);
+  if (!m) return null;
+  const value = Number.parseInt(m[2]!.replaceAll('_', ''), 10);
+  return m[1] === '-' ? -value : value;
+}
+
+/** Python's repr() of an ASCII string, as Celery's messages show it. */
+function pyRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${quote}${out}${quote}`;
+}
+
+/** A number (Python int()) or a weekday name matched on its first three letters, in any field (`_expand_number`). */
 function expandNumber(token: string, min: number, max: number): number {
-  let value: number;
-  if (/^[0-9]+$/.test(token)) {
-    value = Number.parseInt(token, 10);
-  } else {
+  if (token.startsWith('-')) {
+    throw new FieldParseError(
+      `"${token}": negative numbers are not accepted`,
+      'negative numbers not supported',
+    );
+  }
+  let value = pyInt(token);
+  if (value === null) {
     const day = WEEKDAYS[token.slice(0, 3).toLowerCase()];
     if (day === undefined) {
       throw new FieldParseError(
         `"${token}" is not a number or a weekday name (month names are not accepted, as in Celery 5.2)`,
-        `Invalid weekday literal '${token}'.`,
+        `Invalid weekday literal ${pyRepr(token)}.`,
       );
     }
     value = day;
   }
   if (value > max)
     throw new FieldParseError(
-      `${token} is out of range ${min}-${max}`,
+      `${token.trim()} is out of range ${min}-${max}`,
       `Invalid end range: ${value} > ${max}.`,
     );
   if (value < min)
     throw new FieldParseError(
-      `${token} is out of range ${min}-${max}`,
+      `${token.trim()} is out of range ${min}-${max}`,
       `Invalid beginning range: ${value} < ${min}.`,
     );
   return value;
@@ -67,31 +103,45 @@ function expandRange(fromToken: string, toToken: string, min: number, max: numbe
   return to < from ? [...span(from, max), ...span(min, to)] : span(from, to);
 }
 
-/** Every step-th element of the list, starting with the first (Python's `list[::step]`). */
+/** Every step-th element of the list, starting with the first (Python's `list[::int(step)]`). */
 function everyNth(values: number[], stepToken: string): number[] {
-  const step = Number.parseInt(stepToken, 10);
+  if (stepToken === '') throw new FieldParseError('a step is missing after "/"', 'empty filter');
+  const step = pyInt(stepToken);
+  if (step === null) {
+    throw new FieldParseError(
+      `the step "${stepToken}" is not a number`,
+      `invalid literal for int() with base 10: ${pyRepr(stepToken)}`,
+    );
+  }
   if (step === 0) throw new FieldParseError('the step must not be zero', 'slice step cannot be zero');
   return values.filter((_, i) => i % step === 0);
 }
 
-const RANGE_STEP = /^([0-9A-Za-z]+)-([0-9A-Za-z]+)\/([0-9]+)$/;
-const RANGE = /^([0-9A-Za-z]+)-([0-9A-Za-z]+)$/;
-const STAR_STEP = /^\*\/([0-9]+)$/;
+// Celery's patterns, tried in this order and anchored at the start only (Python's re.match); \w is ASCII here.
+const RANGE_STEP = /^([0-9A-Za-z_]+)-([0-9A-Za-z_]+)\/([0-9A-Za-z_]*)/;
+const RANGE = /^([0-9A-Za-z_]+)-([0-9A-Za-z_]+)/;
+const STAR_STEP = /^\*\/([0-9A-Za-z_]*)/;
+/** Python's `$` also matches before a final newline. */
+const STAR = /^\*\n?$/;
 
 function expandPart(part: string, min: number, max: number): number[] {
   if (part === '')
     throw new FieldParseError('empty part (two commas in a row, or a comma at an end)', 'empty part');
-  if (part === '*') return span(min, max);
-  const starStep = STAR_STEP.exec(part);
-  if (starStep) return everyNth(span(min, max), starStep[1]!);
   const rangeStep = RANGE_STEP.exec(part);
-  if (rangeStep) return everyNth(expandRange(rangeStep[1]!, rangeStep[2]!, min, max), rangeStep[3]!);
+  if (rangeStep) {
+    if (rangeStep[3] === '')
+      throw new FieldParseError(`"${part}": a step is missing after "/"`, 'empty filter');
+    return everyNth(expandRange(rangeStep[1]!, rangeStep[2]!, min, max), rangeStep[3]!);
+  }
   const range = RANGE.exec(part);
   if (range) return expandRange(range[1]!, range[2]!, min, max);
-  if (part.includes('/')) {
+  const starStep = STAR_STEP.exec(part);
+  if (starStep) return everyNth(span(min, max), starStep[1]!);
+  if (STAR.test(part)) return span(min, max);
+  if (/^[0-9]+\//.test(part)) {
     throw new FieldParseError(
       `"${part}": a step needs * or a range before it (write */15 or 5-59/15)`,
-      `Invalid weekday literal '${part}'.`,
+      `Invalid weekday literal ${pyRepr(part)}.`,
     );
   }
   return [expandNumber(part, min, max)];
@@ -100,6 +150,11 @@ function expandPart(part: string, min: number, max: number): number[] {
 /** Parses one Celery crontab field into its sorted set of values. */
 export function parseCrontabField(text: string, field: CrontabFieldName): ParseResult {
   const { min, max } = FIELD_RANGES[field];
+  const foreign = /\P{ASCII}/u.exec(text);
+  if (foreign) {
+    const message = `"${foreign[0]}" is not an ASCII character (a crontab field is ASCII)`;
+    return { ok: false, message, celeryMessage: message };
+  }
   try {
     const values = new Set<number>();
     for (const part of text.split(',')) for (const v of expandPart(part, min, max)) values.add(v);
@@ -120,10 +175,14 @@ export const CRON_FIELD_ORDER: readonly CrontabFieldName[] = [
   'dayOfWeek',
 ];
 
-/** Splits a cron string into crontab fields, or null when it does not have exactly five. */
+/**
+ * Splits a cron string into crontab fields, or null unless it is five words separated by spaces. Whitespace
+ * separates the words, so a word cannot hold any (Celery's " 5" or "1, 2" are written "5" and "1,2" in `cron`,
+ * or kept as they are in `crontab` fields); this is what the CRD's cron pattern says too.
+ */
 export function splitCron(cron: string): Record<CrontabFieldName, string> | null {
-  const words = cron.trim().split(/\s+/);
-  if (words.length !== 5) return null;
+  const words = cron.replace(/^ +| +$/g, '').split(/ +/);
+  if (words.length !== 5 || words.some((w) => /[\t\n\v\f\r]/.test(w))) return null;
   return {
     minute: words[0]!,
     hour: words[1]!,
