@@ -2,8 +2,8 @@
 // A file that stops parsing (an editor's half-written save, a typo) keeps its last good tasks, so a typo
 // never deletes run state; the error is logged with the file and document. A document meant as a
 // PeriodicTask but invalid (a misspelt apiVersion, a bad field) is passed on as it is: the reconciler reports
-// it and keeps its key. A file that disappears and comes back within a short window (an editor's
-// save-by-rename, `git checkout`) is an update, not a removal and a re-creation.
+// it and keeps its key. A task that disappears and comes back within a short window (a file truncated and
+// rewritten in place, an editor's save-by-rename, `git checkout`) is an update, not a removal and a re-creation.
 
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -23,14 +23,12 @@ interface FileState {
   tasks: PeriodicTask[];
   /** The file has never parsed: its tasks are unknown, not absent. */
   unread: boolean;
-  /** When the file was first found missing; its tasks are kept until the removal grace has passed. */
-  goneSince?: number;
 }
 
 export interface ManifestSourceOptions {
   /** Poll period: catches changes fs.watch misses (bind mounts, ConfigMap symlink swaps). */
   pollMs?: number;
-  /** How long a vanished file's tasks are kept in case it comes back (default 3 s). */
+  /** How long a task that vanished from the files is kept in case it comes back (default 3 s). */
   removalGraceMs?: number;
   clock?: () => number;
 }
@@ -50,6 +48,8 @@ export class ManifestDirectorySource implements TaskSource {
   #rescan = false;
   #trigger: () => void = () => {};
   #graceTimer: NodeJS.Timeout | undefined;
+  /** Tasks no file holds any more, kept until the removal grace has passed, by task key. */
+  readonly #lost = new Map<string, { task: PeriodicTask; since: number }>();
 
   constructor(dir: string, logger: Logger, options: ManifestSourceOptions = {}) {
     this.#dir = dir;
@@ -128,21 +128,17 @@ export class ManifestDirectorySource implements TaskSource {
     }
     let changed = false;
     const present = new Set(names);
-    const now = this.#clock();
-    for (const [name, file] of [...this.#files]) {
-      if (present.has(name)) continue;
-      file.goneSince ??= now;
-      if (now - file.goneSince >= this.#removalGraceMs) {
+    for (const name of [...this.#files.keys()]) {
+      if (!present.has(name)) {
         this.#files.delete(name);
         changed = true;
-      } else this.#recheckAt(file.goneSince + this.#removalGraceMs - now);
+      }
     }
     for (const name of names) {
       const path = join(this.#dir, name);
       const info = await stat(path).catch(() => undefined);
       if (!info?.isFile()) continue;
       const previous = this.#files.get(name);
-      if (previous?.goneSince !== undefined) previous.goneSince = undefined;
       if (previous && previous.mtimeMs === info.mtimeMs && previous.size === info.size) continue;
       const read = await this.#readFile(path);
       const tasks = read ?? previous?.tasks ?? [];
@@ -150,8 +146,10 @@ export class ManifestDirectorySource implements TaskSource {
       this.#files.set(name, { mtimeMs: info.mtimeMs, size: info.size, tasks, unread });
       changed = true;
     }
-    if (changed) this.#tasks = this.#collect();
-    return changed;
+    if (!changed && this.#lost.size === 0) return false;
+    const before = this.#tasks;
+    this.#tasks = this.#collect();
+    return changed || this.#tasks.length !== before.length;
   }
 
   /** The file's tasks, or undefined when it cannot be read or parsed (the caller keeps the last good ones). */
@@ -193,7 +191,7 @@ export class ManifestDirectorySource implements TaskSource {
     return tasks;
   }
 
-  /** Scans again once a vanished file's grace has passed. */
+  /** Scans again once a vanished task's grace has passed. */
   #recheckAt(delayMs: number): void {
     if (this.#graceTimer) return;
     this.#graceTimer = setTimeout(() => {
@@ -204,18 +202,24 @@ export class ManifestDirectorySource implements TaskSource {
 
   #collect(): PeriodicTask[] {
     const byKey = new Map<string, PeriodicTask>();
-    // Files that vanished only lend their tasks until the grace ends; a task moved to another file wins.
-    const files = [...this.#files].sort(
-      ([, a], [, b]) => Number(a.goneSince === undefined) - Number(b.goneSince === undefined),
-    );
-    const live = new Set<string>();
-    for (const [file, state] of files) {
+    for (const [file, state] of this.#files) {
       for (const task of state.tasks) {
         const key = taskKey(task.metadata.namespace ?? 'default', task.metadata.name);
-        if (live.has(key))
+        if (byKey.has(key))
           this.#logger.warn({ file, task: key }, 'PeriodicTask defined twice; the later file wins');
-        if (state.goneSince === undefined) live.add(key);
         byKey.set(key, task);
+      }
+    }
+    const now = this.#clock();
+    for (const task of this.#tasks) {
+      const key = taskKey(task.metadata.namespace ?? 'default', task.metadata.name);
+      if (!byKey.has(key) && !this.#lost.has(key)) this.#lost.set(key, { task, since: now });
+    }
+    for (const [key, { task, since }] of this.#lost) {
+      if (byKey.has(key) || now - since >= this.#removalGraceMs) this.#lost.delete(key);
+      else {
+        byKey.set(key, task);
+        this.#recheckAt(since + this.#removalGraceMs - now);
       }
     }
     return [...byKey.values()];

@@ -122,3 +122,12 @@ test('a task moved to another file is never missing', async () => {
   assert.deepEqual(names(source), ['a', 'marker-1', 'marker-2']);
   for (const set of seen) assert.ok(set.includes('a'), `a change signal lacked the moved task: ${set}`);
 });
+
+test('a file emptied in place (truncated before the rewrite) keeps its tasks for the grace, then loses them', async () => {
+  const { dir, source, clock } = await started({ 'a.yaml': [intervalTask('a', 5)] });
+  await dir.writeRaw('a.yaml', '');
+  await scanned(dir, source, 'marker-1');
+  assert.deepEqual(names(source), ['a', 'marker-1']);
+  clock.now += GRACE_MS;
+  await waitUntil('a to be removed', () => names(source).join() === 'marker-1', 5000);
+});
