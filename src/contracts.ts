@@ -170,6 +170,8 @@ export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions'> & { ready?: Re
 export interface StatusSink {
   report(namespace: string, name: string, update: StatusUpdate): void;
   flush(): Promise<void>;
+  /** Resources with an update not written yet (for the shutdown log); absent when nothing is ever queued. */
+  pendingCount?(): number;
 }
 
 /** The object as last seen (the informer cache's `get`), to keep transition times and skip no-op writes. */

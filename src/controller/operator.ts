@@ -68,15 +68,54 @@ export class Operator {
     return this.#leading;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops leader work in order: the beat (and the batch in flight), the reconcile pass, the status flush, the
+   * leadership release, the source. Each step gets what is left of `budgetMs`: with Redis, the broker and the
+   * API server all unreachable the process must still exit before the kubelet's grace period ends, saying
+   * what it could not finish.
+   */
+  async stop(budgetMs = 8000): Promise<void> {
     this.#leading = false;
     clearTimeout(this.#retryTimer);
     clearInterval(this.#resyncTimer);
-    await this.#o.beat.stop();
-    await this.#pass;
-    await this.#o.status.flush();
-    await this.#o.leadership.release();
-    await this.#o.source.stop();
+    const deadline = Date.now() + budgetMs;
+    const step = async (what: string, work: () => Promise<unknown>, left?: () => string): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+      });
+      const finished = work().then(
+        () => false,
+        (error: unknown) => {
+          this.#o.logger.warn({ err: error }, `shutdown: ${what} failed`);
+          return false;
+        },
+      );
+      const late = await Promise.race([finished, timedOut]);
+      clearTimeout(timer);
+      if (late)
+        this.#o.logger.error({ step: what, left: left?.() }, `shutdown: ${what} did not finish in time`);
+    };
+    await step(
+      'stopping the beat',
+      () => this.#o.beat.stop(),
+      () => 'a dispatch batch was still in flight',
+    );
+    await step('the reconcile pass', async () => this.#pass);
+    await step(
+      'flushing status',
+      () => this.#o.status.flush(),
+      () => {
+        const pending = this.#o.status.pendingCount?.() ?? 0;
+        return `${pending} status update(s) not written; the run state is in Redis and is written at the next start`;
+      },
+    );
+    await step(
+      'releasing leadership',
+      () => this.#o.leadership.release(),
+      () => 'a standby takes over when it expires',
+    );
+    await step('stopping the source', () => this.#o.source.stop());
   }
 
   async #lead(): Promise<void> {
@@ -93,6 +132,8 @@ export class Operator {
     }
     this.#requestPass(true);
     await this.#pass;
+    // Leadership may have been lost while the first pass ran: a beat started now would dispatch unfenced.
+    if (!this.#leading) return;
     this.#o.beat.start();
     this.#resyncTimer = setInterval(() => this.#requestPass(true), this.#o.resyncMs ?? 300_000);
   }

@@ -108,3 +108,10 @@ export const invalidStoreKeys = new Gauge({
   help: 'Keys under the key prefix that could not be read as a schedule at the last scan.',
   registers,
 });
+
+/** Errors no layer handled (an unhandled rejection): always a defect, never expected in operation. */
+export const internalErrorsTotal = new Counter({
+  name: 'celerybeat_internal_errors_total',
+  help: 'Errors that escaped every handler (defects); the process carries on.',
+  registers,
+});

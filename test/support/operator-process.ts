@@ -77,6 +77,10 @@ export function startOperator(args: readonly string[], env: Record<string, strin
     },
     stop: async () => {
       await proc.stop(15_000);
+      // A rejection nobody handled is a defect wherever it happens: every test that runs the operator sees it.
+      const escaped = logs().filter((l) => String(l.msg).startsWith('unhandled rejection'));
+      if (escaped.length > 0)
+        throw new Error(`the operator logged an unhandled rejection: ${JSON.stringify(escaped[0])}`);
       return proc.exited;
     },
     kill: async () => {
