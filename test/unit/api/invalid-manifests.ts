@@ -109,7 +109,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
   },
   {
     name: 'crontab-space',
-    spec: { task: 'tasks.add', crontab: { dayOfWeek: 'mon fri' } },
+    spec: { task: 'tasks.add', crontab: { dayOfWeek: '1 2' } },
     field: 'spec.crontab.dayOfWeek',
     apiServer: true,
   },

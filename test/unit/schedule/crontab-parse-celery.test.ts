@@ -1,6 +1,6 @@
 // The crontab field parser and the CRD's patterns against Celery 5.2.6's crontab_parser: captured answers for
 // generated strings (fixtures/crontab_parser_vectors.json) and, when a Python with Celery 5.2.6 is at hand
-// (CELERY_PYTHON, default python3), a fresh batch asked of the real parser in one process.
+// (CELERY_PYTHON, default Debian's /usr/bin/python3, as the workers), a fresh batch asked of the real parser in one process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -101,7 +101,7 @@ test('captured answers of Celery 5.2.6 for 2000 generated strings', () => {
   for (const c of fixture.cases) check(c, c.celery);
 });
 
-const PYTHON = process.env.CELERY_PYTHON ?? 'python3';
+const PYTHON = process.env.CELERY_PYTHON ?? '/usr/bin/python3';
 const ASK_CELERY = `
 import json, sys
 import celery
