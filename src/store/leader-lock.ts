@@ -23,6 +23,8 @@ export class RedisLeaderLock implements Leadership {
   #leading = false;
   #heldUntil = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Ends leadership when the lock may expire, whether or not a renewal ever answers (a frozen link). */
+  #expiry: NodeJS.Timeout | undefined;
   #stopped = false;
   #callbacks: LeadershipCallbacks | undefined;
   #confirming: Promise<void> | undefined;
@@ -64,7 +66,12 @@ export class RedisLeaderLock implements Leadership {
     let held: boolean;
     try {
       held = (await this.#redis.cbAcquireLock(this.#key, this.#token, String(this.#ttlMs))) === 1;
-      if (held) this.#heldUntil = startedAt + this.#ttlMs;
+      // A reply that took most of the lock's life proves too little time to lead on.
+      if (held && Date.now() >= startedAt + this.#ttlMs - this.#retryMs) held = false;
+      if (held) {
+        this.#heldUntil = startedAt + this.#ttlMs;
+        this.#armExpiry();
+      }
     } catch (error) {
       callbacks.onError?.(error as Error);
       // Unreachable Redis: keep leading only while the lock we hold cannot have expired yet.
@@ -88,9 +95,22 @@ export class RedisLeaderLock implements Leadership {
     return true;
   }
 
+  #armExpiry(): void {
+    clearTimeout(this.#expiry);
+    this.#expiry = setTimeout(
+      () => {
+        if (!this.#leading || this.#stopped || Date.now() < this.#heldUntil - this.#retryMs) return;
+        this.#leading = false;
+        this.#callbacks?.onStoppedLeading();
+      },
+      Math.max(0, this.#heldUntil - this.#retryMs - Date.now()),
+    );
+  }
+
   async release(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#expiry);
     if (this.#leading) {
       this.#leading = false;
       await this.#redis.cbReleaseLock(this.#key, this.#token).catch(() => 0);
