@@ -201,6 +201,8 @@ export interface LeadershipCallbacks {
   /** Leadership is lost: stop all leader work at once (the process then exits). */
   onStoppedLeading(): void;
   onError?(error: Error): void;
+  /** This process can never lead (its credentials are refused): it should exit so a fresh one starts. */
+  onFatal?(reason: string): void;
 }
 
 /** The one interface over the leader-election modes (`--leader-elect lease|redis|none`). */

@@ -7,11 +7,13 @@
 // API server answers and the Lease is held by someone else.
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
-import { describeApiError } from '../kube/api-errors.ts';
+import { describeApiError, isRefusal } from '../kube/api-errors.ts';
 import { LEASE_NAME, LeaseElector } from '../kube/lease-elector.ts';
 import type { Logger } from '../observe/logger.ts';
 
 const PROBE_MS = 2000;
+/** How long refused credentials are given to come right (a token being rotated) before the process ends. */
+const REFUSAL_GRACE_MS = 30_000;
 
 export class LeaseLeadership implements Leadership {
   readonly token = '';
@@ -22,8 +24,10 @@ export class LeaseLeadership implements Leadership {
   #callbacks: LeadershipCallbacks | undefined;
   #leading = false;
   #holdingOver = false;
+  #refusedSince: number | undefined;
   #stopped = false;
   #probe: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
 
   constructor(kc: KubeConfig, namespace: string, logger: Logger) {
     this.#kc = kc;
@@ -34,6 +38,14 @@ export class LeaseLeadership implements Leadership {
   run(callbacks: LeadershipCallbacks): void {
     this.#callbacks = callbacks;
     this.#campaign();
+    // A state the process cannot leave by itself (refused credentials) ends it, as /healthz reports it.
+    this.#watchdog = setInterval(() => {
+      const health = this.healthy();
+      if (health === true || this.#stopped) return;
+      clearInterval(this.#watchdog);
+      this.#callbacks?.onFatal?.(health);
+    }, PROBE_MS);
+    this.#watchdog.unref();
   }
 
   #campaign(identity?: string): void {
@@ -72,7 +84,17 @@ export class LeaseLeadership implements Leadership {
         this.#leading = false;
         this.#callbacks?.onStoppedLeading();
       } catch (error) {
-        this.#logger.warn(`API server unreachable (${describeApiError(error)}); still dispatching`);
+        if (isRefusal(error)) {
+          // Not an outage: the API server answers and refuses this identity. Keep dispatching for now (the
+          // per-slot claim still guards), and let the watchdog end the process if it does not change.
+          this.#refusedSince ??= Date.now();
+          this.#logger.error(
+            `the API server refuses the Lease request (${describeApiError(error)}); still dispatching`,
+          );
+        } else {
+          this.#refusedSince = undefined;
+          this.#logger.warn(`API server unreachable (${describeApiError(error)}); still dispatching`);
+        }
         this.#probe = setTimeout(() => void probe(), PROBE_MS);
       }
     };
@@ -87,15 +109,24 @@ export class LeaseLeadership implements Leadership {
     return this.#leading;
   }
 
-  /** For /healthz: a leader riding out an API server outage is healthy; a stuck renew loop is not. */
+  /**
+   * For /healthz: a leader riding out an API server outage is healthy; a stuck renew loop is not, and neither
+   * is one whose Lease requests the API server keeps refusing (401/403).
+   */
   healthy(): true | string {
-    if (this.#holdingOver) return true;
+    if (this.#holdingOver) {
+      const refusedFor = this.#refusedSince === undefined ? 0 : Date.now() - this.#refusedSince;
+      return refusedFor > REFUSAL_GRACE_MS
+        ? `the API server has refused this instance's Lease requests for ${refusedFor} ms`
+        : true;
+    }
     return this.#elector?.healthy() ?? true;
   }
 
   async release(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#probe);
+    clearInterval(this.#watchdog);
     this.#leading = false;
     await this.#elector?.release();
   }

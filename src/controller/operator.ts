@@ -56,6 +56,11 @@ export class Operator {
       onStartedLeading: () => void this.#lead(),
       onStoppedLeading: () => this.#lose('leadership lost'),
       onError: (error) => this.#o.logger.warn({ err: error }, 'leader election error'),
+      onFatal: (reason) => {
+        this.#o.logger.fatal({ reason }, 'cannot take part in leader election; exiting');
+        if (this.#leading) this.#lose(reason);
+        else this.#o.onLeadershipLost();
+      },
     });
   }
 

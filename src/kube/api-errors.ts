@@ -27,6 +27,12 @@ export function describeApiError(error: unknown): string {
   return status === undefined ? `${message}${cause}` : `HTTP ${status}: ${message}`;
 }
 
+/** 401 or 403: the API server answered and refuses this identity; waiting does not fix it. */
+export function isRefusal(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === 401 || status === 403;
+}
+
 /** Worth retrying later: conflicts, throttling, server errors and network failures. */
 export function isRetryable(error: unknown): boolean {
   const status = httpStatus(error);

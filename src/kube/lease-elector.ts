@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../observe/logger.ts';
 import { leader, leaderElectionMasterStatus } from '../observe/metrics.ts';
-import { describeApiError, httpStatus } from './api-errors.ts';
+import { describeApiError, httpStatus, isRefusal } from './api-errors.ts';
 import { jitter, sleep } from './backoff.ts';
 import {
   claimRecord,
@@ -59,6 +59,8 @@ export class LeaseElector {
   #reportedLeader: string | undefined;
   #leading = false;
   #lastRenewAt = 0;
+  /** Since when every attempt was refused (401/403), and why; cleared by any success. */
+  #refused: { since: number; reason: string } | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, options: LeaseElectorOptions) {
@@ -84,8 +86,16 @@ export class LeaseElector {
     return this.#lease?.spec?.leaseTransitions ?? 0;
   }
 
-  /** client-go's healthz check: a leader that has not renewed for lease duration + tolerance is unhealthy. */
+  /**
+   * client-go's healthz check: a leader that has not renewed for lease duration + tolerance is unhealthy.
+   * So is any instance whose Lease requests the API server has refused (401/403) for as long: it can never
+   * lead, and a restart (new token, fixed RBAC) is the way out.
+   */
   healthy(toleranceMs = 20_000): true | string {
+    const refusedFor = this.#refused ? Date.now() - this.#refused.since : 0;
+    if (this.#refused && refusedFor > this.#timings.leaseDurationMs + toleranceMs) {
+      return `the API server has refused the Lease ${this.#options.namespace}/${this.#name} for ${refusedFor} ms: ${this.#refused.reason}`;
+    }
     if (!this.#leading) return true;
     const age = Date.now() - this.#lastRenewAt;
     const limit = this.#timings.leaseDurationMs + toleranceMs;
@@ -219,8 +229,13 @@ export class LeaseElector {
         spec: claimRecord(current.spec, this.#identity, durationSeconds, new Date()),
       };
       this.#observe(await call(this.#api.replaceNamespacedLease({ name, namespace, body })));
+      this.#refused = undefined;
       return true;
     } catch (error) {
+      if (isRefusal(error)) {
+        const reason = `${describeApiError(error)} (check the ServiceAccount, its token and the RBAC for leases in namespace ${namespace})`;
+        this.#refused = { since: this.#refused?.since ?? Date.now(), reason };
+      }
       if (!this.#stop.signal.aborted) {
         const conflict = httpStatus(error) === 409;
         this.#options.logger[conflict ? 'debug' : 'warn'](
@@ -235,6 +250,7 @@ export class LeaseElector {
   /** Remembers the Lease; a changed record restarts the local expiry clock and may announce a new leader. */
   #observe(lease: V1Lease): void {
     this.#lease = lease;
+    this.#refused = undefined;
     const fingerprint = recordFingerprint(lease.spec);
     if (fingerprint !== this.#observedFingerprint) {
       this.#observedFingerprint = fingerprint;
