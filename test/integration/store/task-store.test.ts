@@ -6,6 +6,7 @@ import type { TaskDefinition } from '../../../src/api/types.ts';
 import type { RunState } from '../../../src/contracts.ts';
 import { RedisLeaderLock } from '../../../src/store/leader-lock.ts';
 import { RedisTaskStore } from '../../../src/store/task-store.ts';
+import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 
 let server: RedisServer;
@@ -166,13 +167,14 @@ test('the redis leader lock admits one holder and hands over on release', async 
   const b = new RedisLeaderLock(redis, { key, ttlMs: 1000, retryMs: 100 });
   const events: string[] = [];
   a.run({ onStartedLeading: () => events.push('a+'), onStoppedLeading: () => events.push('a-') });
-  await new Promise((r) => setTimeout(r, 150));
+  await waitUntil('a leading', () => a.isLeader(), 5000, 10);
   b.run({ onStartedLeading: () => events.push('b+'), onStoppedLeading: () => events.push('b-') });
-  await new Promise((r) => setTimeout(r, 300));
+  // confirm() makes b try the lock now, so the assertion does not depend on its retry timer.
+  assert.equal(await b.confirm(), false);
   assert.deepEqual(events, ['a+']);
   assert.equal(await redis.get(key), a.token);
   await a.release();
-  await new Promise((r) => setTimeout(r, 300));
+  await waitUntil('b leading', () => b.isLeader(), 5000, 10);
   assert.deepEqual(events, ['a+', 'b+']);
   assert.equal(await redis.get(key), b.token);
   await b.release();
