@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { startCeleryWorker } from '../../support/celery-worker.ts';
 import { intervalTask, type ManifestDir, manifestDir } from '../../support/manifests.ts';
 import { counterValue, startOperator } from '../../support/operator-process.ts';
+import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 
 const run = promisify(execFile);
@@ -65,8 +66,15 @@ test('a task every second runs on a worker with its args, kwargs and headers, an
     assert.equal(first.last_run_at.__type__, 'datetime');
     assert.ok(first.total_run_count >= 3);
     assert.deepEqual(first.owner.namespace, 'default');
-    await new Promise((r) => setTimeout(r, 2100));
-    const later = JSON.parse((await redis.get('tasks:meta:default/every-second'))!);
+    let later = first;
+    await waitUntil(
+      'two more runs',
+      async () => {
+        later = JSON.parse((await redis.get('tasks:meta:default/every-second'))!);
+        return later.total_run_count >= first.total_run_count + 2;
+      },
+      10_000,
+    );
     assert.ok(later.total_run_count >= first.total_run_count + 2, 'total_run_count advances');
     const at = (v: { last_run_at: Record<string, number> }): number =>
       Date.UTC(
