@@ -161,7 +161,8 @@ test('a holder timestamp from a skewed clock does not shorten the lease', async 
   const startedAt = Date.now();
   candidate.elector.start();
   try {
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    // Once it has read the ghost's lease it must wait out the lease (checked below: no takeover before 6 s).
+    await eventually(() => candidate.leaders.includes('ghost'), 10_000, 'the ghost seen as leader');
     assert.equal(candidate.elector.isLeader(), false, 'the ghost lease is honoured for its duration');
     assert.deepEqual(candidate.leaders, ['ghost']);
     await eventually(() => candidate.elector.isLeader(), 15_000, 'takeover after the ghost lease expired');

@@ -104,7 +104,12 @@ test('keeps lastTransitionTime while Ready stays, moves it when Ready flips', as
   });
   await sink.flush();
   const first = (await getTask('transitions')).status?.conditions?.find((c) => c.type === 'Ready');
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  // Transition times have second precision: a flip in the same second would look like no transition.
+  await eventually(
+    () => Date.now() >= Date.parse(first?.lastTransitionTime ?? '') + 1000,
+    5000,
+    'the next second after the first transition',
+  );
   sink.report(namespace, 'transitions', {
     ready: { status: 'False', reason: 'Disabled', message: 'enabled is false' },
   });
