@@ -156,7 +156,7 @@ async function outage(options: RedisOptions, ttlMs: number, retryMs: number, wai
 test('Redis unreachable: keeps leading while its lock cannot have expired, then stops', async () => {
   const ttlMs = 2000;
   const retryMs = 400;
-  // Quick reconnects, so a renewal fails within a retry period (see the todo test below for the run options).
+  // Quick reconnects, so a renewal fails within a retry period (the next test uses the options of run).
   const { t, downAt, leading } = await outage(
     { retryStrategy: () => 20, maxRetriesPerRequest: 2 },
     ttlMs,
