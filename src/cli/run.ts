@@ -54,7 +54,8 @@ export async function runRunCommand(argv: string[]): Promise<number> {
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');
     process.stderr.write(`celerybeat-operator run: ${(error as Error).message}\n`);
-    return 1;
+    // Connections and servers opened before the failure would keep a process that cannot work alive.
+    process.exit(1);
   }
 }
 
@@ -218,9 +219,15 @@ async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<numb
   const scheme = brokerScheme(brokerUrl);
   if (scheme !== 'redis' && scheme !== 'rediss') return undefined;
   const probe = new Redis(brokerUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  probe.on('error', () => {});
+  let refusal = '';
+  probe.on('error', (error: Error) => {
+    refusal = error.message;
+  });
   try {
-    const [storeInfo, brokerInfo] = await Promise.all([store.info('server'), probe.info('server')]);
+    const brokerInfo = await probe.info('server').catch((error: unknown) => {
+      throw new Error(`broker ${redactUrl(brokerUrl)} is not reachable: ${refusal || (error as Error).message}`);
+    });
+    const storeInfo = await store.info('server');
     const runId = (info: string): string | undefined => /run_id:(\w+)/.exec(info)?.[1];
     if (runId(storeInfo) === undefined || runId(storeInfo) !== runId(brokerInfo)) return undefined;
     return probe.options.db ?? 0;
