@@ -6,7 +6,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { FieldError, TaskDefinition } from '../api/types.ts';
 import { GROUP, KIND } from '../api/types.ts';
 import { validatePeriodicTask } from '../api/validate.ts';
-import { dayRuleWarning } from './day-rule-warning.ts';
+import { crontabDayNote } from '../schedule/day-note.ts';
 import { fieldLine } from './field-line.ts';
 
 /**
@@ -168,8 +168,9 @@ export async function loadPeriodicTasks(
       }
       seen.set(key, document);
       result.tasks.push({ document, definition: verdict.definition });
-      const warning = dayRuleWarning(verdict.definition.schedule);
-      if (warning !== undefined) {
+      const { schedule } = verdict.definition;
+      const warning = schedule.kind === 'crontab' ? crontabDayNote(schedule) : null;
+      if (warning !== null) {
         const field = scheduleField(document.object);
         result.warnings.push(`${where(document, field)} ${name}: ${field}: warning: ${warning}`);
       }

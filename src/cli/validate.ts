@@ -37,7 +37,7 @@ export async function runValidateCommand(argv: string[]): Promise<number> {
   const timeZone = parsed.values.timezone ?? (process.env.TIMEZONE || 'UTC');
   const { tasks, problems, warnings, files } = await loadPeriodicTasks(parsed.positionals, timeZone);
   for (const line of problems) process.stderr.write(`${line}\n`);
-  for (const line of warnings) process.stderr.write(`${line} ("celerybeat-operator next" shows the runs)\n`);
+  for (const line of warnings) process.stderr.write(`${line} "celerybeat-operator next" shows the runs.\n`);
   if (problems.length > 0) {
     process.stderr.write(`${problems.length} problem(s); ${tasks.length} PeriodicTask(s) valid\n`);
     return 1;
