@@ -69,8 +69,26 @@ export function toOpenApi(node: SchemaNode): { [key: string]: Json } {
 
 const PRINTER_COLUMNS: Json[] = [
   { name: 'Task', type: 'string', jsonPath: '.spec.task', description: 'Celery task name' },
-  { name: 'Schedule', type: 'string', jsonPath: '.status.schedule', description: 'The schedule in words' },
+  {
+    name: 'Schedule',
+    type: 'string',
+    jsonPath: '.status.schedule',
+    description: 'The schedule in words; "invalid" when the spec is invalid',
+  },
   { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled', description: 'Whether the task runs' },
+  // A broken task must show in the plain listing, not only in -o yaml or describe.
+  {
+    name: 'Ready',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+    description: 'True while the task is scheduled',
+  },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+    description: 'Why it is (not) ready: Scheduled, InvalidSpec, Disabled, Completed, StoreUnavailable…',
+  },
   { name: 'Last Run', type: 'date', jsonPath: '.status.lastRunAt', description: 'Slot of the last run' },
   // A string, not a date: kubectl prints future dates as "<invalid>".
   { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunAt', description: 'The next slot (UTC)' },

@@ -47,7 +47,7 @@ export const statusSchema: ObjectNode = {
   properties: {
     schedule: {
       kind: 'string',
-      description: 'The schedule in words (shown by kubectl get).',
+      description: 'The schedule in words (shown by kubectl get); "invalid" while the spec is invalid.',
       maxLength: 1024,
     },
     lastRunAt: { kind: 'string', description: 'The slot of the last run (RFC 3339, UTC).', maxLength: 64 },
