@@ -2,6 +2,7 @@
 // unknown fields (kubectl's strict field validation), bounds, enums and the CEL rules' TypeScript twins.
 // Messages follow the API server's wording, so a file and `kubectl apply` report the same problem.
 
+import { isPlainObject } from './plain-object.ts';
 import type { ObjectNode, SchemaNode } from './schema-types.ts';
 import type { FieldError } from './types.ts';
 
@@ -13,10 +14,6 @@ function typeName(value: unknown): string {
 
 function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Checks `value` (never null or undefined) against `node`; appends problems to `errors`. */

@@ -9,6 +9,7 @@ import type { PlannedSlot, RunState, SlotDispatcher, SlotOutcome, TaskStore } fr
 import type { Logger } from '../observe/logger.ts';
 import { dispatchesTotal, dispatchLatenessSeconds, missedRunsTotal } from '../observe/metrics.ts';
 import { planSlots } from '../schedule/catch-up.ts';
+import { isCompleted } from '../schedule/completion.ts';
 import type { Schedule } from '../schedule/schedule.ts';
 import { DueQueue } from './due-queue.ts';
 
@@ -107,8 +108,7 @@ export class Beat {
 
   #nextSlot(task: BeatTask): number | null {
     if (!task.def.enabled) return null;
-    if ((task.def.oneOff || task.def.schedule.kind === 'clocked') && task.state.totalRunCount > 0)
-      return null;
+    if (isCompleted(task.def, task.state)) return null;
     return task.schedule.next(task.state.cursor);
   }
 

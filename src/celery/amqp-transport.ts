@@ -5,8 +5,8 @@
 // message the broker cannot route (no such queue or binding) comes back and is reported as not delivered.
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
 import type { Broker, OutgoingMessage, PublishOutcome, TaskMessage } from '../contracts.ts';
-import type { BrokerOptions } from './broker.ts';
-import { redactUrl } from './broker-url.ts';
+import { redactUrl } from '../observe/redact-url.ts';
+import type { BrokerOptions } from './broker-options.ts';
 import { checkTaskMessage } from './message-check.ts';
 
 /** The amqplib publish options of a message: Celery's properties, mandatory so unroutable messages return. */

@@ -2,6 +2,7 @@
 // that consumes its queue, and is then requeued to crash the next one (reference: the worker failure table),
 // so anything a worker would reject or choke on is refused here with the reason, and never sent.
 
+import { isPlainObject } from '../api/plain-object.ts';
 import type { TaskMessage } from '../contracts.ts';
 import { parseIsoHeader } from './iso-time.ts';
 
@@ -64,10 +65,6 @@ export function jsonProblem(value: unknown, path: string, depth = 0): string | u
     if (problem) return problem;
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function nonEmptyString(value: unknown): value is string {
@@ -155,8 +152,8 @@ function checkBody(body: string, problems: string[]): void {
     return;
   }
   if (!Array.isArray(parsed[0])) problems.push('body args (element 0) must be a list');
-  if (!isObject(parsed[1])) problems.push('body kwargs (element 1) must be an object');
-  if (!isObject(parsed[2])) problems.push('body embed (element 2) must be an object');
+  if (!isPlainObject(parsed[1])) problems.push('body kwargs (element 1) must be an object');
+  if (!isPlainObject(parsed[2])) problems.push('body embed (element 2) must be an object');
 }
 
 /** Every problem that would make a Celery 5.x worker reject this message or crash on it (empty when it is safe). */
@@ -171,7 +168,7 @@ export function taskMessageProblems(
   if (msg.contentEncoding !== 'utf-8')
     problems.push(`content encoding must be utf-8, got ${JSON.stringify(msg.contentEncoding)}`);
   let expired = false;
-  if (!isObject(msg.headers)) {
+  if (!isPlainObject(msg.headers)) {
     problems.push('headers must be an object');
   } else {
     checkHeaders(msg.headers, problems);
@@ -179,7 +176,7 @@ export function taskMessageProblems(
     const expiresAt = checkTime(msg.headers, 'expires', problems);
     expired = expiresAt <= now;
   }
-  if (!isObject(msg.properties)) problems.push('properties must be an object');
+  if (!isPlainObject(msg.properties)) problems.push('properties must be an object');
   else checkProperties(msg, problems);
   if (typeof msg.body !== 'string') problems.push('body must be JSON text');
   else checkBody(msg.body, problems);
@@ -187,7 +184,7 @@ export function taskMessageProblems(
 }
 
 function subjectOf(msg: TaskMessage): string {
-  const h = isObject(msg.headers) ? msg.headers : {};
+  const h = isPlainObject(msg.headers) ? msg.headers : {};
   const name = typeof h.periodic_task_name === 'string' ? ` of ${h.periodic_task_name}` : '';
   return `task ${String(h.task)}[${String(h.id)}]${name}`;
 }

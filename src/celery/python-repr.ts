@@ -2,6 +2,7 @@
 // 1024)`, not Python's `repr`: strings in single quotes with only `'` escaped, containers deeper than 3 levels
 // shown as `[...]`/`{...}`, and output cut at about 1024 characters with `...`. Workers only log these strings,
 // but monitoring tools (Flower, events) show them, so we produce the same text for JSON-decoded values.
+import { isPlainObject } from '../api/plain-object.ts';
 
 /** Celery's `argsrepr_maxsize` and `kwargsrepr_maxsize`. */
 export const REPR_MAX_LENGTH = 1024;
@@ -55,10 +56,6 @@ function* tokens(value: unknown, state: StreamState): Generator<Token> {
   }
   if (typeof value === 'string') yield { kind: 'string', text: value };
   else yield { kind: 'text', text: scalarText(value) };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function scalarText(value: unknown): string {

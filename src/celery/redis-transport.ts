@@ -1,8 +1,8 @@
 // Publishing over kombu's Redis transport: one pipelined batch of LPUSHes per publish call.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker, OutgoingMessage, PublishOutcome } from '../contracts.ts';
-import type { BrokerOptions } from './broker.ts';
-import { redactUrl } from './broker-url.ts';
+import { redactUrl } from '../observe/redact-url.ts';
+import type { BrokerOptions } from './broker-options.ts';
 import { encodeRedisEnvelope } from './redis-envelope.ts';
 import {
   priorityListKey,

@@ -1,33 +1,6 @@
-// Deterministic task ids: a UUIDv5 (RFC 9562 §5.5) of a task's identity and its slot, so two dispatchers that
-// publish the same slot build the same id and workers (or result backends) can de-duplicate.
-import { hash } from 'node:crypto';
-
-/** RFC 9562 namespace for names that are DNS names. */
-const NAMESPACE_DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function uuidBytes(uuid: string): Buffer {
-  if (!UUID_PATTERN.test(uuid)) throw new Error(`uuidV5: namespace ${JSON.stringify(uuid)} is not a UUID`);
-  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
-}
-
-function v5(namespaceBytes: Buffer, name: string): string {
-  const digest = hash('sha1', Buffer.concat([namespaceBytes, Buffer.from(name, 'utf8')]), 'buffer');
-  digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x50;
-  digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
-  const hex = digest.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** UUIDv5 of `name` (UTF-8) in `namespace`; the same value Python's `uuid.uuid5(namespace, name)` gives. */
-export function uuidV5(namespace: string, name: string): string {
-  return v5(uuidBytes(namespace), name);
-}
-
-/** The project's namespace for task ids: uuid5(NAMESPACE_DNS, "celerybeat.io"). Never change it: ids would change. */
-export const TASK_ID_NAMESPACE = uuidV5(NAMESPACE_DNS, 'celerybeat.io');
-const TASK_ID_NAMESPACE_BYTES = uuidBytes(TASK_ID_NAMESPACE);
+// Deterministic task ids: a UUIDv5 of a task's identity and its slot, so two dispatchers that publish the same
+// slot build the same id and workers (or result backends) can de-duplicate.
+import { projectUuid } from '../api/uuid-v5.ts';
 
 /**
  * The task id of one slot of one PeriodicTask: UUIDv5 of `<namespace>/<name>/<uid>/<slot>`, the slot in epoch
@@ -36,11 +9,12 @@ const TASK_ID_NAMESPACE_BYTES = uuidBytes(TASK_ID_NAMESPACE);
  * the same name from reusing old ids.
  */
 export function taskIdForSlot(taskKey: string, uid: string, slotMs: number): string {
-  return v5(TASK_ID_NAMESPACE_BYTES, `${taskKey}/${uid}/${slotText(slotMs)}`);
+  return projectUuid(`${taskKey}/${uid}/${slotText(slotMs)}`);
 }
 
 /** The slot in epoch milliseconds with up to three decimals (whole microseconds). */
 function slotText(slotMs: number): string {
+  if (Number.isSafeInteger(slotMs)) return String(slotMs);
   const micros = Math.round(slotMs * 1000);
   if (!Number.isSafeInteger(micros)) {
     throw new RangeError(`slot ${slotMs} is not a time in epoch milliseconds`);

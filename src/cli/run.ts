@@ -3,24 +3,25 @@ import { Redis } from 'ioredis';
 import { Beat } from '../beat/beat.ts';
 import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
 import { createBroker } from '../celery/broker.ts';
-import { brokerScheme, redactUrl } from '../celery/broker-url.ts';
+import { brokerScheme } from '../celery/broker-url.ts';
 import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../celery/redis-transport.ts';
 import type { Broker, Leadership, SlotDispatcher, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
-import { NoLeaderElection } from '../controller/leadership.ts';
-import { LeaseLeadership } from '../controller/lease-leadership.ts';
 import { Operator } from '../controller/operator.ts';
 import { Reconciler } from '../controller/reconciler.ts';
 import { loadKubeConfig, operatorNamespace } from '../kube/client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
-import { defaultIdentity } from '../kube/lease-elector.ts';
 import { StatusWriter } from '../kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../kube/task-informer.ts';
+import { defaultIdentity } from '../leadership/lease-elector.ts';
+import { LeaseLeadership } from '../leadership/lease-leadership.ts';
+import { NoLeaderElection } from '../leadership/no-leader-election.ts';
+import { leaderLockKey, RedisLeaderLock } from '../leadership/redis-leader-lock.ts';
 import { parseListenAddress, startHealthServer, startMetricsServer } from '../observe/http-server.ts';
 import { createLogger, type Logger } from '../observe/logger.ts';
 import { internalErrorsTotal, registry } from '../observe/metrics.ts';
+import { redactUrl } from '../observe/redact-url.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
-import { RedisLeaderLock } from '../store/leader-lock.ts';
 import { RedisTaskStore } from '../store/task-store.ts';
 import { ConfigError, parseRunConfig, type RunConfig, runUsage } from './run-config.ts';
 
@@ -81,7 +82,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   const brokerDb = await sameServerBrokerDb(redis, config.brokerUrl);
   const store = new RedisTaskStore(redis, {
     keyPrefix: config.keyPrefix,
-    lockKey: `celerybeat-operator:leader:${config.keyPrefix}`,
+    lockKey: leaderLockKey(config.keyPrefix),
     brokerDb,
   });
   const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb);
@@ -192,7 +193,7 @@ function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
 function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): Leadership {
   if (config.leaderElect === 'none') return new NoLeaderElection();
   logger.debug('leader election through a Redis lock');
-  return new RedisLeaderLock(redis, { key: `celerybeat-operator:leader:${config.keyPrefix}` });
+  return new RedisLeaderLock(redis, { key: leaderLockKey(config.keyPrefix) });
 }
 
 /** Waits until the schedule store answers, saying so in the log, instead of failing at start. */
@@ -225,7 +226,9 @@ async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<numb
   });
   try {
     const brokerInfo = await probe.info('server').catch((error: unknown) => {
-      throw new Error(`broker ${redactUrl(brokerUrl)} is not reachable: ${refusal || (error as Error).message}`);
+      throw new Error(
+        `broker ${redactUrl(brokerUrl)} is not reachable: ${refusal || (error as Error).message}`,
+      );
     });
     const storeInfo = await store.info('server');
     const runId = (info: string): string | undefined => /run_id:(\w+)/.exec(info)?.[1];

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
-import { validatePeriodicTask } from '../api/validate.ts';
 import type { Beat } from '../beat/beat.ts';
 import type {
   ReadyCondition,
@@ -19,6 +18,7 @@ import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
 import { describeSchedule } from '../schedule/describe.ts';
 import { encodeDefinitionHead } from '../store/task-record.ts';
+import { validatePeriodicTask } from '../validation/validate.ts';
 import { readyCondition, refOf, runStatus } from './task-status.ts';
 
 export interface ReconcilerOptions {

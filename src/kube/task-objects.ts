@@ -1,5 +1,7 @@
 // Reading PeriodicTask objects off the wire. The API server has already applied the CRD schema, so this
 // checks only what the cache itself relies on (identity and version); the spec is the validator's business.
+
+import { isPlainObject } from '../api/plain-object.ts';
 import { API_VERSION, KIND, type PeriodicTask } from '../api/types.ts';
 
 export interface ListPage {
@@ -8,26 +10,22 @@ export interface ListPage {
   continueToken: string | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function isPeriodicTask(value: unknown): value is PeriodicTask {
-  if (!isRecord(value) || !isRecord(value.metadata) || !isRecord(value.spec)) return false;
+  if (!isPlainObject(value) || !isPlainObject(value.metadata) || !isPlainObject(value.spec)) return false;
   const { name, namespace } = value.metadata;
   return typeof name === 'string' && name !== '' && typeof namespace === 'string';
 }
 
 /** A BOOKMARK event carries only metadata.resourceVersion. */
 export function bookmarkVersion(value: unknown): string | undefined {
-  if (!isRecord(value) || !isRecord(value.metadata)) return undefined;
+  if (!isPlainObject(value) || !isPlainObject(value.metadata)) return undefined;
   const version = value.metadata.resourceVersion;
   return typeof version === 'string' && version !== '' ? version : undefined;
 }
 
 /** One page of a list response; objects that are not PeriodicTasks are an API contract breach and fail the list. */
 export function readListPage(raw: unknown): ListPage {
-  if (!isRecord(raw) || !Array.isArray(raw.items) || !isRecord(raw.metadata)) {
+  if (!isPlainObject(raw) || !Array.isArray(raw.items) || !isPlainObject(raw.metadata)) {
     throw new Error('PeriodicTask list response has no items or metadata');
   }
   const items: PeriodicTask[] = [];

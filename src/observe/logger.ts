@@ -35,18 +35,3 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function taskLogger(logger: Logger, namespace: string, name: string): Logger {
   return logger.child({ namespace, name });
 }
-
-/**
- * A URL safe to log: the password (and a username that may be a token) become `***`. A string that is
- * not a URL is returned with anything between `//` and `@` masked, so a malformed URL cannot leak either.
- */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '***';
-    if (url.username && url.password === '') url.username = '***';
-    return url.toString();
-  } catch {
-    return raw.replace(/\/\/[^/@]*@/, '//***@');
-  }
-}

@@ -10,9 +10,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeriodicTask } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
-import { TASK_ID_NAMESPACE, uuidV5 } from '../celery/task-id.ts';
-import { isPeriodicTaskDocument, readManifestFile } from '../cli/manifest-files.ts';
+import { projectUuid } from '../api/uuid-v5.ts';
 import type { TaskSource } from '../contracts.ts';
+import { isPeriodicTaskDocument, readManifestFile } from '../manifests/manifest-file.ts';
 import type { Logger } from '../observe/logger.ts';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -230,6 +230,6 @@ export class ManifestDirectorySource implements TaskSource {
 function withIdentity(task: PeriodicTask): PeriodicTask {
   const metadata = task.metadata ?? { name: '' };
   const namespace = metadata.namespace ?? 'default';
-  const uid = metadata.uid ?? uuidV5(TASK_ID_NAMESPACE, `standalone/${namespace}/${metadata.name}`);
+  const uid = metadata.uid ?? projectUuid(`standalone/${namespace}/${metadata.name}`);
   return { ...task, metadata: { ...metadata, namespace, uid, generation: metadata.generation ?? 1 } };
 }

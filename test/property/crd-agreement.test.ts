@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { validatePeriodicTask } from '../../src/api/validate.ts';
+import { validatePeriodicTask } from '../../src/validation/validate.ts';
 import { type ClusterHandle, sharedCluster } from '../testbed/cluster.ts';
 import { check } from './fc-config.ts';
 import { type InvalidCase, invalidSpec } from './invalid-arbitrary.ts';

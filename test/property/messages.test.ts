@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { validatePeriodicTask } from '../../src/api/validate.ts';
 import { buildTaskMessage } from '../../src/celery/message.ts';
 import { taskIdForSlot } from '../../src/celery/task-id.ts';
+import { validatePeriodicTask } from '../../src/validation/validate.ts';
 import { check } from './fc-config.ts';
 import { type Json, REFERENCE_MS, type Spec, validSpec } from './spec-arbitrary.ts';
 
@@ -45,9 +45,7 @@ function inject(spec: Spec, e: Edge): Spec {
   return out;
 }
 
-test(`every spec the validator accepts builds a message the safety check accepts (${FILE})`, {
-  todo: 'defect: the validator accepts header names that are empty or over 255 bytes, lone surrogates and nesting deeper than 100, which the message check then refuses at every slot',
-}, async () => {
+test(`every spec the validator accepts builds a message the safety check accepts (${FILE})`, async () => {
   await check(
     FILE,
     fc.property(validSpec({ clocked: 'safe' }), edge, (spec, e) => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { validatePeriodicTask } from '../../../src/api/validate.ts';
+import { validatePeriodicTask } from '../../../src/validation/validate.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
 import { CommandError } from '../../testbed/command.ts';
 import { INVALID_CASES, type InvalidCase, invalidManifest } from '../../unit/api/invalid-manifests.ts';

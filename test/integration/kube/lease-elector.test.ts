@@ -2,7 +2,7 @@
 // the Lease named celerybeat-operator). Default client-go timings: lease 15 s, renew deadline 10 s, retry 2 s.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { LEASE_NAME, LeaseElector } from '../../../src/kube/lease-elector.ts';
+import { LEASE_NAME, LeaseElector } from '../../../src/leadership/lease-elector.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
 import { eventually, type OperatorIdentity, operatorIdentity, testLogger } from './operator-identity.ts';
 

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { TaskDefinition } from '../../../src/api/types.ts';
 import type { RunState } from '../../../src/contracts.ts';
-import { RedisLeaderLock } from '../../../src/store/leader-lock.ts';
+import { RedisLeaderLock } from '../../../src/leadership/redis-leader-lock.ts';
 import { RedisTaskStore } from '../../../src/store/task-store.ts';
 import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';

@@ -1,7 +1,7 @@
 // The validator: normalisation of valid manifests, and the table of invalid ones each naming its field.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validatePeriodicTask } from '../../../src/api/validate.ts';
+import { validatePeriodicTask } from '../../../src/validation/validate.ts';
 import { INVALID_CASES, invalidManifest } from './invalid-manifests.ts';
 
 const manifest = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'demo' }) => ({

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createBroker, redactUrl } from '../../../src/celery/broker.ts';
+import { createBroker } from '../../../src/celery/broker.ts';
 import { brokerScheme } from '../../../src/celery/broker-url.ts';
 import { priorityListKey, redisRouteFor } from '../../../src/celery/redis-routing.ts';
+import { redactUrl } from '../../../src/observe/redact-url.ts';
 
 test('credentials never survive redaction', () => {
   assert.equal(redactUrl('amqp://guest:s3cret@rabbit:5672/vh'), 'amqp://guest:***@rabbit:5672/vh');

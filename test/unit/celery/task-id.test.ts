@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TASK_ID_NAMESPACE, taskIdForSlot, uuidV5 } from '../../../src/celery/task-id.ts';
+import { TASK_ID_NAMESPACE, uuidV5 } from '../../../src/api/uuid-v5.ts';
+import { taskIdForSlot } from '../../../src/celery/task-id.ts';
 
 // Expected values from Python: uuid.uuid5(...)
 test('UUIDv5 equals Python uuid.uuid5', () => {

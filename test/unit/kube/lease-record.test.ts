@@ -7,7 +7,7 @@ import {
   recordFingerprint,
   releaseRecord,
   validateTimings,
-} from '../../../src/kube/lease-record.ts';
+} from '../../../src/leadership/lease-record.ts';
 
 const now = new Date('2026-11-25T09:00:00.123Z');
 

@@ -1,7 +1,7 @@
 // `--leader-elect none`: every instance leads from the start until it releases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NoLeaderElection } from '../../../src/controller/leadership.ts';
+import { NoLeaderElection } from '../../../src/leadership/no-leader-election.ts';
 
 test('leads at once, has no fencing token, and is always healthy', async () => {
   const leadership = new NoLeaderElection();

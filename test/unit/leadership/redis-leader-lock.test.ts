@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { LeadershipCallbacks } from '../../../src/contracts.ts';
-import { RedisLeaderLock } from '../../../src/store/leader-lock.ts';
+import { RedisLeaderLock } from '../../../src/leadership/redis-leader-lock.ts';
 import { frozenLink } from '../../support/frozen-link.ts';
 import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LineCounter, parseDocument } from 'yaml';
-import { fieldLine } from '../../../src/cli/field-line.ts';
+import { fieldLine } from '../../../src/manifests/field-line.ts';
 
 const TEXT = `apiVersion: celerybeat.io/v1alpha1
 kind: PeriodicTask

@@ -8,8 +8,8 @@
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
 import { describeApiError, isRefusal } from '../kube/api-errors.ts';
-import { LEASE_NAME, LeaseElector } from '../kube/lease-elector.ts';
 import type { Logger } from '../observe/logger.ts';
+import { LEASE_NAME, LeaseElector } from './lease-elector.ts';
 
 const PROBE_MS = 2000;
 /** How long refused credentials are given to come right (a token being rotated) before the process ends. */

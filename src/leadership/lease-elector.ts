@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { describeApiError, httpStatus, isRefusal } from '../kube/api-errors.ts';
+import { jitter, sleep } from '../kube/backoff.ts';
 import type { Logger } from '../observe/logger.ts';
 import { leader, leaderElectionMasterStatus } from '../observe/metrics.ts';
-import { describeApiError, httpStatus, isRefusal } from './api-errors.ts';
-import { jitter, sleep } from './backoff.ts';
 import {
   claimRecord,
   DEFAULT_TIMINGS,

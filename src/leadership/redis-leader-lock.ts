@@ -4,8 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
-import type { ScriptedRedis } from './scripts.ts';
-import { withScripts } from './scripts.ts';
+import type { ScriptedRedis } from '../store/scripts.ts';
+import { withScripts } from '../store/scripts.ts';
+
+/** The lock key of the operators sharing a key prefix; the store fences each dispatch by its holder. */
+export function leaderLockKey(keyPrefix: string): string {
+  return `celerybeat-operator:leader:${keyPrefix}`;
+}
 
 export interface RedisLeaderLockOptions {
   key: string;

@@ -2,21 +2,23 @@
 // names), then what only the operator can check (IANA zone, crontab values, real calendar dates), and the
 // normalised TaskDefinition the rest of the operator works from.
 
-import { RESERVED_TASK_HEADERS } from '../celery/message.ts';
-import type { CrontabFieldName } from '../schedule/crontab-parse.ts';
-import { CRON_FIELD_ORDER, parseCrontabField, splitCron } from '../schedule/crontab-parse.ts';
-import { WallCalendar } from '../schedule/wall-calendar.ts';
-import { isKnownTimeZone } from '../schedule/zone.ts';
-import { specSchema } from './periodic-task-schema.ts';
-import { checkNode, isPlainObject } from './schema-check.ts';
+import { specSchema } from '../api/periodic-task-schema.ts';
+import { isPlainObject } from '../api/plain-object.ts';
+import { checkNode } from '../api/schema-check.ts';
 import type {
   FieldError,
   PeriodicTaskSpec,
   ScheduleDefinition,
   TaskDefinition,
   TaskOptions,
-} from './types.ts';
-import { API_VERSION, KIND } from './types.ts';
+} from '../api/types.ts';
+import { API_VERSION, KIND } from '../api/types.ts';
+import { buildTaskMessage, RESERVED_TASK_HEADERS } from '../celery/message.ts';
+import { UnsafeMessageError } from '../celery/message-check.ts';
+import type { CrontabFieldName } from '../schedule/crontab-parse.ts';
+import { CRON_FIELD_ORDER, parseCrontabField, splitCron } from '../schedule/crontab-parse.ts';
+import { WallCalendar } from '../schedule/wall-calendar.ts';
+import { isKnownTimeZone } from '../schedule/zone.ts';
 
 export type ValidationResult = { ok: true; definition: TaskDefinition } | { ok: false; errors: FieldError[] };
 
@@ -35,7 +37,9 @@ const CRONTAB_FIELDS: readonly CrontabFieldName[] = [
 /** Epoch ms of an RFC 3339 time the schema accepted, or null when its date does not exist (2026-02-30). */
 function parseTimestamp(text: string): number | null {
   const [y, m, d] = text.slice(0, 10).split('-').map(Number);
-  const day = new Date(Date.UTC(y!, m! - 1, d!));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999 (0000-02-29 exists, 1900-02-29 not).
+  const day = new Date(0);
+  day.setUTCFullYear(y!, m! - 1, d!);
   if (day.getUTCMonth() !== m! - 1 || day.getUTCDate() !== d) return null;
   return Date.parse(text);
 }
@@ -166,6 +170,50 @@ function optionsOf(spec: PeriodicTaskSpec, errors: FieldError[]): TaskOptions {
   return options;
 }
 
+/**
+ * What the last check before the broker would refuse in every message of this task (a header name a broker
+ * cannot carry, a lone surrogate, JSON nested too deep…): the same check, run on a sample message, so the
+ * validator never accepts a task whose every run would be refused.
+ */
+function messageProblems(
+  task: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  options: TaskOptions,
+): FieldError[] {
+  try {
+    // No expiry: a sample built "now" for an old slot must not read as expired.
+    const { expires: _expires, ...sampleOptions } = options;
+    buildTaskMessage({
+      task,
+      id: SAMPLE_TASK_ID,
+      args,
+      kwargs,
+      options: sampleOptions,
+      scheduledAt: Date.now(),
+      periodicTaskName: 'validation/sample',
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof UnsafeMessageError)) throw error;
+    return error.problems.map((problem) => ({
+      field: fieldOfProblem(problem),
+      message: `Invalid value: ${problem}`,
+    }));
+  }
+}
+
+const SAMPLE_TASK_ID = '00000000-0000-5000-8000-000000000000';
+
+/** The spec field a message problem comes from: its text starts with the part of the message it is about. */
+function fieldOfProblem(problem: string): string {
+  if (problem.startsWith('args')) return 'spec.args';
+  if (problem.startsWith('kwargs')) return 'spec.kwargs';
+  if (problem.startsWith('body')) return 'spec';
+  if (problem.startsWith('header task')) return 'spec.task';
+  return 'spec.options.headers';
+}
+
 /** The spec with null fields dropped (the API server prunes them), keeping nulls inside args/kwargs/headers. */
 function withoutNulls(spec: Record<string, unknown>): Record<string, unknown> {
   const prune = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -212,6 +260,9 @@ export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: stri
   }
   const options = optionsOf(spec, errors);
   if (errors.length > 0 || !schedule) return { ok: false, errors };
+
+  const messageErrors = messageProblems(spec.task, spec.args ?? [], spec.kwargs ?? {}, options);
+  if (messageErrors.length > 0) return { ok: false, errors: messageErrors };
 
   const meta = obj.metadata as Record<string, unknown>;
   const definition: TaskDefinition = {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readManifestFile } from '../../../src/cli/manifest-files.ts';
+import { readManifestFile } from '../../../src/manifests/manifest-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'celerybeat-manifests-'));
 
