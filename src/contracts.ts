@@ -160,8 +160,14 @@ export interface ReadyCondition {
   message: string;
 }
 
-/** A partial status: only the fields set here are written; `ready` replaces the Ready condition. */
-export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions'> & { ready?: ReadyCondition };
+/**
+ * A partial status: only the fields set here are written; `ready` replaces the Ready condition.
+ * `nextRunAt: null` says the task has no next run (disabled, completed, invalid): the field is removed.
+ */
+export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions' | 'nextRunAt'> & {
+  nextRunAt?: string | null;
+  ready?: ReadyCondition;
+};
 
 /**
  * Status write-back. `report` never blocks and never throws: updates are merged per resource (latest
@@ -192,6 +198,11 @@ export interface TaskRef {
 /** Events about a PeriodicTask (the API server's Events, or log lines in standalone mode). */
 export interface TaskEvents {
   warning(task: TaskRef, reason: string, message: string): void;
+  /**
+   * Something the user should know that is not a problem. Optional: where there is no event stream
+   * (standalone mode) the caller's log line is all there is.
+   */
+  normal?(task: TaskRef, reason: string, message: string): void;
 }
 
 // ── leadership ───────────────────────────────────────────────────────────────────────────────────────────

@@ -5,8 +5,7 @@ import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contract
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal } from '../observe/metrics.ts';
 import type { Reconciler } from './reconciler.ts';
-import { readyOf } from './reconciler.ts';
-import { readyCondition, runStatus } from './task-status.ts';
+import { readyCondition, readyOf, runStatus } from './task-status.ts';
 
 export interface OperatorOptions {
   source: TaskSource;

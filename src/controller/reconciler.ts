@@ -4,22 +4,25 @@ import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
 import type { Beat } from '../beat/beat.ts';
-import type {
-  ReadyCondition,
-  RunState,
-  StatusSink,
-  StatusUpdate,
-  TaskEvents,
-  TaskStore,
-} from '../contracts.ts';
+import type { RunState, StatusSink, StatusUpdate, TaskEvents, TaskStore } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
-import { invalidStoreKeys, reconcileErrorsTotal, schedules } from '../observe/metrics.ts';
+import { invalidStoreKeys, observeSchedules, reconcileErrorsTotal } from '../observe/metrics.ts';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
 import { describeSchedule } from '../schedule/describe.ts';
+import type { Schedule } from '../schedule/schedule.ts';
 import { encodeDefinitionHead } from '../store/task-record.ts';
 import { validatePeriodicTask } from '../validation/validate.ts';
-import { readyCondition, refOf, runStatus } from './task-status.ts';
+import {
+  dayNote,
+  noteWithNextRuns,
+  readyCondition,
+  readyOf,
+  refOf,
+  runStatus,
+  type ScheduleState,
+  scheduleState,
+} from './task-status.ts';
 
 export interface ReconcilerOptions {
   store: TaskStore;
@@ -56,10 +59,14 @@ export class Reconciler {
   readonly #invalid = new Map<string, string>();
   /** The object each task was last reconciled from: sources replace an object when it changes. */
   readonly #reconciledFrom = new Map<string, PeriodicTask>();
+  /** The day note last told per task, so each distinct note is an Event once. */
+  readonly #notes = new Map<string, string>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    // Counted at scrape time from the live state: a run or an edit shows at once, not at the next pass.
+    observeSchedules(() => this.#countStates());
   }
 
   /**
@@ -111,7 +118,7 @@ export class Reconciler {
     }
     for (const key of this.#invalid.keys()) if (!desired.has(key)) this.#invalid.delete(key);
     for (const key of this.#reconciledFrom.keys()) if (!desired.has(key)) this.#reconciledFrom.delete(key);
-    this.#countStates();
+    for (const key of this.#notes.keys()) if (!desired.has(key)) this.#notes.delete(key);
     return { failed };
   }
 
@@ -162,8 +169,11 @@ export class Reconciler {
         );
         this.#o.events.warning(refOf(object), 'InvalidSpec', message);
       }
+      // Nothing of the old schedule holds any more: SCHEDULE says "invalid" and there is no next run.
       this.#report(object, {
         observedGeneration: object.metadata.generation,
+        schedule: 'invalid',
+        nextRunAt: null,
         ready: readyCondition('False', 'InvalidSpec', message),
       });
       return;
@@ -191,7 +201,7 @@ export class Reconciler {
         { namespace: def.namespace, name: def.name, reason: message },
         'task not dispatched',
       );
-      this.#report(object, { ready: readyCondition('False', 'KeyConflict', message) });
+      this.#report(object, { nextRunAt: null, ready: readyCondition('False', 'KeyConflict', message) });
       this.#o.events.warning(refOf(object), 'KeyConflict', message);
       return;
     }
@@ -203,8 +213,10 @@ export class Reconciler {
       if (claim?.status === 'ok') state = moved;
       else if (claim?.status === 'conflict') state = claim.stored;
     }
-    this.#o.beat.set(key, { def, schedule: compileSchedule(def.schedule, def.timeZone), state });
+    const schedule = compileSchedule(def.schedule, def.timeZone);
+    this.#o.beat.set(key, { def, schedule, state });
     this.#applied.set(key, { uid: def.uid, head, timing });
+    this.#tellDayNote(key, object, def, schedule, state);
     if (upsert.status !== 'unchanged' || !previous) {
       this.#o.logger.info(
         { namespace: def.namespace, name: def.name, change: upsert.status },
@@ -215,29 +227,36 @@ export class Reconciler {
       observedGeneration: def.generation,
       schedule: describeSchedule(def.schedule, def.timeZone),
       ...runStatus(state, this.#o.beat.nextRunAt(key)),
-      ready: readyOf(def, state),
+      ready: readyOf(def, state, schedule),
     });
+  }
+
+  /** A crontab whose day fields a CronJob would read differently: logged (standalone's only stream) and an Event. */
+  #tellDayNote(key: string, object: PeriodicTask, def: TaskDefinition, schedule: Schedule, state: RunState) {
+    const note = dayNote(def);
+    if (note === (this.#notes.get(key) ?? null)) return;
+    if (note === null) {
+      this.#notes.delete(key);
+      return;
+    }
+    this.#notes.set(key, note);
+    const message = noteWithNextRuns(note, schedule, state.cursor);
+    this.#o.logger.info({ namespace: def.namespace, name: def.name, note: message }, 'crontab day fields');
+    this.#o.events.normal?.(refOf(object), 'DayFieldsBothMatch', message);
   }
 
   #report(object: PeriodicTask, update: StatusUpdate): void {
     this.#o.status.report(object.metadata.namespace ?? 'default', object.metadata.name, update);
   }
 
-  #countStates(): void {
-    let scheduled = 0;
-    let disabled = 0;
-    let completed = 0;
+  /** The tasks the beat holds, by the same rule as their Ready condition, and the invalid ones. */
+  #countStates(): Record<ScheduleState | 'invalid', number> {
+    const counts = { scheduled: 0, disabled: 0, completed: 0, invalid: this.#invalid.size };
     for (const key of this.#applied.keys()) {
-      if (this.#invalid.has(key)) continue;
-      const next = this.#o.beat.nextRunAt(key);
-      if (next !== null) scheduled += 1;
-      else if (this.#o.beat.get(key)?.def.enabled === false) disabled += 1;
-      else completed += 1;
+      const task = this.#invalid.has(key) ? undefined : this.#o.beat.get(key);
+      if (task) counts[scheduleState(task.def, task.state)] += 1;
     }
-    schedules.set({ state: 'scheduled' }, scheduled);
-    schedules.set({ state: 'disabled' }, disabled);
-    schedules.set({ state: 'completed' }, completed);
-    schedules.set({ state: 'invalid' }, this.#invalid.size);
+    return counts;
   }
 }
 
@@ -257,12 +276,4 @@ function stateFromStatus(status: PeriodicTaskStatus | undefined): RunState | und
     lastTaskSlot: lastRun,
     missedRunCount: status.missedRunCount ?? 0,
   };
-}
-
-export function readyOf(def: TaskDefinition, state: RunState): ReadyCondition {
-  if (!def.enabled) return readyCondition('False', 'Disabled', 'enabled is false');
-  if ((def.oneOff || def.schedule.kind === 'clocked') && state.totalRunCount > 0) {
-    return readyCondition('False', 'Completed', 'ran once; it will not run again');
-  }
-  return readyCondition('True', 'Scheduled', '');
 }

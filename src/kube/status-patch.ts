@@ -12,7 +12,10 @@ const SCALAR_FIELDS = [
   'schedule',
 ] as const;
 
-/** A later report overrides an earlier one field by field. */
+/** The merge-patch body of the status: `nextRunAt: null` removes the field. */
+export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt'> & { nextRunAt?: string | null };
+
+/** A later report overrides an earlier one field by field (a null, "no next run", overrides too). */
 export function mergeUpdates(earlier: StatusUpdate, later: StatusUpdate): StatusUpdate {
   const merged: StatusUpdate = { ...earlier };
   for (const [field, value] of Object.entries(later)) {
@@ -30,14 +33,17 @@ export function statusPatch(
   update: StatusUpdate,
   current: PeriodicTaskStatus | undefined,
   now: Date,
-): PeriodicTaskStatus | undefined {
-  const patch: PeriodicTaskStatus = {};
+): StatusPatch | undefined {
+  const patch: StatusPatch = {};
   let changed = false;
   for (const field of SCALAR_FIELDS) {
     const value = update[field];
     if (value === undefined) continue;
+    const present = current?.[field];
+    // A merge patch keeps a field it does not mention: a value that no longer holds must be sent as null.
+    if (value === null && present === undefined) continue;
     Object.assign(patch, { [field]: value });
-    if (current?.[field] !== value) changed = true;
+    if (present !== value) changed = true;
   }
   if (update.ready) {
     const conditions = current?.conditions ?? [];

@@ -23,12 +23,30 @@ export const dispatchLatenessSeconds = new Histogram({
   registers,
 });
 
-/** state: `scheduled`, `disabled`, `invalid`, `completed`. Set from the whole desired set after a reconcile. */
+const SCHEDULE_STATES = ['scheduled', 'disabled', 'completed', 'invalid'] as const;
+
+let schedulesProvider: () => Record<(typeof SCHEDULE_STATES)[number], number> = () => ({
+  scheduled: 0,
+  disabled: 0,
+  completed: 0,
+  invalid: 0,
+});
+
+/** The reconciler registers how to count its tasks by state; the gauge is computed at scrape time. */
+export function observeSchedules(provider: typeof schedulesProvider): void {
+  schedulesProvider = provider;
+}
+
+/** state: `scheduled`, `disabled`, `completed`, `invalid`; counted from the live state at each scrape. */
 export const schedules = new Gauge({
   name: 'celerybeat_schedules',
   help: 'Known schedules, by state.',
   labelNames: ['state'] as const,
   registers,
+  collect() {
+    const counts = schedulesProvider();
+    for (const state of SCHEDULE_STATES) this.set({ state }, counts[state]);
+  },
 });
 
 export const missedRunsTotal = new Counter({

@@ -97,3 +97,19 @@ test('a report that changes nothing gives no patch', () => {
     observedGeneration: 2,
   });
 });
+
+test('no next run: a nextRunAt in the resource is removed (null in the merge patch), an absent one stays absent', () => {
+  const withNext: PeriodicTaskStatus = { ...current, nextRunAt: '2026-11-25T08:59:00Z' };
+  assert.deepEqual(statusPatch({ totalRunCount: 4, nextRunAt: null }, withNext, now), {
+    totalRunCount: 4,
+    nextRunAt: null,
+  });
+  assert.equal(statusPatch({ totalRunCount: 4, nextRunAt: null }, current, now), undefined);
+  assert.equal(statusPatch({ nextRunAt: null }, undefined, now), undefined);
+});
+
+test('a later "no next run" overrides an earlier next run, and a later next run overrides it back', () => {
+  assert.equal(mergeUpdates({ nextRunAt: 'n' }, { nextRunAt: null }).nextRunAt, null);
+  assert.equal(mergeUpdates({ nextRunAt: null }, { totalRunCount: 1 }).nextRunAt, null);
+  assert.equal(mergeUpdates({ nextRunAt: null }, { nextRunAt: 'm' }).nextRunAt, 'm');
+});
