@@ -189,6 +189,22 @@ export class Beat {
     }
   }
 
+  /** One line per run, in every mode: the operator's own record of what went out (status may lag or be off). */
+  #logSent(task: BeatTask, run: number, next: number | null): void {
+    const { def, state } = task;
+    this.#o.logger.info(
+      {
+        namespace: def.namespace,
+        name: def.name,
+        lastRunAt: new Date(run).toISOString(),
+        lastTaskId: state.lastTaskId,
+        totalRunCount: state.totalRunCount,
+        nextRunAt: next === null ? null : new Date(next).toISOString(),
+      },
+      'task sent',
+    );
+  }
+
   /** Logs and reports a task's problem once per distinct reason. */
   #problem(key: string, task: BeatTask, reason: string, problem: BeatProblem): void {
     if (this.#problems.get(key) === reason) return;
@@ -263,7 +279,9 @@ export class Beat {
         }
         this.#requeue(key, task);
         if (run !== null) this.#problems.delete(key);
-        this.#o.listener.recorded(task.def, task.state, this.#nextSlot(task));
+        const next = this.#nextSlot(task);
+        if (run !== null) this.#logSent(task, run, next);
+        this.#o.listener.recorded(task.def, task.state, next);
         return;
       }
       case 'conflict':
