@@ -12,6 +12,7 @@ import { noteWithNextRuns, runStatus } from '../../../src/controller/task-status
 import { createLogger } from '../../../src/observe/logger.ts';
 import { registry } from '../../../src/observe/metrics.ts';
 import { compileSchedule } from '../../../src/schedule/compile.ts';
+import { LogStatusSink } from '../../../src/standalone/log-status-sink.ts';
 import { periodicTask, runState } from '../../support/fakes/definitions.ts';
 import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
 import { RecordingEvents } from '../../support/fakes/recording-events.ts';
@@ -124,4 +125,42 @@ test('the note drops its final full stop before the next runs, and stays whole w
   const schedule = compileSchedule({ kind: 'clocked', at: START + 1000 }, 'UTC');
   assert.equal(noteWithNextRuns('Both.', schedule, START), 'Both; next runs: 2030-01-01T00:00:01Z');
   assert.equal(noteWithNextRuns('Both.', schedule, START + 1000), 'Both');
+});
+
+test('standalone wiring: one "task sent" line per run, logged by the beat, none by the log status sink', async () => {
+  clock = simulatedClock(START);
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) });
+  const store = new MemoryTaskStore();
+  const status = new LogStatusSink(logger);
+  const beat = new Beat({
+    store,
+    dispatcher: new ScriptedDispatcher({ store, clock: clock.now }),
+    listener: Operator.beatListener(status, { warning: () => {} }, () => {}),
+    logger,
+    clock: clock.now,
+  });
+  const reconciler = new Reconciler({
+    store,
+    beat,
+    status,
+    events: { warning: () => {} },
+    logger,
+    defaultTimeZone: 'UTC',
+    clock: clock.now,
+  });
+  await reconciler.reconcile([periodicTask('a')]);
+  beat.start();
+  await clock.advanceUntil('three runs', () => store.stateOf('ns/a')?.totalRunCount === 3, 10_000);
+  await beat.stop();
+  const sent = lines.filter((l) => l.msg === 'task sent');
+  assert.deepEqual(
+    sent.map((l) => [l.level, l.totalRunCount]),
+    [
+      ['info', 1],
+      ['info', 2],
+      ['info', 3],
+    ],
+  );
+  assert.equal(sent[0]?.nextRunAt, '2030-01-01T00:00:02.000Z');
 });
