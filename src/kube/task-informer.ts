@@ -3,7 +3,7 @@
 // list (paged) → watch from the list's resourceVersion → on a normal server-side end, watch again from the
 // last resourceVersion; on 410 Gone, relist; on any other failure, back off with jitter and resume;
 // when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
-import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, type PeriodicTask, PLURAL, taskKey, VERSION } from '../api/types.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -11,6 +11,7 @@ import { watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
 import { describeApiError, httpStatus } from './api-errors.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
 import { bookmarkVersion, isPeriodicTask, type ListPage, readListPage } from './task-objects.ts';
+import { watchRequest } from './watch-request.ts';
 
 export interface TaskInformerOptions {
   /** Watch one namespace; undefined watches all. */
@@ -35,7 +36,7 @@ class StoppedError extends Error {}
 
 export class PeriodicTaskInformer implements TaskSource {
   readonly #api: CustomObjectsApi;
-  readonly #watch: Watch;
+  readonly #kc: KubeConfig;
   readonly #options: Required<Omit<TaskInformerOptions, 'namespace'>> & { namespace: string | undefined };
   #cache = new Map<string, PeriodicTask>();
   #resourceVersion = '';
@@ -54,7 +55,7 @@ export class PeriodicTaskInformer implements TaskSource {
 
   constructor(kc: KubeConfig, options: TaskInformerOptions) {
     this.#api = kc.makeApiClient(CustomObjectsApi);
-    this.#watch = new Watch(kc);
+    this.#kc = kc;
     this.#options = {
       namespace: options.namespace,
       logger: options.logger,
@@ -65,9 +66,6 @@ export class PeriodicTaskInformer implements TaskSource {
       pageSize: options.pageSize ?? 500,
       coalesceMs: options.coalesceMs ?? 100,
     };
-    // The watch client's own inactivity timeout (30 s, private) would cut quiet watches between bookmarks;
-    // the watchdog below owns that decision, so push the client's backstop just past it.
-    Reflect.set(this.#watch, 'requestTimeoutMs', this.#options.stallTimeoutMs + 10_000);
   }
 
   async start(onChange: () => void): Promise<void> {
@@ -232,7 +230,8 @@ export class PeriodicTaskInformer implements TaskSource {
       if (gone) settle(new GoneError('resourceVersion too old'));
       else settle(error ?? undefined);
     };
-    const request = this.#watch.watch(
+    const request = watchRequest(
+      this.#kc,
       this.#path(),
       { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       onEvent,

@@ -133,3 +133,22 @@ test('a watch the server ends (timeoutSeconds) is resumed without a relist or a 
     await informer.stop();
   }
 });
+
+test('a quiet watch stays open past the 30 s a client-side inactivity timeout would cut it at', async () => {
+  const { namespace, kc } = identity;
+  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace });
+  const restarts = async () =>
+    (await registry.getSingleMetricAsString('celerybeat_watch_restarts_total')).trim();
+  try {
+    await informer.start(() => {});
+    await informer.whenSynced();
+    const before = await restarts();
+    // An observation window, not a wait for an event: nothing happens in the namespace for 40 s.
+    await new Promise((resolve) => setTimeout(resolve, 40_000));
+    assert.equal(await restarts(), before, 'the quiet watch was not cut and restarted');
+    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-quiet') });
+    await eventually(() => informer.get(namespace, 'after-quiet'), 10_000, 'an event on the same watch');
+  } finally {
+    await informer.stop();
+  }
+});
