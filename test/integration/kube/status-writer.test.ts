@@ -95,6 +95,28 @@ test('writes status by merge patch on the subresource and never touches spec', a
   assert.equal(sink.lagSeconds(), 0);
 });
 
+test('"no next run" removes nextRunAt from the resource, and the next report writes nothing more', async () => {
+  const { namespace } = identity;
+  await createTasks(['no-next']);
+  const sink = writer();
+  sink.report(namespace, 'no-next', { totalRunCount: 1, nextRunAt: '2026-11-25T09:00:30Z' });
+  await sink.flush();
+  assert.equal((await getTask('no-next')).status?.nextRunAt, '2026-11-25T09:00:30Z');
+  sink.report(namespace, 'no-next', {
+    totalRunCount: 1,
+    nextRunAt: null,
+    ready: { status: 'False', reason: 'Completed', message: 'ran once; it will not run again' },
+  });
+  await sink.flush();
+  const after = await getTask('no-next');
+  assert.equal(after.status?.nextRunAt, undefined);
+  assert.equal(after.status?.totalRunCount, 1);
+  const unchanged = await writes('unchanged');
+  sink.report(namespace, 'no-next', { totalRunCount: 1, nextRunAt: null });
+  await sink.flush();
+  assert.equal(await writes('unchanged'), unchanged + 1, 'an absent field needs no null');
+});
+
 test('keeps lastTransitionTime while Ready stays, moves it when Ready flips', async () => {
   const { namespace } = identity;
   await createTasks(['transitions']);
