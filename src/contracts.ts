@@ -202,7 +202,7 @@ export interface TaskEvents {
    * Something the user should know that is not a problem. Optional: where there is no event stream
    * (standalone mode) the caller's log line is all there is.
    */
-  normal?(task: TaskRef, reason: string, message: string): void;
+  normal(task: TaskRef, reason: string, message: string): void;
 }
 
 // ── leadership ───────────────────────────────────────────────────────────────────────────────────────────

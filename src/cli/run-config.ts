@@ -1,6 +1,7 @@
 // Flags of `celerybeat-operator run` (design §6), each also read from its environment variable. Every bad
 // value fails here, at start, with one line naming the flag and the value.
 import { parseArgs } from 'node:util';
+import { DEFAULT_TIMINGS, type LeaseTimings, validateTimings } from '../leadership/lease-record.ts';
 import { isLogLevel } from '../observe/logger.ts';
 import { redactUrl } from '../observe/redact-url.ts';
 import { isKnownTimeZone } from '../schedule/zone.ts';
@@ -22,6 +23,8 @@ export interface RunConfig {
   logLevel: string;
   kubeApiQps: number;
   kubeApiBurst: number;
+  /** Lease timings (--leader-elect lease), checked against client-go's rules. */
+  lease: LeaseTimings;
 }
 
 interface FlagSpec {
@@ -65,6 +68,18 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   },
   'kube-api-qps': { default: '20', help: 'status writes per second to the API server (sustained)' },
   'kube-api-burst': { default: '40', help: 'status writes allowed in a burst' },
+  'lease-duration': {
+    default: String(DEFAULT_TIMINGS.leaseDurationMs / 1000),
+    help: 'seconds a standby waits before taking over a Lease that was not renewed',
+  },
+  'renew-deadline': {
+    default: String(DEFAULT_TIMINGS.renewDeadlineMs / 1000),
+    help: 'seconds the leader keeps trying to renew its Lease before it gives up',
+  },
+  'retry-period': {
+    default: String(DEFAULT_TIMINGS.retryPeriodMs / 1000),
+    help: 'seconds between Lease acquire and renew attempts',
+  },
 };
 
 export function runUsage(): string {
@@ -139,7 +154,23 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     logLevel,
     kubeApiQps: positiveNumber('--kube-api-qps', read('kube-api-qps')!),
     kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
+    lease: leaseTimings(read),
   };
+}
+
+function leaseTimings(read: (name: string) => string | undefined): LeaseTimings {
+  const ms = (flag: string): number => positiveNumber(`--${flag}`, read(flag)!) * 1000;
+  const timings = {
+    leaseDurationMs: ms('lease-duration'),
+    renewDeadlineMs: ms('renew-deadline'),
+    retryPeriodMs: ms('retry-period'),
+  };
+  try {
+    validateTimings(timings);
+  } catch (error) {
+    throw new ConfigError(`--lease-duration, --renew-deadline, --retry-period: ${(error as Error).message}`);
+  }
+  return timings;
 }
 
 function checkUrl(flag: string, value: string, schemes: string[]): string {

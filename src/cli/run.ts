@@ -177,7 +177,7 @@ function kubernetesParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
   const events = new EventRecorder(kc, { logger, reportingInstance: defaultIdentity() });
   const leadership =
     config.leaderElect === 'lease'
-      ? new LeaseLeadership(kc, operatorNamespace(kc), logger)
+      ? new LeaseLeadership(kc, operatorNamespace(kc), logger, config.lease)
       : leadershipWithoutApi(config, logger, redis);
   return { source: informer, status, events, leadership };
 }
@@ -186,7 +186,7 @@ function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
   const source = new ManifestDirectorySource(config.manifests!, logger);
   const status = new LogStatusSink(logger);
   // Whoever reports a problem has logged it already: the log is standalone mode's only event stream.
-  const events: TaskEvents = { warning: () => {} };
+  const events: TaskEvents = { warning: () => {}, normal: () => {} };
   return { source, status, events, leadership: leadershipWithoutApi(config, logger, redis) };
 }
 

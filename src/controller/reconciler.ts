@@ -242,7 +242,7 @@ export class Reconciler {
     this.#notes.set(key, note);
     const message = noteWithNextRuns(note, schedule, state.cursor);
     this.#o.logger.info({ namespace: def.namespace, name: def.name, note: message }, 'crontab day fields');
-    this.#o.events.normal?.(refOf(object), 'DayFieldsBothMatch', message);
+    this.#o.events.normal(refOf(object), 'DayFieldsBothMatch', message);
   }
 
   #report(object: PeriodicTask, update: StatusUpdate): void {

@@ -10,6 +10,7 @@ import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
 import { describeApiError, isRefusal } from '../kube/api-errors.ts';
 import type { Logger } from '../observe/logger.ts';
 import { LEASE_NAME, LeaseElector } from './lease-elector.ts';
+import type { LeaseTimings } from './lease-record.ts';
 
 const PROBE_MS = 2000;
 /** How long refused credentials are given to come right (a token being rotated) before the process ends. */
@@ -28,11 +29,13 @@ export class LeaseLeadership implements Leadership {
   #stopped = false;
   #probe: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
+  readonly #timings: LeaseTimings | undefined;
 
-  constructor(kc: KubeConfig, namespace: string, logger: Logger) {
+  constructor(kc: KubeConfig, namespace: string, logger: Logger, timings?: LeaseTimings) {
     this.#kc = kc;
     this.#namespace = namespace;
     this.#logger = logger;
+    this.#timings = timings;
   }
 
   run(callbacks: LeadershipCallbacks): void {
@@ -53,6 +56,7 @@ export class LeaseLeadership implements Leadership {
       namespace: this.#namespace,
       logger: this.#logger,
       ...(identity ? { identity } : {}),
+      ...(this.#timings ? { timings: this.#timings } : {}),
       onStartedLeading: () => {
         this.#holdingOver = false;
         if (this.#leading) return;

@@ -58,7 +58,7 @@ const reconciler = new Reconciler({
   store,
   beat,
   status: sink,
-  events: { warning: () => {} },
+  events: { warning: () => {}, normal: () => {} },
   logger,
   defaultTimeZone: 'UTC',
 });

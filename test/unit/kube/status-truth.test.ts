@@ -136,7 +136,7 @@ test('standalone wiring: one "task sent" line per run, logged by the beat, none 
   const beat = new Beat({
     store,
     dispatcher: new ScriptedDispatcher({ store, clock: clock.now }),
-    listener: Operator.beatListener(status, { warning: () => {} }, () => {}),
+    listener: Operator.beatListener(status, { warning: () => {}, normal: () => {} }, () => {}),
     logger,
     clock: clock.now,
   });
@@ -144,7 +144,7 @@ test('standalone wiring: one "task sent" line per run, logged by the beat, none 
     store,
     beat,
     status,
-    events: { warning: () => {} },
+    events: { warning: () => {}, normal: () => {} },
     logger,
     defaultTimeZone: 'UTC',
     clock: clock.now,
