@@ -3,7 +3,7 @@
 import type { Beat, BeatListener } from '../beat/beat.ts';
 import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
-import { reconcileTotal } from '../observe/metrics.ts';
+import { reconcileTotal, setLeaderGauges } from '../observe/metrics.ts';
 import type { Reconciler } from './reconciler.ts';
 import { readyCondition, readyOf, runStatus } from './task-status.ts';
 
@@ -34,6 +34,7 @@ export class Operator {
 
   constructor(options: OperatorOptions) {
     this.#o = options;
+    setLeaderGauges(false);
   }
 
   /** The beat's listener: dispatch results become status updates and events. */
@@ -63,6 +64,12 @@ export class Operator {
     });
   }
 
+  /** Leader work on or off; the leader gauges follow it in every mode, a Lease hold-over included. */
+  #setLeading(leading: boolean): void {
+    this.#leading = leading;
+    setLeaderGauges(leading);
+  }
+
   /** Ready once the desired set has been read completely. */
   ready(): boolean {
     return this.#o.source.synced();
@@ -79,7 +86,7 @@ export class Operator {
    * what it could not finish.
    */
   async stop(budgetMs = 8000): Promise<void> {
-    this.#leading = false;
+    this.#setLeading(false);
     clearTimeout(this.#retryTimer);
     clearInterval(this.#resyncTimer);
     const deadline = Date.now() + budgetMs;
@@ -124,7 +131,7 @@ export class Operator {
 
   async #lead(): Promise<void> {
     this.#o.logger.info('became leader');
-    this.#leading = true;
+    this.#setLeading(true);
     // Never act on a partial desired set: pruning would delete the keys of tasks not read yet.
     while (this.#leading && !this.#o.source.synced()) await new Promise((r) => setTimeout(r, 100));
     if (!this.#leading) return;
@@ -151,7 +158,7 @@ export class Operator {
 
   #lose(reason: string): void {
     if (!this.#leading) return;
-    this.#leading = false;
+    this.#setLeading(false);
     this.#o.logger.error({ reason }, 'stopping all leader work');
     void this.#o.beat.stop();
     this.#o.onLeadershipLost();

@@ -10,7 +10,6 @@ import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/cl
 import { describeApiError, httpStatus, isRefusal } from '../kube/api-errors.ts';
 import { jitter, sleep } from '../kube/backoff.ts';
 import type { Logger } from '../observe/logger.ts';
-import { leader, leaderElectionMasterStatus } from '../observe/metrics.ts';
 import {
   claimRecord,
   DEFAULT_TIMINGS,
@@ -183,8 +182,6 @@ export class LeaseElector {
 
   #setLeading(leading: boolean): void {
     this.#leading = leading;
-    leader.set(leading ? 1 : 0);
-    leaderElectionMasterStatus.set({ name: this.#name }, leading ? 1 : 0);
   }
 
   /** One attempt; false on any failure (logged). `deadline` bounds a hanging request. */

@@ -57,7 +57,7 @@ export const missedRunsTotal = new Counter({
 
 export const leader = new Gauge({
   name: 'celerybeat_leader',
-  help: '1 while this process holds the leader lease, else 0.',
+  help: '1 while this process does leader work (reconcile, dispatch, status), in every leader-election mode.',
   registers,
 });
 
@@ -68,6 +68,12 @@ export const leaderElectionMasterStatus = new Gauge({
   labelNames: ['name'] as const,
   registers,
 });
+
+/** The one place the leader gauges are set: by the operator, whenever it starts or stops leader work. */
+export function setLeaderGauges(leading: boolean): void {
+  leader.set(leading ? 1 : 0);
+  leaderElectionMasterStatus.set({ name: 'celerybeat-operator' }, leading ? 1 : 0);
+}
 
 /** result: `success` or `error`; one reconcile is one pass of the whole desired set into the store. */
 export const reconcileTotal = new Counter({
