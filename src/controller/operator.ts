@@ -1,10 +1,13 @@
 // Wires the layers together: the source's change signal drives level-based reconciles, leadership gates
 // all leader work (reconcile, dispatch, status), and shutdown stops them in order.
+
+import { taskKey } from '../api/types.ts';
 import type { Beat, BeatListener } from '../beat/beat.ts';
 import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal, setLeaderGauges } from '../observe/metrics.ts';
-import type { Reconciler } from './reconciler.ts';
+import type { Reconciler, ReconcileSummary } from './reconciler.ts';
+import { RetryQueue } from './retry-queue.ts';
 import { readyCondition, readyOf, runStatus } from './task-status.ts';
 
 export interface OperatorOptions {
@@ -31,6 +34,9 @@ export class Operator {
   #retryMs = 500;
   #retryTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
+  /** Tasks whose reconcile failed, each retried alone with its own backoff. */
+  readonly #retries = new RetryQueue({ onDue: (keys) => this.#requestRetry(keys) });
+  readonly #retryDue = new Set<string>();
 
   constructor(options: OperatorOptions) {
     this.#o = options;
@@ -87,6 +93,7 @@ export class Operator {
    */
   async stop(budgetMs = 8000): Promise<void> {
     this.#setLeading(false);
+    this.#retries.clear();
     clearTimeout(this.#retryTimer);
     clearInterval(this.#resyncTimer);
     const deadline = Date.now() + budgetMs;
@@ -159,6 +166,7 @@ export class Operator {
   #lose(reason: string): void {
     if (!this.#leading) return;
     this.#setLeading(false);
+    this.#retries.clear();
     this.#o.logger.error({ reason }, 'stopping all leader work');
     void this.#o.beat.stop();
     this.#o.onLeadershipLost();
@@ -175,22 +183,57 @@ export class Operator {
   }
 
   async #runPasses(): Promise<void> {
-    while (this.#dirty && this.#leading) {
+    while ((this.#dirty || this.#retryDue.size > 0) && this.#leading) {
+      if (!this.#dirty) {
+        await this.#runRetries();
+        continue;
+      }
       this.#dirty = false;
       const verify = this.#verifyNext;
       this.#verifyNext = false;
       try {
         const complete = this.#o.source.complete?.() !== false;
-        const { failed } = await this.#o.reconciler.reconcile(this.#o.source.list(), verify, complete);
+        const summary = await this.#o.reconciler.reconcile(this.#o.source.list(), verify, complete);
         if (verify) await this.#prune();
-        reconcileTotal.inc({ result: failed === 0 ? 'success' : 'error' });
-        if (failed === 0) this.#retryMs = 500;
-        else this.#scheduleRetry();
+        this.#afterReconcile(summary);
+        this.#retryMs = 500;
       } catch (error) {
         reconcileTotal.inc({ result: 'error' });
         this.#o.logger.error({ err: error }, 'reconcile pass failed');
         this.#scheduleRetry();
       }
+    }
+  }
+
+  #afterReconcile(summary: ReconcileSummary): void {
+    reconcileTotal.inc({ result: summary.failed === 0 ? 'success' : 'error' });
+    for (const key of summary.succeededKeys) this.#retries.forget(key);
+    for (const key of summary.failedKeys) this.#retries.retryLater(key);
+  }
+
+  #requestRetry(keys: string[]): void {
+    for (const key of keys) this.#retryDue.add(key);
+    if (!this.#leading || this.#pass) return;
+    this.#pass = this.#runPasses().finally(() => {
+      this.#pass = undefined;
+    });
+  }
+
+  /** A pass over only the tasks whose retry is due, from their current objects (level-based per key). */
+  async #runRetries(): Promise<void> {
+    const due = new Set(this.#retryDue);
+    this.#retryDue.clear();
+    const objects = this.#o.source
+      .list()
+      .filter((o) => due.has(taskKey(o.metadata.namespace ?? 'default', o.metadata.name)));
+    // A task that is gone needs no retry: the next full pass removes it.
+    const present = new Set(objects.map((o) => taskKey(o.metadata.namespace ?? 'default', o.metadata.name)));
+    for (const key of due) if (!present.has(key)) this.#retries.forget(key);
+    try {
+      this.#afterReconcile(await this.#o.reconciler.retry(objects));
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'retrying failed tasks failed');
+      for (const key of due) this.#retries.retryLater(key);
     }
   }
 

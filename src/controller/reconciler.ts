@@ -50,6 +50,10 @@ const RECONCILE_CONCURRENCY = 500;
 
 export interface ReconcileSummary {
   failed: number;
+  /** The tasks whose store write failed: retried alone, with backoff (see RetryQueue). */
+  failedKeys: string[];
+  /** The tasks reconciled without error in this pass. */
+  succeededKeys: string[];
 }
 
 export class Reconciler {
@@ -77,30 +81,9 @@ export class Reconciler {
    */
   async reconcile(objects: PeriodicTask[], verify = false, complete = true): Promise<ReconcileSummary> {
     const desired = new Set<string>();
-    let failed = 0;
-    let work: Promise<void>[] = [];
-    for (const object of objects) {
-      const key = taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
-      desired.add(key);
-      work.push(
-        this.#reconcileOne(key, object, verify).catch((error: unknown) => {
-          failed += 1;
-          reconcileErrorsTotal.inc();
-          const message = `Redis: ${(error as Error).message}`;
-          this.#o.logger.error(
-            { namespace: object.metadata.namespace, name: object.metadata.name, err: error },
-            'reconcile failed',
-          );
-          this.#report(object, { ready: readyCondition('False', 'StoreUnavailable', message) });
-        }),
-      );
-      // Bounded concurrency: 100,000 writes in flight at once would cost memory for nothing.
-      if (work.length === RECONCILE_CONCURRENCY) {
-        await Promise.all(work);
-        work = [];
-      }
-    }
-    await Promise.all(work);
+    for (const object of objects)
+      desired.add(taskKey(object.metadata.namespace ?? 'default', object.metadata.name));
+    const summary = await this.#reconcileAll(objects, verify);
     for (const [key, applied] of this.#applied) {
       if (desired.has(key)) continue;
       this.#o.beat.delete(key);
@@ -119,7 +102,48 @@ export class Reconciler {
     for (const key of this.#invalid.keys()) if (!desired.has(key)) this.#invalid.delete(key);
     for (const key of this.#reconciledFrom.keys()) if (!desired.has(key)) this.#reconciledFrom.delete(key);
     for (const key of this.#notes.keys()) if (!desired.has(key)) this.#notes.delete(key);
-    return { failed };
+    return summary;
+  }
+
+  /**
+   * Reconciles just these objects again, re-writing their keys (the retry of tasks that failed): what the
+   * rest of the desired set costs does not grow with one bad task.
+   */
+  retry(objects: PeriodicTask[]): Promise<ReconcileSummary> {
+    return this.#reconcileAll(objects, true);
+  }
+
+  async #reconcileAll(objects: PeriodicTask[], verify: boolean): Promise<ReconcileSummary> {
+    const summary: ReconcileSummary = { failed: 0, failedKeys: [], succeededKeys: [] };
+    let work: Promise<void>[] = [];
+    for (const object of objects) {
+      const key = taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
+      work.push(
+        this.#reconcileOne(key, object, verify).then(
+          () => {
+            summary.succeededKeys.push(key);
+          },
+          (error: unknown) => {
+            summary.failed += 1;
+            summary.failedKeys.push(key);
+            reconcileErrorsTotal.inc();
+            const message = `Redis: ${(error as Error).message}`;
+            this.#o.logger.error(
+              { namespace: object.metadata.namespace, name: object.metadata.name, err: error },
+              'reconcile failed',
+            );
+            this.#report(object, { ready: readyCondition('False', 'StoreUnavailable', message) });
+          },
+        ),
+      );
+      // Bounded concurrency: 100,000 writes in flight at once would cost memory for nothing.
+      if (work.length === RECONCILE_CONCURRENCY) {
+        await Promise.all(work);
+        work = [];
+      }
+    }
+    await Promise.all(work);
+    return summary;
   }
 
   /**

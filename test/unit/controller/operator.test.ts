@@ -42,14 +42,26 @@ class ObservedReconciler extends Reconciler {
     this.#gate = undefined;
   }
 
-  override async reconcile(objects: PeriodicTask[], verify = false): Promise<ReconcileSummary> {
+  override async reconcile(
+    objects: PeriodicTask[],
+    verify = false,
+    complete = true,
+  ): Promise<ReconcileSummary> {
     this.passes.push({ names: objects.map((o) => o.metadata.name), verify, at: Date.now() });
     try {
       if (this.#gate) await this.#gate;
-      return await super.reconcile(objects, verify);
+      return await super.reconcile(objects, verify, complete);
     } finally {
       this.onPassEnd?.();
     }
+  }
+
+  /** Retries of single tasks, which are not full passes. */
+  readonly retries: Array<{ names: string[]; at: number }> = [];
+
+  override async retry(objects: PeriodicTask[]): Promise<ReconcileSummary> {
+    this.retries.push({ names: objects.map((o) => o.metadata.name), at: Date.now() });
+    return super.retry(objects);
   }
 }
 
@@ -212,23 +224,32 @@ test('change signals during a pass are coalesced into one more pass over the lat
   await r.operator.stop();
 });
 
-test('a pass that fails is retried with growing delays until it succeeds', async () => {
-  const r = await rig([periodicTask('a')]);
-  r.store.failNext('upsert', new Error('LOADING Redis is loading the dataset'), 3);
+test('a task that fails is retried alone, with growing delays, until it succeeds', async () => {
+  const r = await rig([periodicTask('a'), periodicTask('b')]);
+  r.store.failNext('upsert', new Error('LOADING Redis is loading the dataset'), 1);
   r.leadership.win();
   await clock.advance(10);
-  assert.equal(r.store.keys.has('ns/a'), false);
-  assert.equal(r.status.merged('ns', 'a').ready?.reason, 'StoreUnavailable');
+  const failed = r.store.keys.has('ns/a') ? 'b' : 'a';
+  const healthy = failed === 'a' ? 'b' : 'a';
+  assert.equal(r.store.keys.has(`ns/${failed}`), false);
+  assert.equal(r.status.merged('ns', failed).ready?.reason, 'StoreUnavailable');
+  r.store.failNext('upsert', new Error('LOADING Redis is loading the dataset'), 2);
   const start = r.reconciler.passes[0]!.at;
-  await clock.advanceUntil('the key is written', () => r.store.keys.has('ns/a'), 10_000);
+  await clock.advanceUntil('the key is written', () => r.store.keys.has(`ns/${failed}`), 10_000);
   assert.deepEqual(
-    r.reconciler.passes.map((p) => p.at - start),
-    [0, 500, 1500, 3500],
-    'retried after 0.5 s, 1 s, 2 s',
+    r.reconciler.retries.map((p) => [p.at - start, p.names.join()]),
+    [
+      [500, failed],
+      [1500, failed],
+      [3500, failed],
+    ],
+    'retried after 0.5 s, 1 s, 2 s, alone',
   );
-  assert.ok(r.reconciler.passes.every((p) => p.verify));
+  assert.equal(r.reconciler.passes.length, 1, 'no full pass for one failing task');
+  const upserts = r.store.calls.filter((c) => c.method === 'upsert' && c.taskKey === `ns/${healthy}`);
+  assert.equal(upserts.length, 1, 'the healthy task is not written again');
   await clock.advance(1000);
-  assert.equal(r.dispatcher.publishedSlots('ns/a').length, 1);
+  assert.equal(r.dispatcher.publishedSlots(`ns/${failed}`).length, 1);
   await r.operator.stop();
 });
 
