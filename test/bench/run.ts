@@ -7,6 +7,7 @@ const BENCHES = [
   ['publish.bench.ts'],
   ['beat.bench.ts', '--svg', 'docs/benchmark-beat.svg'],
   ['controller.bench.ts'],
+  ['failing-task.bench.ts'],
 ];
 
 let failed = 0;
