@@ -257,7 +257,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     name: 'month-name',
     spec: { task: 'tasks.add', crontab: { monthOfYear: 'jan' } },
     field: 'spec.crontab.monthOfYear',
-    apiServer: false,
+    apiServer: true,
   },
   {
     name: 'day-of-month-0',
@@ -275,7 +275,7 @@ export const INVALID_CASES: readonly InvalidCase[] = [
     name: 'weekday-typo',
     spec: { task: 'tasks.add', crontab: { dayOfWeek: 'funday' } },
     field: 'spec.crontab.dayOfWeek',
-    apiServer: false,
+    apiServer: true,
   },
   {
     name: 'never-matches',
