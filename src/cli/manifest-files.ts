@@ -1,6 +1,7 @@
 // Loading and validating the PeriodicTasks of manifest files for `validate` and `next`: one line per problem,
 // naming the file, the line of the field, the resource and the field.
 import type { FieldError, TaskDefinition } from '../api/types.ts';
+import { taskKey } from '../api/types.ts';
 import {
   expandManifestPaths,
   isPeriodicTaskDocument,
@@ -45,7 +46,7 @@ function resourceName(object: unknown): string {
   const meta = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
   const name = typeof meta?.name === 'string' ? meta.name : '<unnamed>';
   const namespace = typeof meta?.namespace === 'string' ? meta.namespace : 'default';
-  return `${namespace}/${name}`;
+  return taskKey(namespace, name);
 }
 
 function formatError(e: FieldError): string {
@@ -83,7 +84,7 @@ export async function loadPeriodicTasks(
           result.problems.push(`${where(document, e.field)} ${name}: ${formatError(e)}`);
         continue;
       }
-      const key = `${verdict.definition.namespace}/${verdict.definition.name}`;
+      const key = taskKey(verdict.definition.namespace, verdict.definition.name);
       const earlier = seen.get(key);
       if (earlier) {
         result.problems.push(

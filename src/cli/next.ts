@@ -1,5 +1,6 @@
 // `celerybeat-operator next FILE… [--count N] [--from ISO]`: the next run times of each PeriodicTask.
 import { parseArgs } from 'node:util';
+import { taskKey } from '../api/types.ts';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
 import { checkFlags } from './flag-check.ts';
@@ -64,7 +65,7 @@ export async function runNextCommand(argv: string[]): Promise<number> {
     return 1;
   }
   for (const { definition: def } of tasks) {
-    const key = `${def.namespace}/${def.name}`;
+    const key = taskKey(def.namespace, def.name);
     if (!def.enabled) {
       process.stderr.write(`${key}: disabled, no runs\n`);
       continue;

@@ -17,10 +17,10 @@ export interface StatusWriterOptions {
   logger: Logger;
   /** The informer cache's view of the object. */
   currentStatus: CurrentStatusLookup;
-  /** Sustained status writes per second (--kube-api-qps). Default 20. */
-  qps?: number;
-  /** Writes allowed at once above the sustained rate (--kube-api-burst). Default 30. */
-  burst?: number;
+  /** Sustained status writes per second (--kube-api-qps, whose default is the one). */
+  qps: number;
+  /** Writes allowed at once above the sustained rate (--kube-api-burst). */
+  burst: number;
   retryBackoff?: BackoffPolicy;
   /** Patches under way at once (each for a different resource). Default 4. */
   maxInFlight?: number;
@@ -64,7 +64,7 @@ export class StatusWriter implements StatusSink {
   constructor(kc: KubeConfig, options: StatusWriterOptions) {
     this.#api = kc.makeApiClient(CustomObjectsApi);
     this.#options = options;
-    this.#bucket = new TokenBucket(options.qps ?? 20, options.burst ?? 30);
+    this.#bucket = new TokenBucket(options.qps, options.burst);
     this.#backoff = options.retryBackoff ?? { initialMs: 1000, maxMs: 60_000 };
     this.#maxInFlight = options.maxInFlight ?? 4;
     observeStatusLag(() => this.lagSeconds());

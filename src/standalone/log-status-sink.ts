@@ -1,6 +1,7 @@
 // Standalone mode has no resource to write status to (the run state is in Redis): each change of the Ready
 // condition is logged instead. Each run is logged by the beat ("task sent"), in every mode.
 
+import { taskKey } from '../api/types.ts';
 import type { StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 
@@ -13,7 +14,7 @@ export class LogStatusSink implements StatusSink {
   }
 
   report(namespace: string, name: string, update: StatusUpdate): void {
-    const key = `${namespace}/${name}`;
+    const key = taskKey(namespace, name);
     const seen = this.#ready.get(key) ?? '';
     const { nextRunAt, totalRunCount, ready } = update;
     const readyText = ready ? `${ready.status}/${ready.reason}/${ready.message}` : seen;

@@ -6,6 +6,7 @@
 // written by the reconciler and the run state written by the dispatcher never overwrite each other and
 // no script has to re-encode user JSON (Redis' cjson would turn an empty args list into an object).
 import type { TaskDefinition } from '../api/types.ts';
+import { taskKey } from '../api/types.ts';
 import type { Owner, RunState } from '../contracts.ts';
 import { decodeDatetime, encodeDatetime } from './datetime.ts';
 
@@ -87,7 +88,7 @@ export function celeryOptions(def: TaskDefinition): Record<string, unknown> {
 export function encodeDefinitionHead(def: TaskDefinition): string {
   const options = celeryOptions(def);
   const record: Record<string, unknown> = {
-    name: `${def.namespace}/${def.name}`,
+    name: taskKey(def.namespace, def.name),
     task: def.task,
     enabled: def.enabled,
     ...scheduleFields(def),

@@ -2,6 +2,7 @@
 // only through the Lua scripts so that definition updates, dispatches and deletes are each atomic.
 import type { Redis } from 'ioredis';
 import type { TaskDefinition } from '../api/types.ts';
+import { taskKey } from '../api/types.ts';
 import type {
   DispatchItem,
   DispatchResult,
@@ -56,7 +57,7 @@ export class RedisTaskStore implements TaskStore {
     head = encodeDefinitionHead(def),
   ): Promise<UpsertResult> {
     const [status, tail] = await this.redis.cbUpsertTask(
-      this.redisKey(`${def.namespace}/${def.name}`),
+      this.redisKey(taskKey(def.namespace, def.name)),
       head,
       encodeRunStateTail(initial),
       def.uid,

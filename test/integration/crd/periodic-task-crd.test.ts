@@ -57,7 +57,10 @@ test('every example is accepted and kubectl get pt shows the printer columns', a
   await cluster.kubectl(['apply', '-n', namespace, '-f', EXAMPLES.pathname]);
   const table = await cluster.kubectl(['get', 'pt', '-n', namespace]);
   const [header, ...rows] = table.trim().split('\n');
-  assert.match(header!, /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE$/);
+  assert.match(
+    header!,
+    /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE$/,
+  );
   assert.equal(rows.length, files.length);
   // SCHEDULE, LAST RUN, NEXT RUN and RUNS stay empty until the operator writes the status.
   assert.match(table, /add-every-10-seconds\s+tasks\.add\s+true\s/);

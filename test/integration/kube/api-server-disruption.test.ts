@@ -142,6 +142,8 @@ test('status updates reported while the API server is frozen are written once it
   const sink = new StatusWriter(kc, {
     logger: testLogger(),
     currentStatus: () => undefined,
+    qps: 20,
+    burst: 40,
     requestTimeoutMs: 1000,
     retryBackoff: { initialMs: 200, maxMs: 500 },
   });
