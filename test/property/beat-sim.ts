@@ -13,7 +13,7 @@ import type { PlannedSlot, RunState, SlotDispatcher, SlotOutcome, TaskMessage } 
 import { createLogger } from '../../src/observe/logger.ts';
 import { compileSchedule } from '../../src/schedule/compile.ts';
 import type { Schedule } from '../../src/schedule/schedule.ts';
-import { MemoryTaskStore } from './memory-store.ts';
+import { MemoryTaskStore } from '../support/fakes/memory-task-store.ts';
 
 export type Outcome = 'ok' | 'publish-failed' | 'conflict' | 'missing' | 'throw';
 
@@ -183,7 +183,7 @@ export class SimWorld {
     const outcome = this.#pick();
     if (outcome === 'publish-failed') return { status: 'publish-failed', error: new Error('simulated') };
     if (outcome === 'missing') {
-      this.store.entries.delete(slot.taskKey);
+      this.store.keys.delete(slot.taskKey);
       return { status: 'missing' };
     }
     const result = this.store.claim({ taskKey: slot.taskKey, expected: slot.expected, next: slot.next });

@@ -170,7 +170,7 @@ async function runCase(c: Case): Promise<string[]> {
       slots.set(id, list);
     }
     for (const [key, cur] of world.current) {
-      const stored = world.store.entries.get(key)?.state;
+      const stored = world.store.keys.get(key)?.state;
       if (cur.deleted || cur.version !== 0 || !stored) continue;
       // Never edited: every slot from the first cursor to the last one ran once or was counted as missed.
       const runs = slots.get(`${key}#${cur.def.uid}`)?.length ?? 0;

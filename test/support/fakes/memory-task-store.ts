@@ -99,16 +99,19 @@ export class MemoryTaskStore implements TaskStore {
   async dispatch(items: DispatchItem[], fenceToken = ''): Promise<DispatchResult[]> {
     this.#enter('dispatch');
     if (fenceToken !== '' && this.lockHolder !== fenceToken) return items.map(() => ({ status: 'fenced' }));
-    return items.map((item): DispatchResult => {
-      const current = this.keys.get(item.taskKey);
-      if (!current) return { status: 'missing' };
-      if (current.state === null) return { status: 'corrupt' };
-      if (!isDeepStrictEqual(current.state, item.expected)) {
-        return { status: 'conflict', stored: { ...current.state } };
-      }
-      current.state = { ...item.next };
-      return { status: 'ok' };
-    });
+    return items.map((item) => this.claim(item));
+  }
+
+  /** The compare-and-swap of one slot, at once (for simulations that dispatch synchronously). */
+  claim(item: DispatchItem): DispatchResult {
+    const current = this.keys.get(item.taskKey);
+    if (!current) return { status: 'missing' };
+    if (current.state === null) return { status: 'corrupt' };
+    if (!isDeepStrictEqual(current.state, item.expected)) {
+      return { status: 'conflict', stored: { ...current.state } };
+    }
+    current.state = { ...item.next };
+    return { status: 'ok' };
   }
 
   async release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean> {
