@@ -8,11 +8,12 @@ const layers = {
   celery: ['api', 'contracts\\.ts', 'observe', 'celery'],
   store: ['api', 'contracts\\.ts', 'store'],
   beat: ['api', 'contracts\\.ts', 'schedule', 'celery', 'observe', 'beat'],
-  kube: ['api', 'contracts\\.ts', 'observe', 'kube'],
+  kube: ['api', 'contracts\\.ts', 'observe', 'workqueue', 'kube'],
   leadership: ['contracts\\.ts', 'kube', 'store', 'observe', 'leadership'],
   standalone: ['api', 'contracts\\.ts', 'manifests', 'observe', 'standalone'],
-  controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'controller'],
+  controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'workqueue', 'controller'],
   observe: ['observe'],
+  workqueue: ['workqueue'],
 };
 
 const allowedPath = (names) => `^src/(${names.join('|')})(/|$)`;

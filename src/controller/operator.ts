@@ -7,7 +7,7 @@ import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contract
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal, setLeaderGauges } from '../observe/metrics.ts';
 import type { Reconciler, ReconcileSummary } from './reconciler.ts';
-import { RetryQueue } from './retry-queue.ts';
+import { RetryQueue } from '../workqueue/retry-queue.ts';
 import { readyCondition, readyOf, runStatus } from './task-status.ts';
 
 export interface OperatorOptions {
