@@ -6,8 +6,8 @@ import type { Beat, BeatListener } from '../beat/beat.ts';
 import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal, setLeaderGauges } from '../observe/metrics.ts';
-import type { Reconciler, ReconcileSummary } from './reconciler.ts';
 import { RetryQueue } from '../workqueue/retry-queue.ts';
+import type { Reconciler, ReconcileSummary } from './reconciler.ts';
 import { readyCondition, readyOf, runStatus } from './task-status.ts';
 
 export interface OperatorOptions {
