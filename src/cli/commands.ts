@@ -11,7 +11,7 @@ interface CommandEntry {
 const COMMANDS: Record<string, CommandEntry> = {
   run: {
     summary: 'run the operator (the default command)',
-    load: async () => (await import('./run.ts')).runRunCommand,
+    load: async () => (await import('./run-command.ts')).runRunCommand,
   },
   validate: {
     summary: 'check PeriodicTask manifests in files',

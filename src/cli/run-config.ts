@@ -1,8 +1,8 @@
 // Flags of `celerybeat-operator run` (design §6), each also read from its environment variable. Every bad
 // value fails here, at start, with one line naming the flag and the value.
 import { parseArgs } from 'node:util';
-import { DEFAULT_TIMINGS, type LeaseTimings, validateTimings } from '../leadership/lease-record.ts';
-import { isLogLevel } from '../observe/logger.ts';
+import { DEFAULT_TIMINGS, type LeaseTimings, validateTimings } from '../leadership/lease-timings.ts';
+import { isLogLevel } from '../observe/log-levels.ts';
 import { redactUrl } from '../observe/redact-url.ts';
 import { isKnownTimeZone } from '../schedule/zone.ts';
 import { checkFlags } from './flag-check.ts';

@@ -1,4 +1,4 @@
-// `celerybeat-operator run`: builds every layer from the flags and runs until SIGTERM.
+// `celerybeat-operator run` once its flags are checked: builds every layer and runs until SIGTERM.
 import { Redis } from 'ioredis';
 import { Beat } from '../beat/beat.ts';
 import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
@@ -23,26 +23,15 @@ import { redactUrl } from '../observe/redact-url.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
 import { RedisTaskStore } from '../store/task-store.ts';
-import { ConfigError, parseRunConfig, type RunConfig, runUsage } from './run-config.ts';
+import type { RunConfig } from './run-config.ts';
 
 /** How long shutdown may take before the process exits anyway: well inside the chart's 30 s grace period. */
 const SHUTDOWN_TIMEOUT_MS = 12_000;
 /** The part of it the operator's own steps (beat, status flush, leadership release) may use. */
 const OPERATOR_STOP_BUDGET_MS = 8000;
 
-export async function runRunCommand(argv: string[]): Promise<number> {
-  let config: RunConfig | 'help';
-  try {
-    config = parseRunConfig(argv, process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`celerybeat-operator run: ${error.message}\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(runUsage());
-    return 0;
-  }
+/** Runs the operator with flags already checked (run-command.ts) until SIGTERM; the exit status. */
+export async function runOperatorCommand(config: RunConfig): Promise<number> {
   const logger = createLogger(config.logLevel);
   // Every failure has a home (a task's status, a retry, a log line); one that escapes to here is a defect.
   // It is logged and counted, for tests and alerts to catch, instead of taking every other task down.

@@ -10,16 +10,8 @@ import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/cl
 import { describeApiError, httpStatus, isRefusal } from '../kube/api-errors.ts';
 import { jitter, sleep } from '../kube/backoff.ts';
 import type { Logger } from '../observe/logger.ts';
-import {
-  claimRecord,
-  DEFAULT_TIMINGS,
-  heldByOther,
-  JITTER_FACTOR,
-  type LeaseTimings,
-  recordFingerprint,
-  releaseRecord,
-  validateTimings,
-} from './lease-record.ts';
+import { claimRecord, heldByOther, recordFingerprint, releaseRecord } from './lease-record.ts';
+import { DEFAULT_TIMINGS, JITTER_FACTOR, type LeaseTimings, validateTimings } from './lease-timings.ts';
 
 export const LEASE_NAME = 'celerybeat-operator';
 

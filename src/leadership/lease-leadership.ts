@@ -10,7 +10,7 @@ import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
 import { describeApiError, isRefusal } from '../kube/api-errors.ts';
 import type { Logger } from '../observe/logger.ts';
 import { LEASE_NAME, LeaseElector } from './lease-elector.ts';
-import type { LeaseTimings } from './lease-record.ts';
+import type { LeaseTimings } from './lease-timings.ts';
 
 const PROBE_MS = 2000;
 /** How long refused credentials are given to come right (a token being rotated) before the process ends. */

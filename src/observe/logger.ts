@@ -1,21 +1,8 @@
 // pino JSON logs. A task's logs carry `namespace` and `name` so one task can be followed in a log store.
-import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { isLogLevel, LOG_LEVELS } from './log-levels.ts';
 
 export type { Logger };
-
-export const LOG_LEVELS: readonly LevelWithSilent[] = [
-  'fatal',
-  'error',
-  'warn',
-  'info',
-  'debug',
-  'trace',
-  'silent',
-];
-
-export function isLogLevel(value: string): value is LevelWithSilent {
-  return (LOG_LEVELS as readonly string[]).includes(value);
-}
 
 /** The process logger. `destination` is for tests; production writes to stdout. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {

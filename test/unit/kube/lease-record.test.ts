@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   claimRecord,
-  DEFAULT_TIMINGS,
   heldByOther,
   recordFingerprint,
   releaseRecord,
-  validateTimings,
 } from '../../../src/leadership/lease-record.ts';
+import { DEFAULT_TIMINGS, validateTimings } from '../../../src/leadership/lease-timings.ts';
 
 const now = new Date('2026-11-25T09:00:00.123Z');
 
