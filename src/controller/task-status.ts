@@ -79,7 +79,9 @@ export function readyOf(def: TaskDefinition, state: RunState, schedule?: Schedul
     case 'disabled':
       return readyCondition('False', 'Disabled', 'enabled is false');
     case 'completed':
-      return readyCondition('False', 'Completed', 'ran once; it will not run again');
+      return state.totalRunCount > 0
+        ? readyCondition('False', 'Completed', 'ran once; it will not run again')
+        : readyCondition('False', 'Completed', 'its one slot passed without a run (missed); it will not run');
     case 'scheduled': {
       const note = dayNote(def);
       if (note === null) return readyCondition('True', 'Scheduled', '');

@@ -191,3 +191,14 @@ test('prune deletes owned orphans only from a complete set and reports unreadabl
   assert.equal(store.keys.has('ns/orphan'), false);
   assert.ok(store.keys.has('ns/a') && store.keys.has('ns/foreign') && store.keys.has('ns/garbage'));
 });
+
+test('a clocked task whose one slot was missed is Completed, not Scheduled', async () => {
+  const { store, beat, reconciler, lastReady } = setup();
+  const at = '2029-12-31T00:00:00Z';
+  const a = periodicTask('a', { interval: undefined, clocked: at, startingDeadlineSeconds: 60 });
+  store.put('ns/a', 'uid-a', runState(Date.parse(at), { missedRunCount: 1 }));
+  await reconciler.reconcile([a]);
+  assert.equal(beat.nextRunAt('ns/a'), null);
+  assert.equal(lastReady('a')?.reason, 'Completed');
+  assert.match(lastReady('a')?.message ?? '', /missed/);
+});
