@@ -1,4 +1,4 @@
-// Retry timing shared by the watch, the status writer and the leader elector.
+// Retry timing of the watch and the leader elector (the status writer retries through RetryQueue), and sleep.
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface BackoffPolicy {

@@ -6,8 +6,9 @@ import { GROUP, type PeriodicTaskStatus, PLURAL, taskKey, VERSION } from '../api
 import type { CurrentStatusLookup, StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { observeStatusLag, statusWritesTotal } from '../observe/metrics.ts';
+import { RetryQueue } from '../workqueue/retry-queue.ts';
 import { describeApiError, httpStatus, isRetryable } from './api-errors.ts';
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
+import { type BackoffPolicy, sleep } from './backoff.ts';
 import { mergeUpdates, statusPatch } from './status-patch.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -21,6 +22,7 @@ export interface StatusWriterOptions {
   qps: number;
   /** Writes allowed at once above the sustained rate (--kube-api-burst). */
   burst: number;
+  /** Wait before retrying a failed write: initialMs, doubling per failure of that resource, up to maxMs. Default 1 s to 60 s. */
   retryBackoff?: BackoffPolicy;
   /** Patches under way at once (each for a different resource). Default 4. */
   maxInFlight?: number;
@@ -33,8 +35,6 @@ interface Pending {
   name: string;
   update: StatusUpdate;
   firstReportedAt: number;
-  attempts: number;
-  notBefore: number;
   /** Pending when flush() was called: written without waiting for its retry backoff. */
   flushing: boolean;
   /** One write attempt of this entry has finished (written, dropped, or re-queued as a new entry). */
@@ -50,7 +50,8 @@ export class StatusWriter implements StatusSink {
   readonly #api: CustomObjectsApi;
   readonly #options: StatusWriterOptions;
   readonly #bucket: TokenBucket;
-  readonly #backoff: BackoffPolicy;
+  /** Resources whose last write failed: each waits out its own backoff before the pump writes it again. */
+  readonly #retries: RetryQueue;
   readonly #maxInFlight: number;
   readonly #pending = new Map<string, Pending>();
   /** Writes under way, at most one per resource so that an older state can never land after a newer one. */
@@ -65,7 +66,11 @@ export class StatusWriter implements StatusSink {
     this.#api = kc.makeApiClient(CustomObjectsApi);
     this.#options = options;
     this.#bucket = new TokenBucket(options.qps, options.burst);
-    this.#backoff = options.retryBackoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.#retries = new RetryQueue({
+      baseMs: options.retryBackoff?.initialMs ?? 1000,
+      maxMs: options.retryBackoff?.maxMs ?? 60_000,
+      onDue: () => this.#kick(),
+    });
     this.#maxInFlight = options.maxInFlight ?? 4;
     observeStatusLag(() => this.lagSeconds());
   }
@@ -116,14 +121,12 @@ export class StatusWriter implements StatusSink {
 
   async #run(): Promise<void> {
     while (this.#pending.size > 0 || this.#inFlight.size > 0) {
-      const now = Date.now();
-      const next = this.#inFlight.size < this.#maxInFlight ? this.#nextDue(now) : Number.POSITIVE_INFINITY;
-      if (typeof next === 'number') {
-        // Nothing to start now: wait for a write to finish, a backoff to end, or a new report.
+      const next = this.#inFlight.size < this.#maxInFlight ? this.#nextReady() : undefined;
+      if (!next) {
+        // Nothing to start now: wait for a write to finish, or a wake-up (a report, a flush, a retry come due).
         this.#wake = new AbortController();
         const writes = [...this.#inFlight.values()].map((write) => write.done);
-        await Promise.race([...writes, sleep(Math.min(next - now, 60_000), this.#wake.signal)]);
-        this.#wake.abort(); // ends the sleep's timer when a write finished first
+        await Promise.race([...writes, aborted(this.#wake.signal)]);
         continue;
       }
       for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
@@ -139,16 +142,14 @@ export class StatusWriter implements StatusSink {
     }
   }
 
-  /** The oldest entry that may be written now, or the time the earliest backed-off entry becomes due. */
-  #nextDue(now: number): [string, Pending] | number {
-    let earliest = Number.POSITIVE_INFINITY;
+  /** The oldest entry that may be written now: not under way, and not waiting out a retry backoff unless flushed. */
+  #nextReady(): [string, Pending] | undefined {
     for (const item of this.#pending) {
       const [key, entry] = item;
       if (this.#inFlight.has(key)) continue;
-      if (entry.notBefore <= now || entry.flushing) return item;
-      earliest = Math.min(earliest, entry.notBefore);
+      if (entry.flushing || !this.#retries.isWaiting(key)) return item;
     }
-    return earliest;
+    return undefined;
   }
 
   #settleFlush(): void {
@@ -172,6 +173,7 @@ export class StatusWriter implements StatusSink {
     const body = statusPatch(entry.update, this.#current(key, namespace, name), new Date());
     if (!body) {
       statusWritesTotal.inc({ result: 'unchanged' });
+      this.#retries.forget(key);
       return;
     }
     try {
@@ -189,32 +191,31 @@ export class StatusWriter implements StatusSink {
       );
       const response: unknown = await withTimeout(request, this.#options.requestTimeoutMs ?? 30_000);
       statusWritesTotal.inc({ result: 'written' });
+      this.#retries.forget(key);
       this.#written.set(key, readWritten(response));
     } catch (error) {
       const status = httpStatus(error);
       const log = this.#options.logger.child({ namespace, name });
       if (status === 404) {
         statusWritesTotal.inc({ result: 'gone' });
+        this.#retries.forget(key);
         this.#written.delete(key);
         log.debug('PeriodicTask is gone, status update dropped');
       } else if (isRetryable(error)) {
         statusWritesTotal.inc({ result: 'retry' });
-        const attempts = entry.attempts + 1;
-        const notBefore = Date.now() + backoffDelay(attempts, this.#backoff);
         const newer = this.#pending.get(key);
         if (newer) {
           // A report arrived while this write was under way: keep its entry (a flush may be waiting on it).
           newer.update = mergeUpdates(entry.update, newer.update);
           newer.firstReportedAt = entry.firstReportedAt;
-          newer.attempts = attempts;
-          newer.notBefore = notBefore;
         } else {
-          const retry = newEntry(namespace, name, entry.update, entry.firstReportedAt);
-          this.#pending.set(key, { ...retry, attempts, notBefore });
+          this.#pending.set(key, newEntry(namespace, name, entry.update, entry.firstReportedAt));
         }
-        log.warn({ attempt: attempts }, `status write failed, will retry: ${describeApiError(error)}`);
+        const retryInMs = this.#retries.retryLater(key);
+        log.warn({ retryInMs }, `status write failed, will retry: ${describeApiError(error)}`);
       } else {
         statusWritesTotal.inc({ result: 'rejected' });
+        this.#retries.forget(key);
         log.error({ patch: body }, `status write rejected: ${describeApiError(error)}`);
       }
     }
@@ -231,16 +232,13 @@ function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
 }
 
 function newEntry(namespace: string, name: string, update: StatusUpdate, reportedAt: number): Pending {
-  return {
-    namespace,
-    name,
-    update,
-    firstReportedAt: reportedAt,
-    attempts: 0,
-    notBefore: 0,
-    flushing: false,
-    attempted: false,
-  };
+  return { namespace, name, update, firstReportedAt: reportedAt, flushing: false, attempted: false };
+}
+
+/** Resolves when the signal aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function readWritten(response: unknown): Written {

@@ -25,13 +25,22 @@ export class RetryQueue {
     return this.#due.size;
   }
 
-  /** Schedules `key` again: 1×, 2×, 4×… the base delay, up to the maximum, counting its failures. */
-  retryLater(key: string): void {
+  /** Whether `key` is waiting for its retry to come due (a key handed to onDue no longer is). */
+  isWaiting(key: string): boolean {
+    return this.#due.has(key);
+  }
+
+  /**
+   * Schedules `key` again: 1×, 2×, 4×… the base delay, up to the maximum, counting its failures. Returns the
+   * delay in ms, for the caller's log.
+   */
+  retryLater(key: string): number {
     const attempts = (this.#attempts.get(key) ?? 0) + 1;
     this.#attempts.set(key, attempts);
     const delay = Math.min(this.#o.baseMs * 2 ** (attempts - 1), this.#o.maxMs);
     this.#due.set(key, this.#o.clock() + delay);
     this.#arm();
+    return delay;
   }
 
   /** The key succeeded (or is gone): its backoff starts over next time. */
