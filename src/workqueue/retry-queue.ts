@@ -47,6 +47,11 @@ export class RetryQueue {
   forget(key: string): void {
     this.#attempts.delete(key);
     this.#due.delete(key);
+    // Nothing left to wait for: no timer should keep the process (or a test) busy.
+    if (this.#due.size === 0) {
+      clearTimeout(this.#timer);
+      this.#timerAt = Number.POSITIVE_INFINITY;
+    }
   }
 
   clear(): void {
