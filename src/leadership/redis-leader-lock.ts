@@ -104,7 +104,9 @@ export class RedisLeaderLock implements Leadership {
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(
       () => {
-        if (!this.#leading || this.#stopped || Date.now() < this.#heldUntil - this.#retryMs) return;
+        if (!this.#leading || this.#stopped) return;
+        // A timer may fire a little early by the wall clock: look again rather than never.
+        if (Date.now() < this.#heldUntil - this.#retryMs) return this.#armExpiry();
         this.#leading = false;
         this.#callbacks?.onStoppedLeading();
       },
