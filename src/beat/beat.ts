@@ -191,6 +191,8 @@ export class Beat {
 
   /** One line per run, in every mode: the operator's own record of what went out (status may lag or be off). */
   #logSent(task: BeatTask, run: number, next: number | null): void {
+    // On the dispatch path: build the line (two ISO strings) only when it is going to be written.
+    if (!this.#o.logger.isLevelEnabled('info')) return;
     const { def, state } = task;
     this.#o.logger.info(
       {
