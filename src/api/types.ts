@@ -137,6 +137,8 @@ export interface TaskDefinition {
   startingDeadlineSeconds?: number;
   oneOff: boolean;
   description?: string;
+  /** Run state brought over from another scheduler (annotations, see annotations.ts); used for a new key only. */
+  carriedOver?: { lastRunAt: number; totalRunCount: number };
 }
 
 /** One validation problem: `field` is a path such as `spec.options.priority`. */

@@ -217,7 +217,8 @@ export class Reconciler {
     }
     const now = this.#clock();
     const known = previous?.uid === def.uid ? this.#o.beat.get(key)?.state : undefined;
-    const initial = known ?? stateFromStatus(object.status) ?? freshState(initialCursor(def, now));
+    const initial =
+      known ?? stateFromStatus(object.status) ?? carriedOverState(def) ?? freshState(initialCursor(def, now));
     const upsert = await this.#o.store.upsert(def, initial, encodedHead);
     if (upsert.status === 'foreign') {
       const message = `Redis key ${this.#o.store.redisKey(key)} exists and is not managed by this resource`;
@@ -286,6 +287,19 @@ export class Reconciler {
 
 function freshState(cursor: number): RunState {
   return { cursor, totalRunCount: 0, lastTaskId: null, lastTaskSlot: null, missedRunCount: 0 };
+}
+
+/** Run state brought from another scheduler (the import annotations): its last run is the cursor. */
+function carriedOverState(def: TaskDefinition): RunState | undefined {
+  const carried = def.carriedOver;
+  if (!carried) return undefined;
+  return {
+    cursor: carried.lastRunAt,
+    totalRunCount: carried.totalRunCount,
+    lastTaskId: null,
+    lastTaskSlot: null,
+    missedRunCount: 0,
+  };
 }
 
 /** Run state mirrored in the resource's status, used when the Redis key is gone: nothing is lost. */

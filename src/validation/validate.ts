@@ -2,7 +2,8 @@
 // names), then what only the operator can check (IANA zone, crontab values, real calendar dates), and the
 // normalised TaskDefinition the rest of the operator works from.
 
-import { specSchema } from '../api/periodic-task-schema.ts';
+import { LAST_RUN_AT_ANNOTATION, TOTAL_RUN_COUNT_ANNOTATION } from '../api/annotations.ts';
+import { RFC3339_PATTERN, specSchema } from '../api/periodic-task-schema.ts';
 import { isPlainObject } from '../api/plain-object.ts';
 import { checkNode } from '../api/schema-check.ts';
 import type {
@@ -283,5 +284,39 @@ export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: stri
   if (spec.startingDeadlineSeconds !== undefined)
     definition.startingDeadlineSeconds = spec.startingDeadlineSeconds;
   if (spec.description !== undefined) definition.description = spec.description;
+  const carriedOver = carriedOverState(meta.annotations, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  if (carriedOver) definition.carriedOver = carriedOver;
   return { ok: true, definition };
+}
+
+/** The run state of the `celerybeat.io/last-run-at` and `…/total-run-count` annotations, when set. */
+function carriedOverState(
+  annotations: unknown,
+  errors: FieldError[],
+): TaskDefinition['carriedOver'] | undefined {
+  if (!isPlainObject(annotations)) return undefined;
+  const lastRunAt = annotations[LAST_RUN_AT_ANNOTATION];
+  const count = annotations[TOTAL_RUN_COUNT_ANNOTATION];
+  if (lastRunAt === undefined && count === undefined) return undefined;
+  const field = (name: string) => `metadata.annotations[${JSON.stringify(name)}]`;
+  const at =
+    typeof lastRunAt === 'string' && new RegExp(RFC3339_PATTERN).test(lastRunAt)
+      ? parseTimestamp(lastRunAt)
+      : null;
+  if (at === null) {
+    errors.push({
+      field: field(LAST_RUN_AT_ANNOTATION),
+      message: `Invalid value: ${JSON.stringify(lastRunAt ?? null)}: must be an RFC 3339 time (set with ${TOTAL_RUN_COUNT_ANNOTATION})`,
+    });
+  }
+  const runs = typeof count === 'string' && /^\d{1,15}$/.test(count) ? Number(count) : null;
+  if (runs === null) {
+    errors.push({
+      field: field(TOTAL_RUN_COUNT_ANNOTATION),
+      message: `Invalid value: ${JSON.stringify(count ?? null)}: must be a non-negative integer (set with ${LAST_RUN_AT_ANNOTATION})`,
+    });
+  }
+  if (at === null || runs === null) return undefined;
+  return { lastRunAt: at, totalRunCount: runs };
 }

@@ -202,3 +202,41 @@ test('a clocked task whose one slot was missed is Completed, not Scheduled', asy
   assert.equal(lastReady('a')?.reason, 'Completed');
   assert.match(lastReady('a')?.message ?? '', /missed/);
 });
+
+test('a new key takes the run state carried over in the import annotations; an existing key keeps its own', async () => {
+  const { store, beat, reconciler } = setup();
+  const lastRun = NOW - 400;
+  const moved = periodicTask('moved');
+  moved.metadata.annotations = {
+    'celerybeat.io/last-run-at': new Date(lastRun).toISOString(),
+    'celerybeat.io/total-run-count': '41',
+  };
+  await reconciler.reconcile([moved]);
+  assert.equal(store.stateOf('ns/moved')?.cursor, lastRun);
+  assert.equal(store.stateOf('ns/moved')?.totalRunCount, 41);
+  // The next run is the one the old scheduler would have made: one interval after its last run.
+  assert.equal(beat.nextRunAt('ns/moved'), lastRun + 1000);
+
+  const again = edited(moved, { args: [1] });
+  again.metadata.annotations = { ...moved.metadata.annotations, 'celerybeat.io/total-run-count': '7' };
+  await reconciler.reconcile([again]);
+  assert.equal(store.stateOf('ns/moved')?.totalRunCount, 41);
+});
+
+test('malformed import annotations make the task invalid, naming the annotation', async () => {
+  const { store, reconciler, lastReady } = setup();
+  const moved = periodicTask('bad');
+  moved.metadata.annotations = {
+    'celerybeat.io/last-run-at': 'yesterday',
+    'celerybeat.io/total-run-count': '-1',
+  };
+  await reconciler.reconcile([moved]);
+  const ready = lastReady('bad');
+  assert.equal(ready?.reason, 'InvalidSpec');
+  assert.match(
+    ready?.message ?? '',
+    /metadata\.annotations\["celerybeat\.io\/last-run-at"\]: Invalid value: "yesterday"/,
+  );
+  assert.match(ready?.message ?? '', /celerybeat\.io\/total-run-count"\]: Invalid value: "-1"/);
+  assert.equal(store.stateOf('ns/bad'), undefined);
+});

@@ -1,0 +1,15 @@
+// The annotations the operator reads on a PeriodicTask. Only `import` writes them; users may too.
+
+/**
+ * The run state a task brings from the scheduler it was moved from (`celerybeat-operator import`): read once,
+ * when the task's Redis key does not exist yet and its status holds no run state, so a moved task neither
+ * repeats its last run nor skips its next one. RFC 3339 time of the last run, and the number of runs so far.
+ */
+export const LAST_RUN_AT_ANNOTATION = 'celerybeat.io/last-run-at';
+export const TOTAL_RUN_COUNT_ANNOTATION = 'celerybeat.io/total-run-count';
+
+/** The schedule's name in the system it was imported from, when it had to be changed to a DNS-safe name. */
+export const ORIGINAL_NAME_ANNOTATION = 'celerybeat.io/original-name';
+
+/** Where an imported task came from (`celerybeat-redis`, `redbeat`, `django-celery-beat`, `celery-app`). */
+export const IMPORTED_FROM_ANNOTATION = 'celerybeat.io/imported-from';
