@@ -12,6 +12,8 @@ const layers = {
   leadership: ['contracts\\.ts', 'kube', 'store', 'observe', 'leadership'],
   standalone: ['api', 'contracts\\.ts', 'manifests', 'observe', 'standalone'],
   controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'workqueue', 'controller'],
+  'redis-schedules': ['api', 'contracts\\.ts', 'validation', 'store', 'observe', 'redis-schedules'],
+  import: ['api', 'validation', 'store', 'redis-schedules', 'import'],
   observe: ['observe'],
   workqueue: ['workqueue'],
 };
