@@ -92,6 +92,25 @@ export interface TaskStore {
   listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }>;
 }
 
+/** What adopting a hand-written key did; `state` is the run state now in its tail. */
+export type AdoptResult =
+  | { status: 'adopted' | 'unchanged'; state: RunState }
+  | { status: 'missing' | 'changed' | 'foreign' };
+
+/**
+ * Hand-written celerybeat-redis keys (`--redis-schedules`): the user owns the definition, the operator the
+ * run state, which it keeps as the value's tail like in its own keys.
+ */
+export interface HandWrittenKeys {
+  /**
+   * Moves the key's run-state members into the run-state tail, keeping every other member as written.
+   * The state is the key's own, unless `known` (what this process recorded last) is later: a user's write
+   * that raced a run does not roll it back. `fallback` when the key carries none. "changed": the user
+   * wrote the key meanwhile; it is read again at the next scan.
+   */
+  adopt(taskKey: string, fallback: RunState, known?: RunState): Promise<AdoptResult>;
+}
+
 // ── broker ───────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface TaskMessageProperties {

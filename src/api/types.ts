@@ -147,7 +147,15 @@ export interface FieldError {
   message: string;
 }
 
-/** `<namespace>/<name>`: the identity used in Redis keys, headers and logs. */
+/**
+ * `<namespace>/<name>`: the identity used in Redis keys, headers and logs. A hand-written celerybeat-redis key
+ * (`--redis-schedules`) has no namespace: it is known by its name, the key without the prefix.
+ */
 export function taskKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  return namespace === '' ? name : `${namespace}/${name}`;
+}
+
+/** A task read from a hand-written Redis key rather than from a PeriodicTask resource or file. */
+export function isHandWritten(def: { namespace: string }): boolean {
+  return def.namespace === '';
 }

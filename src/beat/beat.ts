@@ -1,7 +1,7 @@
 // The dispatch loop: a due-time queue over every enabled task, woken for the earliest slot. Each wake-up
 // plans the due slots (at most one run per task, older slots counted as missed), dispatches them in one
 // batch and re-queues each task at its next slot.
-import type { TaskDefinition } from '../api/types.ts';
+import { isHandWritten, type TaskDefinition } from '../api/types.ts';
 import { buildTaskMessage } from '../celery/message.ts';
 import { UnsafeMessageError } from '../celery/message-check.ts';
 import { taskIdForSlot } from '../celery/task-id.ts';
@@ -316,6 +316,12 @@ export class Beat {
 
   #restore(key: string, task: BeatTask): void {
     const log = this.#o.logger.child({ namespace: task.def.namespace, name: task.def.name });
+    if (isHandWritten(task.def)) {
+      // The user rewrote or deleted the key: the Redis source reads it again; never re-created as ours.
+      log.info('hand-written key changed or deleted; waiting for the next scan of the Redis source');
+      this.delete(key);
+      return;
+    }
     log.warn('task key missing in Redis, re-creating it from the last known run state');
     this.#o.store
       .upsert(task.def, task.state)

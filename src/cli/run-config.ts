@@ -23,6 +23,8 @@ export interface RunConfig {
   logLevel: string;
   kubeApiQps: number;
   kubeApiBurst: number;
+  /** --redis-schedules: hand-written keys under the prefix are schedules too. */
+  redisSchedules: boolean;
   /** Lease timings (--leader-elect lease), checked against client-go's rules. */
   lease: LeaseTimings;
 }
@@ -31,6 +33,8 @@ interface FlagSpec {
   env?: string;
   help: string;
   default?: string;
+  /** A switch: given without a value; its variable takes true/false. */
+  switch?: true;
 }
 
 /** The flags, in the order `--help` lists them; the README's configuration table is checked against this. */
@@ -55,6 +59,12 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
     env: 'TIMEZONE',
     default: 'UTC',
     help: 'default IANA time zone for crontab and cron schedules',
+  },
+  'redis-schedules': {
+    env: 'REDIS_SCHEDULES',
+    switch: true,
+    default: 'false',
+    help: 'also run hand-written celerybeat-redis keys under the prefix (keys without an owner)',
   },
   'leader-elect': {
     help: 'lease, redis or none (default: lease with an API server, redis in standalone mode)',
@@ -101,7 +111,12 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = {
-      ...Object.fromEntries(Object.keys(RUN_FLAGS).map((name) => [name, { type: 'string' as const }])),
+      ...Object.fromEntries(
+        Object.entries(RUN_FLAGS).map(([name, spec]) => [
+          name,
+          { type: spec.switch ? ('boolean' as const) : ('string' as const) },
+        ]),
+      ),
       help: { type: 'boolean' as const },
     };
     checkFlags(argv, options, false);
@@ -114,6 +129,7 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     const spec = RUN_FLAGS[name]!;
     const value = values[name];
     if (typeof value === 'string') return value;
+    if (value === true) return 'true';
     const fromEnv = spec.env ? env[spec.env] : undefined;
     return fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
   };
@@ -154,6 +170,7 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     logLevel,
     kubeApiQps: positiveNumber('--kube-api-qps', read('kube-api-qps')!),
     kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
+    redisSchedules: switchValue('--redis-schedules', read('redis-schedules')!),
     lease: leaseTimings(read),
   };
 }
@@ -189,6 +206,12 @@ function checkUrl(flag: string, value: string, schemes: string[]): string {
       throw new ConfigError(`${flag}: database must be a number, got "${db}"`);
   }
   return value;
+}
+
+function switchValue(flag: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${flag}: expected true or false, got "${value}"`);
 }
 
 function positiveNumber(flag: string, value: string): number {

@@ -20,6 +20,12 @@ import { parseListenAddress, startHealthServer, startMetricsServer } from '../ob
 import { createLogger, type Logger } from '../observe/logger.ts';
 import { internalErrorsTotal, registry } from '../observe/metrics.ts';
 import { redactUrl } from '../observe/redact-url.ts';
+import { RedisScheduleSource } from '../redis-schedules/redis-schedule-source.ts';
+import {
+  routeHandWrittenEvents,
+  routeHandWrittenStatus,
+  withHandWrittenKeys,
+} from '../redis-schedules/with-hand-written.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
 import { RedisTaskStore } from '../store/task-store.ts';
@@ -80,7 +86,9 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   const parts = config.manifests
     ? standaloneParts(config, logger, redis)
     : kubernetesParts(config, logger, redis);
-  const { source, status, events, leadership } = parts;
+  const { source, status, events, leadership } = config.redisSchedules
+    ? withRedisSchedules(parts, config, logger, redis)
+    : parts;
   let exitCode = 0;
   const exitNow = (code: number): void => {
     exitCode = code;
@@ -100,6 +108,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     events,
     logger,
     defaultTimeZone: config.timezone,
+    ...(config.redisSchedules ? { handWritten: store } : {}),
   });
   const operator = new Operator({
     source,
@@ -177,6 +186,20 @@ function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
   // Whoever reports a problem has logged it already: the log is standalone mode's only event stream.
   const events: TaskEvents = { warning: () => {}, normal: () => {} };
   return { source, status, events, leadership: leadershipWithoutApi(config, logger, redis) };
+}
+
+/** --redis-schedules: hand-written keys join the source; their status and events go to the log. */
+function withRedisSchedules(parts: ModeParts, config: RunConfig, logger: Logger, redis: Redis): ModeParts {
+  const handWritten = new RedisScheduleSource(redis, logger, {
+    keyPrefix: config.keyPrefix,
+    defaultTimeZone: config.timezone,
+  });
+  return {
+    ...parts,
+    source: withHandWrittenKeys(parts.source, handWritten),
+    status: routeHandWrittenStatus(parts.status, new LogStatusSink(logger)),
+    events: routeHandWrittenEvents(parts.events),
+  };
 }
 
 function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): Leadership {

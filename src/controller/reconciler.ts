@@ -2,9 +2,17 @@
 // starts from the full list, never from an event; a pass that finds nothing changed writes nothing.
 import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
-import { taskKey } from '../api/types.ts';
+import { isHandWritten, taskKey } from '../api/types.ts';
 import type { Beat } from '../beat/beat.ts';
-import type { RunState, StatusSink, StatusUpdate, TaskEvents, TaskStore } from '../contracts.ts';
+import type {
+  HandWrittenKeys,
+  RunState,
+  StatusSink,
+  StatusUpdate,
+  TaskEvents,
+  TaskStore,
+  UpsertResult,
+} from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { invalidStoreKeys, observeSchedules, reconcileErrorsTotal } from '../observe/metrics.ts';
 import { compileSchedule } from '../schedule/compile.ts';
@@ -31,6 +39,8 @@ export interface ReconcilerOptions {
   events: TaskEvents;
   logger: Logger;
   defaultTimeZone: string;
+  /** Hand-written celerybeat-redis keys (`--redis-schedules`); absent when that source is off. */
+  handWritten?: HandWrittenKeys;
   clock?: () => number;
 }
 
@@ -173,12 +183,15 @@ export class Reconciler {
 
   async #reconcileOne(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
     if (!verify && this.#reconciledFrom.get(key) === object) return;
-    await this.#apply(key, object, verify);
+    if ((await this.#apply(key, object, verify)) === 'read-again') return;
     this.#reconciledFrom.set(key, object);
   }
 
-  async #apply(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
-    const result = validatePeriodicTask(object, { defaultTimeZone: this.#o.defaultTimeZone });
+  async #apply(key: string, object: PeriodicTask, verify: boolean): Promise<'read-again' | undefined> {
+    const result = validatePeriodicTask(object, {
+      defaultTimeZone: this.#o.defaultTimeZone,
+      handWritten: object.metadata.namespace === '',
+    });
     if (!result.ok) {
       const message = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       // Not dispatched, but the key and its run state stay: a fix of the spec carries on from them.
@@ -208,7 +221,8 @@ export class Reconciler {
     const head = digest(encodedHead);
     const timing = digest(JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]));
     const previous = this.#applied.get(key);
-    if (!verify && previous?.head === head && previous.uid === def.uid) return;
+    // A hand-written key is handed over again only when the user wrote it: its tail may need adopting.
+    if (!verify && previous?.head === head && previous.uid === def.uid && !isHandWritten(def)) return;
 
     if (previous && previous.uid !== def.uid) {
       // Deleted and re-created under the same name: a new task, with a new key.
@@ -219,7 +233,10 @@ export class Reconciler {
     const known = previous?.uid === def.uid ? this.#o.beat.get(key)?.state : undefined;
     const initial =
       known ?? stateFromStatus(object.status) ?? carriedOverState(def) ?? freshState(initialCursor(def, now));
-    const upsert = await this.#o.store.upsert(def, initial, encodedHead);
+    const upsert = isHandWritten(def)
+      ? await this.#adopt(key, initial, known)
+      : await this.#o.store.upsert(def, initial, encodedHead);
+    if (upsert === undefined) return 'read-again';
     if (upsert.status === 'foreign') {
       const message = `Redis key ${this.#o.store.redisKey(key)} exists and is not managed by this resource`;
       this.#o.logger.warn(
@@ -254,6 +271,29 @@ export class Reconciler {
       ...runStatus(state, this.#o.beat.nextRunAt(key)),
       ready: readyOf(def, state, schedule),
     });
+  }
+
+  /**
+   * A hand-written key keeps the user's definition; only its run state is put in the tail. Undefined when the
+   * key is gone or was written meanwhile: not dispatched until the Redis source hands it over again.
+   */
+  async #adopt(
+    key: string,
+    initial: RunState,
+    known: RunState | undefined,
+  ): Promise<UpsertResult | undefined> {
+    if (!this.#o.handWritten) throw new Error('hand-written keys need --redis-schedules');
+    const adopted = await this.#o.handWritten.adopt(key, initial, known);
+    if (adopted.status === 'adopted' || adopted.status === 'unchanged') {
+      return { status: adopted.status === 'adopted' ? 'updated' : 'unchanged', state: adopted.state };
+    }
+    if (adopted.status === 'foreign') return { status: 'foreign' };
+    this.#o.beat.delete(key);
+    this.#o.logger.info(
+      { key: this.#o.store.redisKey(key), change: adopted.status },
+      'hand-written key changed while being read; read again at the next scan',
+    );
+    return undefined;
   }
 
   /** A crontab whose day fields a CronJob would read differently: logged (standalone's only stream) and an Event. */

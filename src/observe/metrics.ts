@@ -127,10 +127,30 @@ export const statusWritesTotal = new Counter({
   registers,
 });
 
-export const invalidStoreKeys = new Gauge({
+let unreadableKeys = 0;
+let invalidHandWrittenKeys = 0;
+
+/** Keys under the prefix that are not JSON objects (the prune scan). */
+export const invalidStoreKeys = {
+  set(count: number): void {
+    unreadableKeys = count;
+  },
+};
+
+/** Hand-written keys that do not validate as a schedule (the `--redis-schedules` scan). */
+export const handWrittenInvalidKeys = {
+  set(count: number): void {
+    invalidHandWrittenKeys = count;
+  },
+};
+
+export const storeInvalidKeys = new Gauge({
   name: 'celerybeat_store_invalid_keys',
-  help: 'Keys under the key prefix that could not be read as a schedule at the last scan.',
+  help: 'Keys under the key prefix that could not be read as a schedule at the last scan (not JSON, or a hand-written key that does not validate).',
   registers,
+  collect() {
+    this.set(unreadableKeys + invalidHandWrittenKeys);
+  },
 });
 
 /** Errors no layer handled (an unhandled rejection): always a defect, never expected in operation. */

@@ -229,7 +229,8 @@ export class ManifestDirectorySource implements TaskSource {
 /** Files carry no uid: derive a stable one from the name, so a restart keeps the task's identity and runs. */
 function withIdentity(task: PeriodicTask): PeriodicTask {
   const metadata = task.metadata ?? { name: '' };
-  const namespace = metadata.namespace ?? 'default';
+  // `namespace: ""` means the default namespace, as it does for kubectl ("" names hand-written Redis keys).
+  const namespace = metadata.namespace || 'default';
   const uid = metadata.uid ?? projectUuid(`standalone/${namespace}/${metadata.name}`);
   return { ...task, metadata: { ...metadata, namespace, uid, generation: metadata.generation ?? 1 } };
 }

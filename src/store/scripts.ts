@@ -24,6 +24,7 @@ interface ScriptCommands {
   cbDeleteOwned(key: string, ownerUid: string): Promise<'deleted' | 'absent' | 'foreign'>;
   cbAcquireLock(key: string, token: string, ttlMs: string): Promise<0 | 1>;
   cbReleaseLock(key: string, token: string): Promise<0 | 1>;
+  cbAdoptKey(key: string, expected: string, adopted: string): Promise<'adopted' | 'changed' | 'missing'>;
 }
 
 export type ScriptedRedis = Redis & ScriptCommands;
@@ -35,6 +36,7 @@ const SCRIPTS: Array<[keyof ScriptCommands, string, number | undefined]> = [
   ['cbDeleteOwned', 'delete-owned-1.lua', 1],
   ['cbAcquireLock', 'acquire-lock-1.lua', 1],
   ['cbReleaseLock', 'release-lock-1.lua', 1],
+  ['cbAdoptKey', 'adopt-key-1.lua', 1],
 ];
 
 let sources: Array<[keyof ScriptCommands, string, number | undefined]> | undefined;

@@ -66,8 +66,22 @@ function scheduleFields(def: TaskDefinition): Record<string, unknown> {
         },
       };
     case 'clocked':
-      return { clocked: encodeDatetime(s.at) };
+      // A reader of the seed's documented format knows only interval and crontab, and its loader fails the
+      // whole schedule on a key with neither: a clocked task is also written as the crontab of its minute
+      // (UTC), which such a reader runs at the right moment. `clocked` keeps the exact instant.
+      return { crontab: instantCrontab(s.at), clocked: encodeDatetime(s.at) };
   }
+}
+
+function instantCrontab(at: number): Record<string, string> {
+  const d = new Date(at);
+  return {
+    minute: String(d.getUTCMinutes()),
+    hour: String(d.getUTCHours()),
+    day_of_week: '*',
+    day_of_month: String(d.getUTCDate()),
+    month_of_year: String(d.getUTCMonth() + 1),
+  };
 }
 
 /** Celery apply_async keyword arguments, as a Python reader would pass them on. */
@@ -135,7 +149,9 @@ export function decodeTaskValue(raw: string): StoredTask {
   const value = parsed as Record<string, unknown>;
   const owner = ownerOf(value.owner);
   let runState: RunState | null = null;
-  if (value.last_run_at != null) runState = runStateOf(value);
+  // A hand-written key's run state may be in forms the operator's own keys never use (an ISO string):
+  // hand-written-state.ts reads those.
+  if (owner && value.last_run_at != null) runState = runStateOf(value);
   return { owner, runState };
 }
 

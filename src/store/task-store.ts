@@ -4,14 +4,18 @@ import type { Redis } from 'ioredis';
 import type { TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
 import type {
+  AdoptResult,
   DispatchItem,
   DispatchResult,
+  HandWrittenKeys,
   InvalidKey,
   OwnedKey,
   RunState,
   TaskStore,
   UpsertResult,
 } from '../contracts.ts';
+import { RUN_STATE_MEMBERS, readWrittenRunState } from './hand-written-state.ts';
+import { topLevelMembers } from './json-members.ts';
 import type { ScriptedRedis } from './scripts.ts';
 import { withScripts } from './scripts.ts';
 import {
@@ -19,6 +23,7 @@ import {
   decodeTaskValue,
   encodeDefinitionHead,
   encodeRunStateTail,
+  TAIL_MARKER,
 } from './task-record.ts';
 
 export interface TaskStoreOptions {
@@ -32,7 +37,7 @@ export interface TaskStoreOptions {
 /** Items per script call: large enough to amortise the call, small enough to keep Redis responsive. */
 const DISPATCH_CHUNK = 200;
 
-export class RedisTaskStore implements TaskStore {
+export class RedisTaskStore implements TaskStore, HandWrittenKeys {
   readonly redis: ScriptedRedis;
   readonly options: TaskStoreOptions;
   readonly #storeDb: number;
@@ -102,6 +107,33 @@ export class RedisTaskStore implements TaskStore {
     return (await this.redis.cbDeleteOwned(this.redisKey(taskKey), uid)) === 'deleted';
   }
 
+  async adopt(taskKey: string, fallback: RunState, known?: RunState): Promise<AdoptResult> {
+    const key = this.redisKey(taskKey);
+    const raw = await this.redis.get(key);
+    if (raw === null) return { status: 'missing' };
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(raw) as Record<string, unknown>;
+      if (decodeTaskValue(raw).owner) return { status: 'foreign' };
+    } catch {
+      return { status: 'changed' };
+    }
+    const inTail = tailState(raw);
+    if (inTail && !(known && known.cursor > inTail.cursor)) return { status: 'unchanged', state: inTail };
+    const members = topLevelMembers(raw);
+    if (!members) return { status: 'changed' };
+    let state: RunState;
+    try {
+      state = chooseState(value, fallback, known);
+    } catch {
+      return { status: 'changed' }; // rewritten since the source read it valid: read again at the next scan
+    }
+    const kept = members.filter((m) => !RUN_STATE_MEMBERS.has(m.key)).map((m) => m.text);
+    const adopted = `{${kept.join(', ')}${encodeRunStateTail(state)}`;
+    const reply = await this.redis.cbAdoptKey(key, raw, adopted);
+    return reply === 'adopted' ? { status: 'adopted', state } : { status: reply };
+  }
+
   async listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }> {
     const owned: OwnedKey[] = [];
     const invalid: InvalidKey[] = [];
@@ -125,4 +157,36 @@ export class RedisTaskStore implements TaskStore {
     } while (cursor !== '0');
     return { owned, invalid };
   }
+}
+
+/** The run state of a value already in the adopted form: its exact tail, and no run-state member before it. */
+function tailState(raw: string): RunState | null {
+  const pos = raw.lastIndexOf(TAIL_MARKER);
+  if (pos < 0) return null;
+  try {
+    const state = decodeRunStateTail(raw.slice(pos));
+    if (encodeRunStateTail(state) !== raw.slice(pos)) return null;
+    const head = topLevelMembers(`${raw.slice(0, pos)}}`);
+    return head?.every((m) => !RUN_STATE_MEMBERS.has(m.key)) ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The key's written state, unless what this process recorded is later (a write that raced a run). */
+function chooseState(value: Record<string, unknown>, fallback: RunState, known?: RunState): RunState {
+  const written = readWrittenRunState(value);
+  if (written.lastRunAt === null) return known ?? fallback;
+  if (known && known.cursor >= written.lastRunAt) {
+    return { ...known, totalRunCount: Math.max(known.totalRunCount, written.totalRunCount) };
+  }
+  const lastTaskId = typeof value.last_task_id === 'string' ? value.last_task_id : null;
+  const missed = value.missed_run_count;
+  return {
+    cursor: written.lastRunAt,
+    totalRunCount: written.totalRunCount,
+    lastTaskId,
+    lastTaskSlot: null,
+    missedRunCount: typeof missed === 'number' && Number.isSafeInteger(missed) && missed >= 0 ? missed : 0,
+  };
 }

@@ -45,7 +45,7 @@ function parseTimestamp(text: string): number | null {
   return Date.parse(text);
 }
 
-function checkMetadata(obj: Record<string, unknown>, errors: FieldError[]): void {
+function checkMetadata(obj: Record<string, unknown>, errors: FieldError[], handWritten: boolean): void {
   if (obj.apiVersion !== API_VERSION) {
     errors.push({
       field: 'apiVersion',
@@ -64,6 +64,13 @@ function checkMetadata(obj: Record<string, unknown>, errors: FieldError[]): void
     return;
   }
   const { name, namespace } = meta;
+  if (handWritten) {
+    // A hand-written Redis key (src/redis-schedules/): its name is the key without the prefix, any text.
+    if (typeof name !== 'string' || name === '') {
+      errors.push({ field: 'metadata.name', message: 'Required value: name is required' });
+    }
+    return;
+  }
   if (typeof name !== 'string' || name === '') {
     errors.push({ field: 'metadata.name', message: 'Required value: name is required' });
   } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
@@ -74,6 +81,7 @@ function checkMetadata(obj: Record<string, unknown>, errors: FieldError[]): void
   }
   if (
     namespace !== undefined &&
+    namespace !== '' &&
     (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))
   ) {
     errors.push({
@@ -231,11 +239,15 @@ function withoutNulls(spec: Record<string, unknown>): Record<string, unknown> {
  * Validates a PeriodicTask object (as read from a file or from the API server) and normalises it.
  * `defaultTimeZone` is the operator's --timezone, used when spec.timeZone is not set.
  */
-export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: string }): ValidationResult {
+export function validatePeriodicTask(
+  obj: unknown,
+  opts: { defaultTimeZone: string; handWritten?: boolean },
+): ValidationResult {
   if (!isPlainObject(obj))
     return { ok: false, errors: [{ field: '', message: 'a PeriodicTask must be a YAML/JSON object' }] };
   const errors: FieldError[] = [];
-  checkMetadata(obj, errors);
+  const handWritten = opts.handWritten === true;
+  checkMetadata(obj, errors, handWritten);
   if (obj.spec === undefined || obj.spec === null) errors.push({ field: 'spec', message: 'Required value' });
   else checkNode(specSchema, obj.spec, 'spec', errors);
   if (errors.length > 0) return { ok: false, errors };
@@ -267,7 +279,12 @@ export function validatePeriodicTask(obj: unknown, opts: { defaultTimeZone: stri
 
   const meta = obj.metadata as Record<string, unknown>;
   const definition: TaskDefinition = {
-    namespace: typeof meta.namespace === 'string' ? meta.namespace : 'default',
+    // "" is the default namespace, as for kubectl; only a hand-written Redis key has none.
+    namespace: handWritten
+      ? ''
+      : typeof meta.namespace === 'string' && meta.namespace !== ''
+        ? meta.namespace
+        : 'default',
     name: meta.name as string,
     uid: typeof meta.uid === 'string' ? meta.uid : '',
     generation: typeof meta.generation === 'number' ? meta.generation : 0,
