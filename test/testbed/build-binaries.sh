@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the test bed's Kubernetes binaries (kube-apiserver, kubectl, etcd, helm) from Go modules
+# Builds the test bed's Kubernetes binaries (kube-apiserver, kubectl, etcd, helm, and for the
+# optional node: kubelet, kube-controller-manager, kube-scheduler, kube-proxy) from Go modules
 # pinned in test/testbed/go/*/go.mod, into a cache directory keyed by version. A binary that is
 # already there is not rebuilt. Prints the directory holding the binaries on its last line.
 # With --print-dir it only prints that directory (built or not) and builds nothing.
@@ -41,5 +42,9 @@ build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$(kube_ldflags)"
 build kubectl kube k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
 build helm helm helm.sh/helm/v3/cmd/helm "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+# The node (npm run testbed -- up --with-node): same module and version as the API server.
+for bin in kubelet kube-controller-manager kube-scheduler kube-proxy; do
+  build "$bin" kube "k8s.io/kubernetes/cmd/$bin" "$(kube_ldflags)"
+done
 
 echo "$OUT"
