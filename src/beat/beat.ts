@@ -317,9 +317,11 @@ export class Beat {
   #restore(key: string, task: BeatTask): void {
     const log = this.#o.logger.child({ namespace: task.def.namespace, name: task.def.name });
     if (isHandWritten(task.def)) {
-      // The user rewrote or deleted the key: the Redis source reads it again; never re-created as ours.
-      log.info('hand-written key changed or deleted; waiting for the next scan of the Redis source');
-      this.delete(key);
+      // The user rewrote or deleted the key: never re-created as ours. The task and its run state stay
+      // here until the Redis source's next scan hands the key over again (or says it is gone), so an edit
+      // that carried an older run state cannot make a recorded slot due again.
+      log.debug('hand-written key changed or deleted; waiting for the next scan of the Redis source');
+      this.#requeue(key, task, this.#o.clock() + this.#o.retryDelayMs);
       return;
     }
     log.warn('task key missing in Redis, re-creating it from the last known run state');

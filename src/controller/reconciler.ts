@@ -275,7 +275,8 @@ export class Reconciler {
 
   /**
    * A hand-written key keeps the user's definition; only its run state is put in the tail. Undefined when the
-   * key is gone or was written meanwhile: not dispatched until the Redis source hands it over again.
+   * key is gone or was written meanwhile: the beat keeps what it has (its dispatches find no tail and wait)
+   * until the Redis source hands the key over again.
    */
   async #adopt(
     key: string,
@@ -288,7 +289,6 @@ export class Reconciler {
       return { status: adopted.status === 'adopted' ? 'updated' : 'unchanged', state: adopted.state };
     }
     if (adopted.status === 'foreign') return { status: 'foreign' };
-    this.#o.beat.delete(key);
     this.#o.logger.info(
       { key: this.#o.store.redisKey(key), change: adopted.status },
       'hand-written key changed while being read; read again at the next scan',

@@ -180,3 +180,68 @@ test('the redis leader lock admits one holder and hands over on release', async 
   await b.release();
   assert.equal(await redis.exists(key), 0);
 });
+
+/** A run state as a hand-written key gives it: no task id or slot of its own. */
+const written = (cursor: number, totalRunCount = 0): RunState => ({
+  cursor,
+  totalRunCount,
+  lastTaskId: null,
+  lastTaskSlot: null,
+  missedRunCount: 0,
+});
+
+test('adopt moves a hand-written key run state into the tail, keeping every other member byte for byte', async () => {
+  const { store } = fixture();
+  const key = store.redisKey('hand');
+  const text =
+    '{"name": "hand",  "task": "tasks.add", "last_run_at": "2026-11-24T07:00:30", "n": 1.50, "total_run_count": 4, "kwargs": {}}';
+  await redis.set(key, text, 'EX', 600);
+  const adopted = await store.adopt('hand', written(1));
+  assert.deepEqual(adopted, { status: 'adopted', state: written(Date.UTC(2026, 10, 24, 7, 0, 30), 4) });
+  const raw = (await redis.get(key))!;
+  assert.ok(
+    raw.startsWith('{"name": "hand", "task": "tasks.add", "n": 1.50, "kwargs": {},"last_run_at":{"__type__"'),
+    raw,
+  );
+  assert.ok((await redis.ttl(key)) > 500, 'the time to live the user set is kept');
+  // Already in the adopted form: nothing is written; a dispatch on it works like on an owned key.
+  const before = await redis.get(key);
+  assert.deepEqual(await store.adopt('hand', written(1)), { ...adopted, status: 'unchanged' });
+  assert.equal(await redis.get(key), before);
+  const next = written(Date.UTC(2026, 10, 24, 7, 1, 0), 5);
+  assert.deepEqual(
+    await store.dispatch([
+      { taskKey: 'hand', expected: adopted.status === 'adopted' ? adopted.state : written(0), next },
+    ]),
+    [{ status: 'ok' }],
+  );
+  assert.ok(
+    (await redis.get(key))!.startsWith('{"name": "hand", "task": "tasks.add", "n": 1.50, "kwargs": {},'),
+  );
+});
+
+test('adopt: a later known state wins over a stale one written back; no run state uses the fallback', async () => {
+  const { store } = fixture();
+  await redis.set(
+    store.redisKey('stale'),
+    '{"name": "s", "task": "t", "last_run_at": "2026-01-01T00:00:00", "total_run_count": 2}',
+  );
+  const known = written(Date.UTC(2026, 0, 1, 0, 0, 5), 3);
+  assert.deepEqual(await store.adopt('stale', written(1), known), { status: 'adopted', state: known });
+  await redis.set(store.redisKey('fresh'), '{"name": "f", "task": "t"}');
+  assert.deepEqual(await store.adopt('fresh', written(7)), { status: 'adopted', state: written(7) });
+});
+
+test('adopt leaves owned, missing and concurrently written keys alone', async () => {
+  const { def, key, store } = fixture();
+  await store.upsert(def, written(1));
+  assert.deepEqual(await store.adopt(key, written(1)), { status: 'foreign' });
+  assert.deepEqual(await store.adopt('nothing-here', written(1)), { status: 'missing' });
+  const hand = store.redisKey('raced');
+  await redis.set(hand, '{"name": "r", "task": "t", "args": [2]}');
+  assert.equal(
+    await store.redis.cbAdoptKey(hand, '{"name": "r", "task": "t", "args": [1]}', '{"x": 1}'),
+    'changed',
+  );
+  assert.equal(await redis.get(hand), '{"name": "r", "task": "t", "args": [2]}', 'the newer write is kept');
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PeriodicTask } from '../../../src/api/types.ts';
 import { Beat } from '../../../src/beat/beat.ts';
-import type { SlotDispatcher } from '../../../src/contracts.ts';
+import type { AdoptResult, HandWrittenKeys, RunState, SlotDispatcher } from '../../../src/contracts.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { createLogger } from '../../../src/observe/logger.ts';
 import { periodicTask, recordingListener, runState } from '../../support/fakes/definitions.ts';
@@ -239,4 +239,58 @@ test('malformed import annotations make the task invalid, naming the annotation'
   );
   assert.match(ready?.message ?? '', /celerybeat\.io\/total-run-count"\]: Invalid value: "-1"/);
   assert.equal(store.stateOf('ns/bad'), undefined);
+});
+
+test('a hand-written key is adopted, never upserted; the beat state is passed as known; "changed" is tried again', async () => {
+  const store = new MemoryTaskStore();
+  const status = new RecordingStatusSink();
+  const beat = new Beat({
+    store,
+    dispatcher: idleDispatcher,
+    listener: recordingListener(),
+    logger,
+    clock: () => NOW,
+  });
+  const adopts: Array<{ key: string; fallback: RunState; known: RunState | undefined }> = [];
+  let reply: AdoptResult = { status: 'adopted', state: runState(NOW - 300, { totalRunCount: 4 }) };
+  const handWritten: HandWrittenKeys = {
+    adopt: async (key, fallback, known) => {
+      adopts.push({ key, fallback, known });
+      return reply;
+    },
+  };
+  const reconciler = new Reconciler({
+    store,
+    beat,
+    status,
+    events: new RecordingEvents(),
+    logger,
+    defaultTimeZone: 'UTC',
+    handWritten,
+    clock: () => NOW,
+  });
+  const hand = periodicTask('every-second', {}, 'redis:every-second');
+  hand.metadata.namespace = '';
+  await reconciler.reconcile([hand]);
+  assert.deepEqual(adopts, [{ key: 'every-second', fallback: runState(NOW), known: undefined }]);
+  assert.equal(
+    store.calls.filter((c) => c.method === 'upsert').length,
+    0,
+    'the user key is never written as ours',
+  );
+  assert.equal(beat.nextRunAt('every-second'), NOW - 300 + 1000);
+  assert.ok(status.reports.some((r) => r.namespace === '' && r.name === 'every-second'));
+
+  const edited1 = edited(hand, { args: [2] });
+  reply = { status: 'changed' };
+  await reconciler.reconcile([edited1]);
+  assert.deepEqual(
+    adopts[1]?.known,
+    runState(NOW - 300, { totalRunCount: 4 }),
+    'what the beat recorded is the known state',
+  );
+  assert.equal(beat.nextRunAt('every-second'), NOW - 300 + 1000, 'the beat keeps the task meanwhile');
+  reply = { status: 'unchanged', state: runState(NOW - 300, { totalRunCount: 4 }) };
+  await reconciler.reconcile([edited1]);
+  assert.equal(adopts.length, 3, 'the same object is adopted again after "changed"');
 });
