@@ -69,7 +69,7 @@ test('hand-written keys and PeriodicTasks run side by side on a real API server'
       'its status is logged',
     );
     assert.ok(
-      !logs.some((l) => l.level >= 50),
+      !logs.some((l) => (l.level as number) >= 50),
       `no error was logged: ${JSON.stringify(logs.filter((l) => (l.level as number) >= 50))}`,
     );
   } finally {
