@@ -40,6 +40,8 @@ export function runCommand(
       if (code === 0) resolve(stdout);
       else reject(new CommandError(shown, code, stdout, stderr));
     });
+    // A command that exits without reading its input closes the pipe first: its exit status tells the rest.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

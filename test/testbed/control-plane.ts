@@ -1,7 +1,11 @@
 // A real Kubernetes control plane for tests: etcd + kube-apiserver (pinned, built from Go modules) on random
 // loopback ports, with generated certificates, RBAC authorization and an admin kubeconfig. Everything lives
 // in one directory whose state.json records ports and pids, so another process can use the same control
-// plane (attachControlPlane) or stop it (`testbed down`).
+// plane (attachControlPlane) or stop it (`testbed down`). With `withNode` it also runs a node (node/node.ts):
+// the API server then listens on the host end of the node's veth pair instead of loopback, so the kubelet
+// and the pods reach it, and admits pods as a cluster does (ServiceAccount, NodeRestriction, Node authorizer).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -12,10 +16,15 @@ import { ensureBinaries } from './binaries.ts';
 import { type ClusterHandle, clusterHandle } from './cluster-handle.ts';
 import { isRunning, spawnDaemon, stopDaemon } from './daemon.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { createNodeNetwork, deleteNodeNetwork, type NodeNetwork } from './node/network.ts';
+import { type NodeState, startNode, stopNode } from './node/node.ts';
+import { nodeSupport } from './node/support.ts';
 import { createPki, issueClientCert, type Pki, pkiPaths } from './pki.ts';
 import { apiServerReady, etcdHealthy } from './probe.ts';
 
 export interface ControlPlane extends ClusterHandle {
+  /** The node, when started with `withNode`. */
+  readonly node: NodeState | undefined;
   /** Stops kube-apiserver and starts it again on the same port and etcd (data survives). */
   restartApiServer(): Promise<void>;
   /** Stops both processes and removes the files of the control plane. */
@@ -28,7 +37,19 @@ export interface StartOptions {
   binDir?: string;
   /** Keep the processes running after this Node process exits (`testbed up`). */
   survive?: boolean;
+  /** Also run a node: containerd, kubelet, kube-proxy, controller manager and scheduler. */
+  withNode?: boolean;
 }
+
+const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
+/** How pods reach the API server: the `kubernetes` Service's ClusterIP and its DNS names. */
+const IN_CLUSTER_SANS = [
+  'IP:10.0.0.1',
+  'DNS:kubernetes',
+  'DNS:kubernetes.default',
+  'DNS:kubernetes.default.svc',
+  'DNS:kubernetes.default.svc.cluster.local',
+];
 
 interface State {
   binDir: string;
@@ -37,6 +58,8 @@ interface State {
   etcdPort: number;
   etcdPeerPort: number;
   pids: { etcd: number; apiserver: number };
+  /** The node's network, when there is a node: the API server listens on its host address. */
+  nodeNetwork?: NodeNetwork;
   /** Whether the directory was created for this control plane (then stop() removes it entirely). */
   ownsDir: boolean;
 }
@@ -51,6 +74,7 @@ const OWN_ENTRIES = [
   'state.json',
   'etcd.log',
   'kube-apiserver.log',
+  'node',
 ];
 const ETCD_START_MS = 30_000;
 const APISERVER_START_MS = 120_000;
@@ -81,21 +105,30 @@ function advertiseAddress(): string | undefined {
 }
 
 function apiServerArgs(pki: Pki, state: State): string[] {
-  const advertise = advertiseAddress();
+  const node = state.nodeNetwork;
+  const advertise = node?.hostAddress ?? advertiseAddress();
+  const admission = node
+    ? [
+        '--enable-admission-plugins=NodeRestriction',
+        `--kubelet-client-certificate=${join(pki.dir, 'admin.crt')}`,
+        `--kubelet-client-key=${join(pki.dir, 'admin.key')}`,
+        '--kubelet-preferred-address-types=InternalIP',
+      ]
+    : // No controller-manager creates `default` ServiceAccounts, so this plugin would reject every Pod.
+      ['--disable-admission-plugins=ServiceAccount'];
   return [
     `--etcd-servers=http://127.0.0.1:${state.etcdPort}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${node?.hostAddress ?? '127.0.0.1'}`,
     `--secure-port=${state.apiPort}`,
     `--tls-cert-file=${pki.servingCert}`,
     `--tls-private-key-file=${pki.servingKey}`,
     `--client-ca-file=${pki.caCert}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     `--service-account-issuer=${state.server}`,
     `--service-account-key-file=${pki.saPublicKey}`,
     `--service-account-signing-key-file=${pki.saPrivateKey}`,
-    '--authorization-mode=RBAC',
-    // No controller-manager creates `default` ServiceAccounts, so this plugin would reject every Pod.
-    '--disable-admission-plugins=ServiceAccount',
+    `--authorization-mode=${node ? 'Node,RBAC' : 'RBAC'}`,
+    ...admission,
     '--allow-privileged=true',
     '--profiling=false',
     ...(advertise ? [`--advertise-address=${advertise}`] : []),
@@ -184,6 +217,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     await removeFiles(dir, false);
   }
   const survive = options.survive ?? false;
+  let network: NodeNetwork | undefined;
   const unregister = survive
     ? () => undefined
     : registerExitCleanup(
@@ -192,7 +226,18 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       );
   try {
     const binDir = options.binDir ?? (await ensureBinaries());
-    const pki = await createPki(join(dir, 'pki'));
+    let cgroups: 'v1' | 'v2' = 'v2';
+    if (options.withNode) {
+      const support = nodeSupport(binDir);
+      if (!support.ok)
+        throw new Error(`this machine cannot run the test bed's node: it lacks ${support.missing}`);
+      cgroups = support.cgroups;
+      network = await createNodeNetwork(randomBytes(3).toString('hex'));
+    }
+    const pki = await createPki(
+      join(dir, 'pki'),
+      network ? [`IP:${network.hostAddress}`, ...IN_CLUSTER_SANS] : [],
+    );
     const admin = await issueClientCert(pki, 'admin', ['system:masters']);
     await writeFile(join(pki.dir, 'admin.crt'), admin.certPem);
     await writeFile(join(pki.dir, 'admin.key'), admin.keyPem, { mode: 0o600 });
@@ -202,11 +247,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       const apiPort = await freePort();
       const state: State = {
         binDir,
-        server: `https://127.0.0.1:${apiPort}`,
+        server: `https://${network?.hostAddress ?? '127.0.0.1'}:${apiPort}`,
         apiPort,
         etcdPort: await freePort(),
         etcdPeerPort: await freePort(),
         pids: { etcd: 0, apiserver: 0 },
+        ...(network ? { nodeNetwork: network } : {}),
         ownsDir,
       };
       try {
@@ -223,7 +269,49 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
           ...admin,
         });
         await writeFile(statePath(dir), JSON.stringify(state, null, 2));
-        return controlPlane(dir, state, survive, unregister);
+        let node: NodeState | undefined;
+        if (network) {
+          const nodeNetwork = network;
+          const stopAtExit = survive
+            ? () => undefined
+            : registerExitCleanup(() => {
+                spawnSync(process.execPath, [join(import.meta.dirname, 'node', 'stop.ts'), dir], {
+                  stdio: 'ignore',
+                });
+              });
+          try {
+            node = await startNode({
+              dir,
+              binDir,
+              pki,
+              server: state.server,
+              adminKubeconfig: join(dir, 'kubeconfig'),
+              network: nodeNetwork,
+              id: nodeNetwork.netns.replace(/^celerybeat-/, ''),
+              cgroups,
+              serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
+              survive,
+            });
+          } catch (err) {
+            await stopNode(dir);
+            await stopDaemon(state.pids.apiserver, 10_000);
+            await stopDaemon(state.pids.etcd, 10_000);
+            stopAtExit();
+            throw err;
+          }
+          const unregisterAll = unregister;
+          return controlPlane(
+            dir,
+            state,
+            survive,
+            () => {
+              stopAtExit();
+              unregisterAll();
+            },
+            node,
+          );
+        }
+        return controlPlane(dir, state, survive, unregister, node);
       } catch (err) {
         lastError = err as Error;
         if (!/address already in use/.test(lastError.message)) break;
@@ -232,15 +320,23 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     throw lastError ?? new Error('control plane did not start');
   } catch (err) {
     unregister();
+    if (network) await deleteNodeNetwork(network);
     // Keep the logs of a failed start in a caller's directory; remove a temp directory.
     if (ownsDir) await rm(dir, { recursive: true, force: true });
     throw new Error(`starting the test control plane in ${dir}: ${(err as Error).message}`);
   }
 }
 
-function controlPlane(dir: string, state: State, survive: boolean, unregister: () => void): ControlPlane {
+function controlPlane(
+  dir: string,
+  state: State,
+  survive: boolean,
+  unregister: () => void,
+  node: NodeState | undefined,
+): ControlPlane {
   return {
     ...clusterHandle(dir, state.binDir, state.server),
+    node,
     async restartApiServer() {
       await stopDaemon(state.pids.apiserver, 10_000);
       state.pids.apiserver = await startApiServer(dir, state, survive);
@@ -263,6 +359,8 @@ export async function attachControlPlane(dir: string): Promise<ClusterHandle> {
 /** Stops the processes recorded in `dir`/state.json (API server first, then etcd) and removes the files. */
 export async function stopControlPlaneInDir(dir: string): Promise<void> {
   const state = await readState(dir);
+  await stopNode(dir);
+  if (state.nodeNetwork) await deleteNodeNetwork(state.nodeNetwork);
   await stopDaemon(state.pids.apiserver, 10_000);
   await stopDaemon(state.pids.etcd, 10_000);
   await removeFiles(dir, state.ownsDir);

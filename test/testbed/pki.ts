@@ -75,8 +75,12 @@ async function sign(pki: Pki, name: string, subject: string, extensions: string)
   );
 }
 
-/** Creates the CA, the serving certificate (localhost, 127.0.0.1) and the ServiceAccount signing keys. */
-export async function createPki(dir: string): Promise<Pki> {
+const serverExtensions = (sans: readonly string[]): string =>
+  `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`;
+
+/** Creates the CA, the serving certificate (localhost, 127.0.0.1, plus `extraSans` such as `IP:10.0.0.1`)
+ * and the ServiceAccount signing keys. */
+export async function createPki(dir: string, extraSans: readonly string[] = []): Promise<Pki> {
   await mkdir(dir, { recursive: true });
   const pki = pkiPaths(dir);
   await openssl(
@@ -103,7 +107,7 @@ export async function createPki(dir: string): Promise<Pki> {
     pki,
     'apiserver',
     '/CN=localhost',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n',
+    serverExtensions(['DNS:localhost', 'IP:127.0.0.1', ...extraSans]),
   );
   await openssl(
     ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'sa.key'],
@@ -132,4 +136,14 @@ export async function issueClientCert(
     certPem: await readFile(join(pki.dir, `${name}.crt`), 'utf8'),
     keyPem: await readFile(join(pki.dir, `${name}.key`), 'utf8'),
   };
+}
+
+/** A serving certificate for `sans` (e.g. `IP:172.31.4.2`), written as <name>.crt and <name>.key. */
+export async function issueServingCert(
+  pki: Pki,
+  name: string,
+  sans: readonly string[],
+): Promise<{ certFile: string; keyFile: string }> {
+  await sign(pki, name, `/CN=${name}`, serverExtensions(sans));
+  return { certFile: join(pki.dir, `${name}.crt`), keyFile: join(pki.dir, `${name}.key`) };
 }
