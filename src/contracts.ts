@@ -67,6 +67,11 @@ export type DispatchResult =
   | { status: 'conflict'; stored: RunState }
   | { status: 'fenced' };
 
+export interface DurableClaims {
+  results: DispatchResult[];
+  durable: boolean;
+}
+
 export interface InvalidKey {
   redisKey: string;
   reason: string;
@@ -84,6 +89,12 @@ export interface TaskStore {
   upsert(def: TaskDefinition, initial: RunState, head?: string): Promise<UpsertResult>;
   /** Claims and records each item's slot (and pushes its message, if given) atomically per item. */
   dispatch(items: DispatchItem[], fenceToken?: string): Promise<DispatchResult[]>;
+  /**
+   * Claims like `dispatch` (items without a push), then waits until a replica has the claims (`WAIT`), so a
+   * failover cannot forget a slot that is about to be published elsewhere. `durable: false` when no replica
+   * confirmed them in time. Optional: a store without replicas has nothing to wait for.
+   */
+  claimDurably?(items: DispatchItem[], fenceToken?: string): Promise<DurableClaims>;
   /** Undoes a claim whose publish failed, unless the slot has moved on since. */
   release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean>;
   /** Deletes a task's key if it is owned by `uid` ("" = any owner); keys without an owner are never touched. */

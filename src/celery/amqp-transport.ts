@@ -6,6 +6,7 @@
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
 import type { Broker, OutgoingMessage, PublishOutcome, TaskMessage } from '../contracts.ts';
 import { redactUrl } from '../observe/redact-url.ts';
+import { amqpConnectArgs } from './amqp-tls.ts';
 import type { BrokerOptions } from './broker-options.ts';
 import { checkTaskMessage } from './message-check.ts';
 
@@ -61,12 +62,14 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
   const safeUrl = redactUrl(url);
   const timeout = opts.connectTimeoutMs ?? 5000;
   const confirmTimeout = opts.publishTimeoutMs ?? 10_000;
+  // Read now: a CA or certificate file that is missing fails at start, not at the first run.
+  const target = amqpConnectArgs(url, opts.tls);
   let current: Connected | undefined;
   let connecting: Promise<Connected> | undefined;
   let closed = false;
 
   async function open(): Promise<Connected> {
-    const model = await connect(url, { timeout, ...opts.tls });
+    const model = await connect(target.url, { timeout, ...target.tls });
     const state: Connected = { model, lanes: new Map() };
     const drop = (err?: Error): void => {
       state.closedBy ??= err;

@@ -38,6 +38,11 @@ export function publisherRedisOptions(url: string, opts: BrokerOptions): RedisOp
   return options;
 }
 
+/** The connection's own TLS settings win over the URL-scheme default of publisherRedisOptions. */
+function tlsOf(connection: RedisOptions): RedisOptions {
+  return connection.tls ? { tls: connection.tls } : {};
+}
+
 function failAll(count: number, error: Error): PublishOutcome[] {
   return Array.from({ length: count }, () => ({ ok: false, error }));
 }
@@ -46,7 +51,9 @@ function failAll(count: number, error: Error): PublishOutcome[] {
 export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker {
   const safeUrl = redactUrl(url);
   const waitMs = opts.connectTimeoutMs ?? 5000;
-  const redis = new Redis(url, publisherRedisOptions(url, opts));
+  const redis = opts.redis
+    ? new Redis({ ...opts.redis, ...publisherRedisOptions(url, opts), ...tlsOf(opts.redis) })
+    : new Redis(url, publisherRedisOptions(url, opts));
   let lastError: Error | undefined;
   // Without a listener an 'error' event would crash the process; the last one explains a failed publish.
   redis.on('error', (err: Error) => {

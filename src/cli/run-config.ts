@@ -5,9 +5,12 @@ import { DEFAULT_TIMINGS, type LeaseTimings, validateTimings } from '../leadersh
 import { isLogLevel } from '../observe/log-levels.ts';
 import { redactUrl } from '../observe/redact-url.ts';
 import { isKnownTimeZone } from '../schedule/zone.ts';
+import { isRedisUrl, parseRedisUrl } from '../store/redis-url.ts';
 import { checkFlags } from './flag-check.ts';
 
 export type LeaderElectMode = 'lease' | 'redis' | 'none';
+
+export type DurableClaimsMode = 'auto' | 'on' | 'off';
 
 export interface RunConfig {
   kubeconfig?: string;
@@ -23,6 +26,10 @@ export interface RunConfig {
   logLevel: string;
   kubeApiQps: number;
   kubeApiBurst: number;
+  /** --redis-cluster: the redis URL names seed nodes of a Redis Cluster. */
+  redisCluster: boolean;
+  /** --durable-claims: WAIT for a replica before publishing to a separate broker. */
+  durableClaims: DurableClaimsMode;
   /** --redis-schedules: hand-written keys under the prefix are schedules too. */
   redisSchedules: boolean;
   /** Lease timings (--leader-elect lease), checked against client-go's rules. */
@@ -48,11 +55,22 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   'redis-url': {
     env: 'REDIS_URL',
     default: 'redis://127.0.0.1:6379/0',
-    help: 'schedule store (redis://, rediss://)',
+    help: 'schedule store (redis://, rediss://, redis+sentinel://, rediss+sentinel://)',
+  },
+  'redis-cluster': {
+    env: 'REDIS_CLUSTER',
+    switch: true,
+    default: 'false',
+    help: 'the redis URL names Redis Cluster seed nodes (the key prefix needs a {hash tag})',
+  },
+  'durable-claims': {
+    env: 'DURABLE_CLAIMS',
+    default: 'auto',
+    help: 'auto, on or off: a claim reaches a replica (WAIT) before its run goes to a separate broker',
   },
   'broker-url': {
     env: 'CELERY_BROKER_URL',
-    help: 'Celery broker: redis://, rediss://, amqp://, amqps:// (default: the redis URL)',
+    help: 'Celery broker: redis://, rediss://, redis+sentinel://, amqp://, amqps:// (default: the redis URL)',
   },
   'key-prefix': { env: 'KEY_PREFIX', default: 'tasks:meta:', help: 'Redis key prefix of the task keys' },
   timezone: {
@@ -134,13 +152,21 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     return fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
   };
 
-  const redisUrl = checkUrl('--redis-url', read('redis-url')!, ['redis:', 'rediss:']);
-  const brokerUrl = checkUrl('--broker-url', read('broker-url') ?? redisUrl, [
-    'redis:',
-    'rediss:',
-    'amqp:',
-    'amqps:',
-  ]);
+  const redisCluster = switchValue('--redis-cluster', read('redis-cluster')!);
+  const redisUrl = checkRedisUrl('--redis-url', read('redis-url')!, redisCluster);
+  const brokerFlag = read('broker-url');
+  if (redisCluster && brokerFlag === undefined) {
+    throw new ConfigError(
+      "--redis-cluster needs --broker-url: Celery's Redis transport cannot consume from a Redis Cluster",
+    );
+  }
+  const brokerUrl = isRedisUrl(brokerFlag ?? '')
+    ? checkRedisUrl('--broker-url', brokerFlag!, false)
+    : checkUrl('--broker-url', brokerFlag ?? redisUrl, ['redis:', 'rediss:', 'amqp:', 'amqps:']);
+  const durableClaims = read('durable-claims')!;
+  if (durableClaims !== 'auto' && durableClaims !== 'on' && durableClaims !== 'off') {
+    throw new ConfigError(`--durable-claims must be auto, on or off, got "${durableClaims}"`);
+  }
   const manifests = read('manifests');
   const leaderElect = read('leader-elect') ?? (manifests ? 'redis' : 'lease');
   if (leaderElect !== 'lease' && leaderElect !== 'redis' && leaderElect !== 'none') {
@@ -155,12 +181,23 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
   if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: unknown level "${logLevel}"`);
   const keyPrefix = read('key-prefix')!;
   if (keyPrefix === '') throw new ConfigError('--key-prefix must not be empty');
+  if (redisCluster && !hasHashTag(keyPrefix)) {
+    throw new ConfigError(
+      `--key-prefix "${keyPrefix}" needs a hash tag with --redis-cluster, e.g. "{${keyPrefix}}": every task key must be in one hash slot`,
+    );
+  }
+  const redisSchedules = switchValue('--redis-schedules', read('redis-schedules')!);
+  if (redisCluster && redisSchedules) {
+    throw new ConfigError('--redis-schedules is not supported with --redis-cluster');
+  }
 
   return {
     kubeconfig: read('kubeconfig'),
     manifests,
     namespace: read('namespace'),
     redisUrl,
+    redisCluster,
+    durableClaims,
     brokerUrl,
     keyPrefix,
     timezone,
@@ -170,7 +207,7 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     logLevel,
     kubeApiQps: positiveNumber('--kube-api-qps', read('kube-api-qps')!),
     kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
-    redisSchedules: switchValue('--redis-schedules', read('redis-schedules')!),
+    redisSchedules,
     lease: leaseTimings(read),
   };
 }
@@ -206,6 +243,22 @@ function checkUrl(flag: string, value: string, schemes: string[]): string {
       throw new ConfigError(`${flag}: database must be a number, got "${db}"`);
   }
   return value;
+}
+
+function checkRedisUrl(flag: string, value: string, cluster: boolean): string {
+  try {
+    parseRedisUrl(value, { cluster });
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${(error as Error).message}: "${redactUrl(value)}"`);
+  }
+  return value;
+}
+
+/** Redis Cluster's rule: the part between the first "{" and the next "}", when not empty, is hashed. */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  const close = open < 0 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1;
 }
 
 function switchValue(flag: string, value: string): boolean {

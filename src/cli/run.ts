@@ -1,5 +1,5 @@
 // `celerybeat-operator run` once its flags are checked: builds every layer and runs until SIGTERM.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { Beat } from '../beat/beat.ts';
 import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
 import { createBroker } from '../celery/broker.ts';
@@ -28,6 +28,8 @@ import {
 } from '../redis-schedules/with-hand-written.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
+import { connectionOptions, connectRedis, type StoreRedis } from '../store/redis-connection.ts';
+import { isRedisUrl, parseRedisUrl } from '../store/redis-url.ts';
 import { RedisTaskStore } from '../store/task-store.ts';
 import type { RunConfig } from './run-config.ts';
 
@@ -65,23 +67,29 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     },
     'starting',
   );
-  // Few retries: a dispatch against a Redis that is down fails fast and is retried by the beat.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+  // Few retries: a dispatch against a Redis that is down fails fast and is retried by the beat. Never a
+  // resend after a dropped connection: a claim whose reply was lost is given back instead (slot-dispatcher).
+  const redis = connectRedis(parseRedisUrl(config.redisUrl, { cluster: config.redisCluster }), {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5000,
+    autoResendUnfulfilledCommands: false,
+  });
   let connectionError = '';
   redis.on('error', (error: Error) => {
     connectionError = error.message;
     logger.debug({ err: error }, 'redis connection error');
   });
   await waitForRedis(redis, config.redisUrl, logger, () => connectionError);
-  const broker = await createBroker(config.brokerUrl);
-  const brokerDb = await sameServerBrokerDb(redis, config.brokerUrl);
+  const broker = await createBroker(config.brokerUrl, brokerConnection(config.brokerUrl));
+  const brokerDb = config.redisCluster ? undefined : await sameServerBrokerDb(redis, config.brokerUrl);
   const store = new RedisTaskStore(redis, {
     keyPrefix: config.keyPrefix,
     lockKey: leaderLockKey(config.keyPrefix),
     brokerDb,
   });
-  const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb);
-  logger.info({ atomic: brokerDb !== undefined }, 'broker connected');
+  const durableClaims = brokerDb === undefined && (await claimsWaitForReplica(config, store));
+  const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb, durableClaims);
+  logger.info({ atomic: brokerDb !== undefined, durableClaims }, 'broker connected');
 
   const parts = config.manifests
     ? standaloneParts(config, logger, redis)
@@ -163,7 +171,7 @@ interface ModeParts {
   leadership: Leadership;
 }
 
-function kubernetesParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
+function kubernetesParts(config: RunConfig, logger: Logger, redis: StoreRedis): ModeParts {
   const kc = loadKubeConfig(config.kubeconfig);
   const informer = new PeriodicTaskInformer(kc, { namespace: config.namespace, logger });
   const status = new StatusWriter(kc, {
@@ -180,7 +188,7 @@ function kubernetesParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
   return { source: informer, status, events, leadership };
 }
 
-function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeParts {
+function standaloneParts(config: RunConfig, logger: Logger, redis: StoreRedis): ModeParts {
   const source = new ManifestDirectorySource(config.manifests!, logger);
   const status = new LogStatusSink(logger);
   // Whoever reports a problem has logged it already: the log is standalone mode's only event stream.
@@ -189,7 +197,13 @@ function standaloneParts(config: RunConfig, logger: Logger, redis: Redis): ModeP
 }
 
 /** --redis-schedules: hand-written keys join the source; their status and events go to the log. */
-function withRedisSchedules(parts: ModeParts, config: RunConfig, logger: Logger, redis: Redis): ModeParts {
+function withRedisSchedules(
+  parts: ModeParts,
+  config: RunConfig,
+  logger: Logger,
+  redis: StoreRedis,
+): ModeParts {
+  if (!(redis instanceof Redis)) throw new Error('--redis-schedules is not supported with --redis-cluster');
   const handWritten = new RedisScheduleSource(redis, logger, {
     keyPrefix: config.keyPrefix,
     defaultTimeZone: config.timezone,
@@ -202,7 +216,7 @@ function withRedisSchedules(parts: ModeParts, config: RunConfig, logger: Logger,
   };
 }
 
-function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): Leadership {
+function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: StoreRedis): Leadership {
   if (config.leaderElect === 'none') return new NoLeaderElection();
   logger.debug('leader election through a Redis lock');
   return new RedisLeaderLock(redis, { key: leaderLockKey(config.keyPrefix) });
@@ -210,7 +224,7 @@ function leadershipWithoutApi(config: RunConfig, logger: Logger, redis: Redis): 
 
 /** Waits until the schedule store answers, saying so in the log, instead of failing at start. */
 async function waitForRedis(
-  redis: Redis,
+  redis: StoreRedis,
   url: string,
   logger: Logger,
   lastConnectionError: () => string,
@@ -228,10 +242,14 @@ async function waitForRedis(
 }
 
 /** The broker's database number when it is a Redis on the store's own server (same run_id), else undefined. */
-async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<number | undefined> {
+async function sameServerBrokerDb(store: StoreRedis, brokerUrl: string): Promise<number | undefined> {
   const scheme = brokerScheme(brokerUrl);
   if (scheme !== 'redis' && scheme !== 'rediss') return undefined;
-  const probe = new Redis(brokerUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const probe = new Redis({
+    ...brokerConnection(brokerUrl).redis,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   let refusal = '';
   probe.on('error', (error: Error) => {
     refusal = error.message;
@@ -251,14 +269,26 @@ async function sameServerBrokerDb(store: Redis, brokerUrl: string): Promise<numb
   }
 }
 
+/** A Redis broker's connection read from its URL (Sentinels, TLS files); nothing for AMQP. */
+function brokerConnection(brokerUrl: string): { redis?: RedisOptions } {
+  return isRedisUrl(brokerUrl) ? { redis: connectionOptions(parseRedisUrl(brokerUrl)) } : {};
+}
+
+/** --durable-claims: on, off, or (auto) on when the store's master has a replica now. */
+async function claimsWaitForReplica(config: RunConfig, store: RedisTaskStore): Promise<boolean> {
+  if (config.durableClaims !== 'auto') return config.durableClaims === 'on';
+  return (await store.replicaCount()) > 0;
+}
+
 async function createDispatcher(
   store: RedisTaskStore,
   broker: Broker,
   brokerUrl: string,
   brokerDb: number | undefined,
+  durableClaims: boolean,
 ): Promise<SlotDispatcher> {
-  if (brokerDb === undefined) return new ClaimThenPublishDispatcher(store, broker);
-  const routingRedis = new Redis(brokerUrl, { maxRetriesPerRequest: 2 });
+  if (brokerDb === undefined) return new ClaimThenPublishDispatcher(store, broker, { durableClaims });
+  const routingRedis = new Redis({ ...brokerConnection(brokerUrl).redis, maxRetriesPerRequest: 2 });
   // Connection errors surface as failed publishes of the slots concerned, which are retried.
   routingRedis.on('error', () => {});
   return new AtomicRedisDispatcher(

@@ -2,8 +2,8 @@
 // before it expires. The same token fences every dispatch (dispatch-slots.lua), so an old leader that was
 // paused past its lock's expiry cannot publish when it wakes up.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
+import type { StoreRedis } from '../store/redis-connection.ts';
 import type { ScriptedRedis } from '../store/scripts.ts';
 import { withScripts } from '../store/scripts.ts';
 
@@ -34,7 +34,7 @@ export class RedisLeaderLock implements Leadership {
   #callbacks: LeadershipCallbacks | undefined;
   #confirming: Promise<void> | undefined;
 
-  constructor(redis: Redis, options: RedisLeaderLockOptions) {
+  constructor(redis: StoreRedis, options: RedisLeaderLockOptions) {
     this.#redis = withScripts(redis);
     this.#key = options.key;
     this.#ttlMs = options.ttlMs ?? 15_000;

@@ -1,7 +1,7 @@
 // Loads the Lua scripts in ./lua once per connection with defineCommand, resolving `-- @include name` lines
 // from ./lua/includes, and gives each a typed wrapper.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { StoreRedis } from './redis-connection.ts';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 
@@ -27,7 +27,7 @@ interface ScriptCommands {
   cbAdoptKey(key: string, expected: string, adopted: string): Promise<'adopted' | 'changed' | 'missing'>;
 }
 
-export type ScriptedRedis = Redis & ScriptCommands;
+export type ScriptedRedis = StoreRedis & ScriptCommands;
 
 const SCRIPTS: Array<[keyof ScriptCommands, string, number | undefined]> = [
   ['cbUpsertTask', 'upsert-task-1.lua', 1],
@@ -42,7 +42,7 @@ const SCRIPTS: Array<[keyof ScriptCommands, string, number | undefined]> = [
 let sources: Array<[keyof ScriptCommands, string, number | undefined]> | undefined;
 
 /** Defines the operator's commands on a connection (idempotent) and returns it with their types. */
-export function withScripts(redis: Redis): ScriptedRedis {
+export function withScripts(redis: StoreRedis): ScriptedRedis {
   sources ??= SCRIPTS.map(([name, file, keys]) => [name, loadScript(file), keys]);
   const scripted = redis as ScriptedRedis;
   for (const [name, lua, numberOfKeys] of sources) {

@@ -1,12 +1,13 @@
 // The schedule store: one Redis string per task in the celerybeat-redis format (see task-record.ts), changed
 // only through the Lua scripts so that definition updates, dispatches and deletes are each atomic.
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
 import type {
   AdoptResult,
   DispatchItem,
   DispatchResult,
+  DurableClaims,
   HandWrittenKeys,
   InvalidKey,
   OwnedKey,
@@ -16,7 +17,8 @@ import type {
 } from '../contracts.ts';
 import { RUN_STATE_MEMBERS, readWrittenRunState } from './hand-written-state.ts';
 import { topLevelMembers } from './json-members.ts';
-import type { ScriptedRedis } from './scripts.ts';
+import { databaseOf, type StoreRedis } from './redis-connection.ts';
+import type { DispatchReply, ScriptedRedis } from './scripts.ts';
 import { withScripts } from './scripts.ts';
 import {
   decodeRunStateTail,
@@ -32,7 +34,11 @@ export interface TaskStoreOptions {
   lockKey?: string;
   /** The database of the broker when it lives on this Redis server, so dispatch publishes atomically. */
   brokerDb?: number;
+  /** Replicas a durable claim waits for (`WAIT`), and for how long; default 1 and 2000 ms. */
+  durableClaims?: { replicas: number; timeoutMs: number };
 }
+
+type DispatchReplies = DispatchReply[] | 'fenced';
 
 /** Items per script call: large enough to amortise the call, small enough to keep Redis responsive. */
 const DISPATCH_CHUNK = 200;
@@ -42,10 +48,10 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
   readonly options: TaskStoreOptions;
   readonly #storeDb: number;
 
-  constructor(redis: Redis, options: TaskStoreOptions) {
+  constructor(redis: StoreRedis, options: TaskStoreOptions) {
     this.redis = withScripts(redis);
     this.options = options;
-    this.#storeDb = redis.options.db ?? 0;
+    this.#storeDb = databaseOf(redis);
   }
 
   redisKey(taskKey: string): string {
@@ -80,18 +86,59 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
   }
 
   async #dispatchChunk(items: DispatchItem[], fenceToken: string): Promise<DispatchResult[]> {
+    const replies = await this.redis.cbDispatchSlots(...this.#scriptArguments(items, fenceToken));
+    return decodeReplies(items, replies);
+  }
+
+  #scriptArguments(items: DispatchItem[], fenceToken: string): [number, ...string[]] {
     const keys: string[] = [this.options.lockKey ?? this.redisKey('')];
     const args: string[] = [fenceToken, this.options.brokerDb?.toString() ?? '', this.#storeDb.toString()];
     for (const item of items) {
       keys.push(this.redisKey(item.taskKey), item.push?.listKey ?? keys[0]!);
       args.push(encodeRunStateTail(item.expected), encodeRunStateTail(item.next), item.push?.envelope ?? '');
     }
-    const replies = await this.redis.cbDispatchSlots(keys.length, ...keys, ...args);
-    if (replies === 'fenced') return items.map(() => ({ status: 'fenced' }));
-    return replies.map((reply): DispatchResult => {
-      if (Array.isArray(reply)) return { status: 'conflict', stored: decodeRunStateTail(reply[1]) };
-      return { status: reply };
+    return [keys.length, ...keys, ...args];
+  }
+
+  /**
+   * The claims and a WAIT in one pipeline: on one connection, so the WAIT counts exactly these writes (the
+   * connection never resends a command, see redis-connection.ts), and on Redis Cluster to the node of the
+   * prefix's hash slot. Throws when the claims' outcome is unknown (the connection dropped).
+   */
+  async claimDurably(items: DispatchItem[], fenceToken = ''): Promise<DurableClaims> {
+    if (items.length === 0) return { results: [], durable: true };
+    const { replicas, timeoutMs } = this.options.durableClaims ?? { replicas: 1, timeoutMs: 2000 };
+    const pipeline = this.redis.pipeline() as ReturnType<ScriptedRedis['pipeline']> & {
+      cbDispatchSlots(numKeys: number, ...keysAndArgs: string[]): unknown;
+    };
+    const chunks: DispatchItem[][] = [];
+    for (let start = 0; start < items.length; start += DISPATCH_CHUNK) {
+      const chunk = items.slice(start, start + DISPATCH_CHUNK);
+      chunks.push(chunk);
+      pipeline.cbDispatchSlots(...this.#scriptArguments(chunk, fenceToken));
+    }
+    pipeline.wait(replicas, timeoutMs);
+    const replies = await pipeline.exec();
+    if (replies === null) throw new Error('the claim pipeline was discarded');
+    const results = chunks.flatMap((chunk, i) => {
+      const [error, reply] = replies[i]!;
+      if (error) throw new Error(`claiming ${chunk.length} slots failed: ${error.message}`);
+      return decodeReplies(chunk, reply as DispatchReplies);
     });
+    const [waitError, acked] = replies[chunks.length]!;
+    return { results, durable: !waitError && typeof acked === 'number' && acked >= replicas };
+  }
+
+  /** How many replicas the store's master has now (for --durable-claims auto). */
+  async replicaCount(): Promise<number> {
+    // On Redis Cluster, ask the master of the prefix's slot: a keyed command routes the pipeline there.
+    const pipeline = this.redis.pipeline();
+    pipeline.exists(this.redisKey(''));
+    pipeline.info('replication');
+    const replies = await pipeline.exec();
+    const info = replies?.[1]?.[1];
+    if (typeof info !== 'string') throw new Error('INFO replication gave no answer');
+    return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
   }
 
   async release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean> {
@@ -138,25 +185,37 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
     const owned: OwnedKey[] = [];
     const invalid: InvalidKey[] = [];
     const match = `${this.options.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      const values = await this.redis.mget(keys);
-      keys.forEach((redisKey, i) => {
-        const raw = values[i];
-        if (raw == null) return;
-        try {
-          const { owner } = decodeTaskValue(raw);
-          if (owner) owned.push({ taskKey: redisKey.slice(this.options.keyPrefix.length), owner });
-        } catch (error) {
-          invalid.push({ redisKey, reason: (error as Error).message });
-        }
-      });
-    } while (cursor !== '0');
+    // SCAN covers one server: on Redis Cluster every master is scanned (MGET stays in the prefix's slot).
+    const servers = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await this.redis.mget(keys);
+        keys.forEach((redisKey, i) => {
+          const raw = values[i];
+          if (raw == null) return;
+          try {
+            const { owner } = decodeTaskValue(raw);
+            if (owner) owned.push({ taskKey: redisKey.slice(this.options.keyPrefix.length), owner });
+          } catch (error) {
+            invalid.push({ redisKey, reason: (error as Error).message });
+          }
+        });
+      } while (cursor !== '0');
+    }
     return { owned, invalid };
   }
+}
+
+function decodeReplies(items: DispatchItem[], replies: DispatchReplies): DispatchResult[] {
+  if (replies === 'fenced') return items.map(() => ({ status: 'fenced' }));
+  return replies.map((reply): DispatchResult => {
+    if (Array.isArray(reply)) return { status: 'conflict', stored: decodeRunStateTail(reply[1]) };
+    return { status: reply };
+  });
 }
 
 /** The run state of a value already in the adopted form: its exact tail, and no run-state member before it. */

@@ -11,6 +11,10 @@ test('credentials never survive redaction', () => {
   assert.equal(redactUrl('redis://s3cret@redis:6379'), 'redis://***@redis:6379');
   assert.equal(redactUrl('redis://redis:6379?password=s3cret'), 'redis://redis:6379?password=***');
   assert.equal(redactUrl('not a url s3cret'), '<unparseable URL>');
+  assert.equal(
+    redactUrl('redis+sentinel://u:s3cret@s1:26379,s2:26379/m/0?sentinel_password=s3cret'),
+    'redis+sentinel://u:***@s1:26379,s2:26379/m/0?sentinel_password=***',
+  );
 });
 
 test('the scheme chooses the transport; others fail clearly without echoing secrets', async () => {
@@ -18,8 +22,13 @@ test('the scheme chooses the transport; others fail clearly without echoing secr
   assert.equal(brokerScheme('rediss://h'), 'rediss');
   assert.equal(brokerScheme('amqp://h'), 'amqp');
   assert.equal(brokerScheme('amqps://h'), 'amqps');
+  assert.equal(brokerScheme('redis+sentinel://:pw@s1:26379,s2:26379/mymaster/0'), 'redis');
+  assert.equal(brokerScheme('rediss+sentinel://s1/mymaster'), 'rediss');
   await assert.rejects(createBroker('sqs://user:s3cret@queue'), (err: Error) => {
-    assert.match(err.message, /scheme sqs:\/\/; supported: redis:\/\/, rediss:\/\/, amqp:\/\/, amqps:\/\//);
+    assert.match(
+      err.message,
+      /scheme sqs:\/\/; supported: redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, rediss\+sentinel:\/\/, amqp:\/\/, amqps:\/\//,
+    );
     assert.doesNotMatch(err.message, /s3cret/);
     return true;
   });

@@ -38,7 +38,15 @@ test('flags win over environment variables, which win over defaults', () => {
 
 test('each bad value is refused naming the flag and the value, without leaking a password', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['--redis-url', 'http://x'], /--redis-url: scheme must be one of redis: rediss:, got "http:"/],
+    [['--redis-url', 'http://x'], /--redis-url: scheme must be redis:\/\/, rediss:\/\/, .* got "http:\/\/"/],
+    [
+      ['--redis-url', 'redis://a:1,b:2/0'],
+      /--redis-url: several hosts need redis\+sentinel:\/\/ .* or --redis-cluster/,
+    ],
+    [['--redis-url', 'redis+sentinel://s1:26379'], /--redis-url: a Sentinel URL needs the master name/],
+    [['--redis-cluster', '--broker-url', 'amqp://mq'], /--key-prefix "tasks:meta:" needs a hash tag/],
+    [['--redis-cluster', '--key-prefix', '{t}:'], /--redis-cluster needs --broker-url/],
+    [['--durable-claims', 'maybe'], /--durable-claims must be auto, on or off/],
     [['--broker-url', 'kafka://x'], /--broker-url: scheme must be one of/],
     [['--redis-url', 'redis://h/db'], /database must be a number, got "db"/],
     [['--leader-elect', 'maybe'], /--leader-elect must be lease, redis or none, got "maybe"/],

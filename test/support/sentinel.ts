@@ -1,0 +1,198 @@
+// A Sentinel-managed Redis: one master, two replicas and three Sentinels (quorum 2), each a real
+// redis-server process on a free loopback port, without persistence. The master can be killed with
+// SIGKILL; the Sentinels then promote a replica, as in production.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, waitUntil } from './ports.ts';
+import { type ManagedProcess, startProcess, tail } from './process.ts';
+
+const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+export const MASTER_NAME = 'cbmaster';
+
+export interface SentinelSet {
+  /** `redis+sentinel://127.0.0.1:<s1>,…/<master>/<db>` */
+  url(db?: number): string;
+  sentinelPorts: number[];
+  /** The port of the master the Sentinels name now. */
+  masterPort(): Promise<number>;
+  /** A client connected straight to a data node. */
+  node(port: number): Redis;
+  /** SIGKILLs the current master; resolves with its port and the moment of the kill. */
+  killMaster(): Promise<{ port: number; at: number }>;
+  /** Resolves once the Sentinels name a master other than `oldPort` and it accepts writes. */
+  waitForNewMaster(oldPort: number, timeoutMs?: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface Node {
+  port: number;
+  proc: ManagedProcess;
+}
+
+function startNode(dir: string, port: number, args: string[], name: string): Node {
+  const proc = startProcess(name, REDIS_SERVER, [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--loglevel',
+    'warning',
+    ...args,
+  ]);
+  return { port, proc };
+}
+
+function sentinelConfig(dir: string, port: number, masterPort: number): string {
+  const file = join(dir, `sentinel-${port}.conf`);
+  writeFileSync(
+    file,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
+      `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+      `sentinel failover-timeout ${MASTER_NAME} 10000`,
+      `sentinel parallel-syncs ${MASTER_NAME} 1`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function call(port: number, ...args: string[]): Promise<unknown> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.call(args[0]!, ...args.slice(1));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A flat [k, v, k, v…] reply as a map. */
+function pairs(reply: unknown): Map<string, string> {
+  const list = Array.isArray(reply) ? (reply as string[]) : [];
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < list.length; i += 2) map.set(list[i]!, list[i + 1]!);
+  return map;
+}
+
+export async function startSentinelSet(): Promise<SentinelSet> {
+  const dir = await mkdtemp(join(tmpdir(), 'celerybeat-sentinel-'));
+  const dataPorts = [await freePort(), await freePort(), await freePort()];
+  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  const nodes = new Map<number, Node>();
+  const sentinels: Node[] = [];
+  const [first, ...rest] = dataPorts as [number, number, number];
+  const nodeDir = (port: number): string => join(dir, `node-${port}`);
+  for (const port of dataPorts) mkdirSync(nodeDir(port));
+  nodes.set(first, startNode(nodeDir(first), first, [], `redis master ${first}`));
+  for (const port of rest) {
+    nodes.set(
+      port,
+      startNode(nodeDir(port), port, ['--replicaof', '127.0.0.1', String(first)], `redis replica ${port}`),
+    );
+  }
+  const clients: Redis[] = [];
+  const set: SentinelSet = {
+    sentinelPorts,
+    url: (db = 0) =>
+      `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${MASTER_NAME}/${db}`,
+    async masterPort() {
+      for (const port of sentinelPorts) {
+        try {
+          const reply = (await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[];
+          return Number(reply[1]);
+        } catch {
+          // Try the next Sentinel.
+        }
+      }
+      throw new Error('no Sentinel answered');
+    },
+    node(port) {
+      const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+      client.on('error', () => undefined);
+      clients.push(client);
+      return client;
+    },
+    async killMaster() {
+      const port = await set.masterPort();
+      const node = nodes.get(port);
+      if (!node?.proc.child.pid) throw new Error(`no process for master ${port}`);
+      process.kill(node.proc.child.pid, 'SIGKILL');
+      const at = Date.now();
+      await node.proc.exited;
+      return { port, at };
+    },
+    async waitForNewMaster(oldPort, timeoutMs = 30_000) {
+      let found = 0;
+      await waitUntil(
+        `a new master instead of ${oldPort}`,
+        async () => {
+          const port = await set.masterPort().catch(() => oldPort);
+          if (port === oldPort) return false;
+          const role = (await call(port, 'ROLE').catch(() => [])) as unknown[];
+          found = port;
+          return role[0] === 'master';
+        },
+        timeoutMs,
+      );
+      return found;
+    },
+    async stop() {
+      for (const client of clients) client.disconnect();
+      await Promise.all([...sentinels, ...nodes.values()].map((n) => n.proc.stop(5000)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntil(
+      'the master with two replicas online',
+      async () => {
+        for (const node of nodes.values()) {
+          if (node.proc.hasExited()) throw new Error(`redis-server exited:\n${tail(node.proc.output())}`);
+        }
+        const info = String(await call(first, 'INFO', 'replication').catch(() => ''));
+        return (info.match(/state=online/g) ?? []).length === 2;
+      },
+      20_000,
+    );
+    for (const port of sentinelPorts) {
+      const proc = startProcess(`redis sentinel ${port}`, REDIS_SERVER, [
+        sentinelConfig(dir, port, first),
+        '--sentinel',
+      ]);
+      sentinels.push({ port, proc });
+    }
+    await waitUntil(
+      'three Sentinels that see each other and both replicas',
+      async () => {
+        for (const s of sentinels) {
+          if (s.proc.hasExited()) throw new Error(`redis-sentinel exited:\n${tail(s.proc.output())}`);
+        }
+        for (const port of sentinelPorts) {
+          const master = pairs(await call(port, 'SENTINEL', 'MASTER', MASTER_NAME).catch(() => []));
+          if (master.get('num-slaves') !== '2' || master.get('num-other-sentinels') !== '2') return false;
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
+  } catch (error) {
+    await set.stop();
+    throw error;
+  }
+  return set;
+}
