@@ -66,7 +66,7 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   'durable-claims': {
     env: 'DURABLE_CLAIMS',
     default: 'auto',
-    help: 'auto, on or off: a claim reaches a replica (WAIT) before its run goes to a separate broker',
+    help: 'auto, on or off: a claim reaches a replica (WAIT) before its run goes to a separate broker (auto: when the master has one)',
   },
   'broker-url': {
     env: 'CELERY_BROKER_URL',

@@ -86,8 +86,10 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     keyPrefix: config.keyPrefix,
     lockKey: leaderLockKey(config.keyPrefix),
     brokerDb,
+    durableClaims: { replicas: 1, timeoutMs: 2000, onlyWithReplicas: config.durableClaims === 'auto' },
   });
-  const durableClaims = brokerDb === undefined && (await claimsWaitForReplica(config, store));
+  // Same server: claim and message are one write, nothing to wait for (README: Redis topologies).
+  const durableClaims = brokerDb === undefined && config.durableClaims !== 'off';
   const dispatcher = await createDispatcher(store, broker, config.brokerUrl, brokerDb, durableClaims);
   logger.info({ atomic: brokerDb !== undefined, durableClaims }, 'broker connected');
 
@@ -272,12 +274,6 @@ async function sameServerBrokerDb(store: StoreRedis, brokerUrl: string): Promise
 /** A Redis broker's connection read from its URL (Sentinels, TLS files); nothing for AMQP. */
 function brokerConnection(brokerUrl: string): { redis?: RedisOptions } {
   return isRedisUrl(brokerUrl) ? { redis: connectionOptions(parseRedisUrl(brokerUrl)) } : {};
-}
-
-/** --durable-claims: on, off, or (auto) on when the store's master has a replica now. */
-async function claimsWaitForReplica(config: RunConfig, store: RedisTaskStore): Promise<boolean> {
-  if (config.durableClaims !== 'auto') return config.durableClaims === 'on';
-  return (await store.replicaCount()) > 0;
 }
 
 async function createDispatcher(

@@ -34,11 +34,18 @@ export interface TaskStoreOptions {
   lockKey?: string;
   /** The database of the broker when it lives on this Redis server, so dispatch publishes atomically. */
   brokerDb?: number;
-  /** Replicas a durable claim waits for (`WAIT`), and for how long; default 1 and 2000 ms. */
-  durableClaims?: { replicas: number; timeoutMs: number };
+  /**
+   * Replicas a durable claim waits for (`WAIT`), and for how long; default 1 and 2000 ms. `onlyWithReplicas`
+   * (--durable-claims auto): while the master has no replica at all (the last one was promoted, or there
+   * never was one) there is nothing a failover could promote, so claims go without waiting.
+   */
+  durableClaims?: { replicas: number; timeoutMs: number; onlyWithReplicas?: boolean };
 }
 
 type DispatchReplies = DispatchReply[] | 'fenced';
+
+/** How long a replica count read for durable claims (auto) is trusted. */
+const REPLICA_COUNT_TTL_MS = 2000;
 
 /** Items per script call: large enough to amortise the call, small enough to keep Redis responsive. */
 const DISPATCH_CHUNK = 200;
@@ -47,6 +54,8 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
   readonly redis: ScriptedRedis;
   readonly options: TaskStoreOptions;
   readonly #storeDb: number;
+  #replicas: { count: number; at: number } | undefined;
+  #countingReplicas: Promise<void> | undefined;
 
   constructor(redis: StoreRedis, options: TaskStoreOptions) {
     this.redis = withScripts(redis);
@@ -107,7 +116,17 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
    */
   async claimDurably(items: DispatchItem[], fenceToken = ''): Promise<DurableClaims> {
     if (items.length === 0) return { results: [], durable: true };
-    const { replicas, timeoutMs } = this.options.durableClaims ?? { replicas: 1, timeoutMs: 2000 };
+    const { replicas, timeoutMs, onlyWithReplicas } = this.options.durableClaims ?? {
+      replicas: 1,
+      timeoutMs: 2000,
+    };
+    if (onlyWithReplicas) {
+      if (this.#replicas === undefined || Date.now() - this.#replicas.at > REPLICA_COUNT_TTL_MS) {
+        this.#refreshReplicaCount();
+      }
+      if (this.#replicas?.count === 0)
+        return { results: await this.dispatch(items, fenceToken), durable: true };
+    }
     const pipeline = this.redis.pipeline() as ReturnType<ScriptedRedis['pipeline']> & {
       cbDispatchSlots(numKeys: number, ...keysAndArgs: string[]): unknown;
     };
@@ -126,7 +145,22 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
       return decodeReplies(chunk, reply as DispatchReplies);
     });
     const [waitError, acked] = replies[chunks.length]!;
-    return { results, durable: !waitError && typeof acked === 'number' && acked >= replicas };
+    const durable = !waitError && typeof acked === 'number' && acked >= replicas;
+    if (!durable && onlyWithReplicas) this.#refreshReplicaCount(true);
+    return { results, durable };
+  }
+
+  /** Reads the master's replica count in the background (once at a time); `now` skips the cache. */
+  #refreshReplicaCount(now = false): void {
+    if (now) this.#replicas = undefined;
+    this.#countingReplicas ??= this.replicaCount()
+      .then((count) => {
+        this.#replicas = { count, at: Date.now() };
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.#countingReplicas = undefined;
+      });
   }
 
   /** How many replicas the store's master has now (for --durable-claims auto). */
