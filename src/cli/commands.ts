@@ -21,6 +21,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'print the next run times of the PeriodicTasks in a file',
     load: async () => (await import('./next.ts')).runNextCommand,
   },
+  import: {
+    summary: 'print the schedules of another Celery scheduler as PeriodicTask YAML',
+    load: async () => (await import('./import.ts')).runImportCommand,
+  },
 };
 
 const USAGE = `Usage: celerybeat-operator [command] [flags]
