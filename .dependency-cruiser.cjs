@@ -14,6 +14,7 @@ const layers = {
   controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'workqueue', 'controller'],
   'redis-schedules': ['api', 'contracts\\.ts', 'validation', 'store', 'observe', 'redis-schedules'],
   import: ['api', 'validation', 'store', 'redis-schedules', 'import'],
+  results: ['api', 'contracts\\.ts', 'observe', 'results'],
   observe: ['observe'],
   workqueue: ['workqueue'],
 };

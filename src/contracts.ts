@@ -4,6 +4,7 @@ import type {
   ConditionStatus,
   PeriodicTask,
   PeriodicTaskStatus,
+  ResultState,
   TaskDefinition,
   TaskOptions,
 } from './api/types.ts';
@@ -161,7 +162,44 @@ export interface Broker {
    * after the broker received it, may have been: the per-slot task id lets workers de-duplicate).
    */
   publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]>;
+  /**
+   * Revokes runs on every worker, terminating those already running (Celery's remote-control `revoke`
+   * broadcast). Resolves once the broker took the command; which workers acted on it is not known.
+   */
+  revoke(taskIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
+}
+
+// ── results ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** What Celery's result backend holds for one run. */
+export interface RunResult {
+  taskId: string;
+  state: ResultState;
+  /** date_done of a finished run (SUCCESS, FAILURE, REVOKED), epoch ms. */
+  finishedAt: number | null;
+  /** The traceback's last line, for FAILURE and RETRY; never the result value. */
+  error: string | null;
+}
+
+/** Celery's result backend, read only. */
+export interface ResultBackend {
+  /** The stored result of each id; an id with nothing stored is absent (Celery calls it PENDING). */
+  fetch(taskIds: readonly string[]): Promise<Map<string, RunResult>>;
+  close(): Promise<void>;
+}
+
+/** Told of every run the beat sent, to follow its result. */
+export interface RunObserver {
+  sent(def: TaskDefinition, taskId: string, slot: number, sentAt: number): void;
+}
+
+/** How the beat keeps runs of Forbid and Replace tasks from overlapping. */
+export interface OverlapGuard {
+  /** The ids among these whose runs have not finished. Throws when that cannot be known now. */
+  unfinished(taskIds: readonly string[]): Promise<Set<string>>;
+  /** Revokes and terminates these runs on the workers. */
+  revoke(taskIds: readonly string[]): Promise<void>;
 }
 
 // ── beat ─────────────────────────────────────────────────────────────────────────────────────────────────

@@ -13,6 +13,7 @@ export function toOpenApi(node: SchemaNode): { [key: string]: Json } {
     case 'string':
       out.type = 'string';
       if (node.enum) out.enum = [...node.enum];
+      if (node.default !== undefined) out.default = node.default;
       if (node.minLength !== undefined) out.minLength = node.minLength;
       out.maxLength = node.maxLength;
       break;
@@ -93,6 +94,12 @@ const PRINTER_COLUMNS: Json[] = [
   // A string, not a date: kubectl prints future dates as "<invalid>".
   { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunAt', description: 'The next slot (UTC)' },
   { name: 'Runs', type: 'integer', jsonPath: '.status.totalRunCount', description: 'Runs published' },
+  {
+    name: 'Last Result',
+    type: 'string',
+    jsonPath: '.status.lastResult.state',
+    description: 'Celery state of the last run with a result (--result-backend)',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

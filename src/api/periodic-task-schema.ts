@@ -269,6 +269,14 @@ export const specSchema: ObjectNode = {
       description: 'Run once, then never again (the spec is left as it is).',
     },
     description: { kind: 'string', description: 'Free text.', maxLength: 4096 },
+    concurrencyPolicy: {
+      kind: 'string',
+      enum: ['Allow', 'Forbid', 'Replace'],
+      default: 'Allow',
+      description:
+        "When a slot comes while the previous run has not finished: Allow sends it anyway; Forbid skips the slot (counted as missed); Replace revokes the previous run (terminating it on the worker) and sends the new one. Forbid and Replace need the operator's --result-backend.",
+      maxLength: 8,
+    },
   },
   rules: [
     {

@@ -20,6 +20,7 @@ interface NodeBase {
 export interface StringNode extends NodeBase {
   kind: 'string';
   enum?: readonly string[];
+  default?: string;
   minLength?: number;
   maxLength: number;
   rules?: readonly Rule<string>[];

@@ -41,6 +41,47 @@ const conditions: ArrayNode = {
   mapKey: 'type',
 };
 
+const RESULT_STATES = ['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'];
+
+const resultState = {
+  kind: 'string' as const,
+  description:
+    "The run's Celery state from the result backend; PENDING also means unknown (not picked up yet, or no result stored).",
+  enum: RESULT_STATES,
+  maxLength: 16,
+};
+
+const lastResult: ObjectNode = {
+  kind: 'object',
+  description: 'What the result backend says of the last run that has a result (--result-backend).',
+  required: ['taskId', 'state'],
+  properties: {
+    taskId: { kind: 'string', description: 'Celery task id of the run.', maxLength: 255 },
+    state: resultState,
+    finishedAt: { kind: 'string', description: 'date_done of the result (RFC 3339).', maxLength: 64 },
+    error: {
+      kind: 'string',
+      description: 'The last line of the traceback of a failed or retried run (never the result value).',
+      maxLength: 512,
+    },
+  },
+};
+
+const recentRun: ObjectNode = {
+  kind: 'object',
+  description: 'One recent run.',
+  required: ['slot', 'taskId', 'state'],
+  properties: {
+    slot: { kind: 'string', description: 'The slot the run was sent for (RFC 3339).', maxLength: 64 },
+    taskId: { kind: 'string', description: 'Celery task id.', maxLength: 255 },
+    state: resultState,
+    durationSeconds: {
+      kind: 'number',
+      description: 'From publish to date_done (queue time included); absent while unfinished.',
+    },
+  },
+};
+
 export const statusSchema: ObjectNode = {
   kind: 'object',
   description: 'Written by the operator only.',
@@ -64,6 +105,23 @@ export const statusSchema: ObjectNode = {
       format: 'int64',
       minimum: 0,
       description: 'Slots skipped (operator or broker down, deadline passed).',
+    },
+    lastSuccessfulRunAt: {
+      kind: 'string',
+      description: 'Slot of the last run whose result is SUCCESS (--result-backend).',
+      maxLength: 64,
+    },
+    lastFailedRunAt: {
+      kind: 'string',
+      description: 'Slot of the last run whose result is FAILURE (--result-backend).',
+      maxLength: 64,
+    },
+    lastResult,
+    recentRuns: {
+      kind: 'array',
+      description: 'The last 10 runs, newest first (--result-backend).',
+      items: recentRun,
+      maxItems: 10,
     },
     observedGeneration: {
       kind: 'integer',

@@ -49,6 +49,26 @@ export interface PeriodicTaskSpec {
   startingDeadlineSeconds?: number;
   oneOff?: boolean;
   description?: string;
+  concurrencyPolicy?: ConcurrencyPolicy;
+}
+
+export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
+
+/** Celery's task states as its result backend stores them; PENDING is also "unknown". */
+export type ResultState = 'PENDING' | 'RECEIVED' | 'STARTED' | 'RETRY' | 'SUCCESS' | 'FAILURE' | 'REVOKED';
+
+export interface LastResult {
+  taskId: string;
+  state: ResultState;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface RecentRun {
+  slot: string;
+  taskId: string;
+  state: ResultState;
+  durationSeconds?: number;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -72,6 +92,10 @@ export interface PeriodicTaskStatus {
   lastTaskId?: string;
   nextRunAt?: string;
   missedRunCount?: number;
+  lastSuccessfulRunAt?: string;
+  lastFailedRunAt?: string;
+  lastResult?: LastResult;
+  recentRuns?: RecentRun[];
   observedGeneration?: number;
   conditions?: Condition[];
 }
@@ -137,6 +161,8 @@ export interface TaskDefinition {
   startingDeadlineSeconds?: number;
   oneOff: boolean;
   description?: string;
+  /** Absent: Allow (runs may overlap, as in Celery beat). */
+  concurrencyPolicy?: Exclude<ConcurrencyPolicy, 'Allow'>;
   /** Run state brought over from another scheduler (annotations, see annotations.ts); used for a new key only. */
   carriedOver?: { lastRunAt: number; totalRunCount: number };
 }

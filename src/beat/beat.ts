@@ -5,9 +5,22 @@ import { isHandWritten, type TaskDefinition } from '../api/types.ts';
 import { buildTaskMessage } from '../celery/message.ts';
 import { UnsafeMessageError } from '../celery/message-check.ts';
 import { taskIdForSlot } from '../celery/task-id.ts';
-import type { PlannedSlot, RunState, SlotDispatcher, SlotOutcome, TaskStore } from '../contracts.ts';
+import type {
+  OverlapGuard,
+  PlannedSlot,
+  RunState,
+  SlotDispatcher,
+  SlotOutcome,
+  TaskStore,
+} from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
-import { dispatchesTotal, dispatchLatenessSeconds, missedRunsTotal } from '../observe/metrics.ts';
+import {
+  dispatchesTotal,
+  dispatchLatenessSeconds,
+  missedRunsTotal,
+  replacedRunsTotal,
+  skippedRunsTotal,
+} from '../observe/metrics.ts';
 import { planSlots } from '../schedule/catch-up.ts';
 import { isCompleted } from '../schedule/completion.ts';
 import type { Schedule } from '../schedule/schedule.ts';
@@ -29,6 +42,10 @@ export interface BeatListener {
   rejected(def: TaskDefinition, reason: string, problem?: BeatProblem): void;
   /** The store refused a dispatch because the leader lock does not hold this process's token. */
   fenced(): void;
+  /** A run went out (the broker has it): its task id and slot, and when it was published. */
+  sent?(def: TaskDefinition, taskId: string, slot: number, sentAt: number): void;
+  /** A slot was recorded as missed on purpose (concurrencyPolicy Forbid); `reason` says why. */
+  skipped?(def: TaskDefinition, state: RunState, nextRunAt: number | null, reason: string): void;
 }
 
 export interface BeatOptions {
@@ -43,7 +60,15 @@ export interface BeatOptions {
   batchSize?: number;
   /** Delay before a slot whose publish failed is tried again. */
   retryDelayMs?: number;
+  /** Keeps runs of Forbid and Replace tasks from overlapping (`--result-backend`); absent: they may overlap. */
+  overlap?: OverlapGuard;
 }
+
+/** Without a result backend no task has a concurrencyPolicy (the validator refuses it): runs as Allow. */
+const NO_OVERLAP_GUARD: OverlapGuard = {
+  unfinished: async () => new Set(),
+  revoke: async () => {},
+};
 
 /** Longest sleep: bounds how long a stalled timer (suspended VM, clock jump) can delay a slot. */
 const MAX_SLEEP_MS = 1000;
@@ -54,7 +79,14 @@ const MAX_IN_FLIGHT = 2;
 /** A task whose slot could not even be planned (a defect, not a broker problem) is tried again this late. */
 const PLAN_FAILURE_RETRY_MS = 30_000;
 
-type Planned = { key: string; task: BeatTask; slot: PlannedSlot; run: number | null };
+type Planned = {
+  key: string;
+  task: BeatTask;
+  slot: PlannedSlot;
+  run: number | null;
+  /** Why the slot is recorded without a run (concurrencyPolicy Forbid). */
+  skipped?: string;
+};
 
 export class Beat {
   readonly #tasks = new Map<string, BeatTask>();
@@ -68,7 +100,14 @@ export class Beat {
   readonly #problems = new Map<string, string>();
 
   constructor(options: BeatOptions) {
-    this.#o = { clock: Date.now, fenceToken: () => '', batchSize: 1000, retryDelayMs: 1000, ...options };
+    this.#o = {
+      clock: Date.now,
+      fenceToken: () => '',
+      batchSize: 1000,
+      retryDelayMs: 1000,
+      overlap: NO_OVERLAP_GUARD,
+      ...options,
+    };
   }
 
   get(taskKey: string): BeatTask | undefined {
@@ -165,6 +204,7 @@ export class Beat {
       }
     }
     if (planned.length === 0) return;
+    await this.#keepFromOverlapping(planned);
     let outcomes: SlotOutcome[];
     try {
       outcomes = await this.#o.dispatcher.dispatch(
@@ -186,6 +226,60 @@ export class Beat {
         this.#o.logger.error({ err: error, task: p.key }, 'recording a dispatch outcome failed');
         this.#requeue(p.key, p.task, publishedAt + this.#o.retryDelayMs);
       }
+    }
+  }
+
+  /**
+   * concurrencyPolicy: a Forbid slot whose previous run has not finished becomes a missed slot; for Replace
+   * the previous run is revoked (terminated) before the new one goes out. When the result backend cannot be
+   * read, Forbid skips (it cannot know the run ended) and Replace revokes anyway (harmless if it ended).
+   */
+  async #keepFromOverlapping(planned: Planned[]): Promise<void> {
+    const guarded = planned.filter(
+      (p) =>
+        p.run !== null && p.task.def.concurrencyPolicy !== undefined && p.slot.expected.lastTaskId !== null,
+    );
+    if (guarded.length === 0) return;
+    const previous = guarded.map((p) => p.slot.expected.lastTaskId as string);
+    let unfinished: Set<string>;
+    let unknown = '';
+    try {
+      unfinished = await this.#o.overlap.unfinished(previous);
+    } catch (error) {
+      unfinished = new Set(previous);
+      unknown = ` (the result backend could not be read: ${(error as Error).message})`;
+    }
+    const revoke: string[] = [];
+    for (const p of guarded) {
+      const id = p.slot.expected.lastTaskId as string;
+      if (!unfinished.has(id)) continue;
+      if (p.task.def.concurrencyPolicy === 'Replace') {
+        revoke.push(id);
+        continue;
+      }
+      const { expected, next } = p.slot;
+      p.slot.publish = undefined;
+      p.slot.next = {
+        ...next,
+        totalRunCount: expected.totalRunCount,
+        lastTaskId: expected.lastTaskId,
+        lastTaskSlot: expected.lastTaskSlot,
+        missedRunCount: next.missedRunCount + 1,
+      };
+      p.skipped = `the slot ${new Date(p.run as number).toISOString()} was skipped: the previous run ${id} has not finished${unknown} (concurrencyPolicy Forbid)`;
+      p.run = null;
+      skippedRunsTotal.inc({ reason: 'overlap' });
+    }
+    if (revoke.length === 0) return;
+    try {
+      await this.#o.overlap.revoke(revoke);
+      replacedRunsTotal.inc(revoke.length);
+      this.#o.logger.info({ taskIds: revoke }, 'revoked unfinished runs (concurrencyPolicy Replace)');
+    } catch (error) {
+      this.#o.logger.warn(
+        { err: error, taskIds: revoke },
+        'revoking unfinished runs failed; sending the new runs',
+      );
     }
   }
 
@@ -282,8 +376,19 @@ export class Beat {
         this.#requeue(key, task);
         if (run !== null) this.#problems.delete(key);
         const next = this.#nextSlot(task);
-        if (run !== null) this.#logSent(task, run, next);
-        this.#o.listener.recorded(task.def, task.state, next);
+        if (run !== null) {
+          this.#logSent(task, run, next);
+          this.#o.listener.sent?.(task.def, task.state.lastTaskId as string, run, publishedAt);
+        }
+        if (p.skipped !== undefined && this.#o.listener.skipped) {
+          this.#o.logger.info(
+            { namespace: task.def.namespace, name: task.def.name, reason: p.skipped },
+            'slot skipped',
+          );
+          this.#o.listener.skipped(task.def, task.state, next, p.skipped);
+        } else {
+          this.#o.listener.recorded(task.def, task.state, next);
+        }
         return;
       }
       case 'conflict':

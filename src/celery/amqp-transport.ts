@@ -9,6 +9,7 @@ import { redactUrl } from '../observe/redact-url.ts';
 import { amqpConnectArgs } from './amqp-tls.ts';
 import type { BrokerOptions } from './broker-options.ts';
 import { checkTaskMessage } from './message-check.ts';
+import { PIDBOX_EXCHANGE, revokeCommand } from './remote-control.ts';
 
 /** The amqplib publish options of a message: Celery's properties, mandatory so unroutable messages return. */
 export function amqpPublishOptions(message: TaskMessage) {
@@ -228,9 +229,33 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     return outcomes as PublishOutcome[];
   }
 
+  async function revoke(taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const c = await connection();
+    const channel = await c.model.createConfirmChannel();
+    channel.on('error', () => undefined);
+    try {
+      // Checked, never declared: a worker declares it with its own arguments, and when there is none
+      // (404) no run can be going on to revoke.
+      await channel.checkExchange(PIDBOX_EXCHANGE);
+    } catch {
+      return;
+    }
+    const command = revokeCommand(taskIds);
+    channel.publish(PIDBOX_EXCHANGE, '', Buffer.from(command.body, 'utf8'), {
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      headers: command.headers,
+      deliveryMode: 2,
+    });
+    await channel.waitForConfirms();
+    await channel.close().catch(() => undefined);
+  }
+
   return {
     url: safeUrl,
     publish,
+    revoke,
     async close() {
       closed = true;
       const c = current ?? (await connecting?.catch(() => undefined));

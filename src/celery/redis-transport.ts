@@ -10,6 +10,7 @@ import {
   resolveRedisRoutes,
   UnroutableMessageError,
 } from './redis-routing.ts';
+import { redisControlPublish, revokeCommand } from './remote-control.ts';
 
 export { encodeRedisEnvelope } from './redis-envelope.ts';
 export {
@@ -145,9 +146,17 @@ export function createRedisBroker(url: string, opts: BrokerOptions = {}): Broker
     return outcomes;
   }
 
+  async function revoke(taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    await ready();
+    const { channel, envelope } = redisControlPublish(revokeCommand(taskIds), redis.options.db ?? 0);
+    await redis.publish(channel, envelope);
+  }
+
   return {
     url: safeUrl,
     publish,
+    revoke,
     async close() {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

@@ -30,6 +30,8 @@ export interface RunConfig {
   redisCluster: boolean;
   /** --durable-claims: WAIT for a replica before publishing to a separate broker. */
   durableClaims: DurableClaimsMode;
+  /** --result-backend: where the workers store results (Redis), or undefined. */
+  resultBackend?: string;
   /** --redis-schedules: hand-written keys under the prefix are schedules too. */
   redisSchedules: boolean;
   /** Lease timings (--leader-elect lease), checked against client-go's rules. */
@@ -77,6 +79,10 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
     env: 'TIMEZONE',
     default: 'UTC',
     help: 'default IANA time zone for crontab and cron schedules',
+  },
+  'result-backend': {
+    env: 'CELERY_RESULT_BACKEND',
+    help: "Celery's Redis result backend (redis://, rediss://): run results in status; needed by concurrencyPolicy Forbid and Replace",
   },
   'redis-schedules': {
     env: 'REDIS_SCHEDULES',
@@ -179,6 +185,9 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
   if (!isKnownTimeZone(timezone)) throw new ConfigError(`--timezone: unknown IANA time zone "${timezone}"`);
   const logLevel = read('log-level')!;
   if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level: unknown level "${logLevel}"`);
+  const resultUrl = read('result-backend');
+  const resultBackend =
+    resultUrl === undefined ? undefined : checkUrl('--result-backend', resultUrl, ['redis:', 'rediss:']);
   const keyPrefix = read('key-prefix')!;
   if (keyPrefix === '') throw new ConfigError('--key-prefix must not be empty');
   if (redisCluster && !hasHashTag(keyPrefix)) {
@@ -208,6 +217,7 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     kubeApiQps: positiveNumber('--kube-api-qps', read('kube-api-qps')!),
     kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
     redisSchedules,
+    resultBackend,
     lease: leaseTimings(read),
   };
 }

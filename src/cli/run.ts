@@ -26,6 +26,10 @@ import {
   routeHandWrittenStatus,
   withHandWrittenKeys,
 } from '../redis-schedules/with-hand-written.ts';
+import { ResultOverlapGuard } from '../results/overlap-guard.ts';
+import { RedisHistoryStore } from '../results/redis-history-store.ts';
+import { RedisResultBackend } from '../results/redis-result-backend.ts';
+import { RunTracker } from '../results/run-tracker.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
 import { connectionOptions, connectRedis, type StoreRedis } from '../store/redis-connection.ts';
@@ -104,12 +108,14 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     exitCode = code;
     void shutdown();
   };
+  const results = config.resultBackend ? resultsParts(config, logger, redis, broker, status) : undefined;
   const beat = new Beat({
     store,
     dispatcher,
     logger,
     fenceToken: () => leadership.token,
-    listener: Operator.beatListener(status, events, () => void leadership.confirm()),
+    listener: Operator.beatListener(status, events, () => void leadership.confirm(), results?.tracker),
+    ...(results ? { overlap: results.guard } : {}),
   });
   const reconciler = new Reconciler({
     store,
@@ -118,6 +124,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     events,
     logger,
     defaultTimeZone: config.timezone,
+    resultBackend: results !== undefined,
     ...(config.redisSchedules ? { handWritten: store } : {}),
   });
   const operator = new Operator({
@@ -151,6 +158,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
       }, SHUTDOWN_TIMEOUT_MS);
       timer.unref();
       await operator.stop(OPERATOR_STOP_BUDGET_MS);
+      await results?.close();
       // An unreachable broker must not hold the exit: its connection is dropped after a short wait.
       const closing = Promise.all([broker.close(), metrics.close(), health.close()]);
       await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -162,6 +170,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
   }
 
   await operator.start();
+  results?.tracker.start();
   await done;
   return exitCode;
 }
@@ -196,6 +205,31 @@ function standaloneParts(config: RunConfig, logger: Logger, redis: StoreRedis): 
   // Whoever reports a problem has logged it already: the log is standalone mode's only event stream.
   const events: TaskEvents = { warning: () => {}, normal: () => {} };
   return { source, status, events, leadership: leadershipWithoutApi(config, logger, redis) };
+}
+
+/** --result-backend: runs are followed to their results, and Forbid/Replace keep them from overlapping. */
+function resultsParts(
+  config: RunConfig,
+  logger: Logger,
+  redis: StoreRedis,
+  broker: Broker,
+  status: StatusSink,
+) {
+  const backend = new RedisResultBackend(config.resultBackend!);
+  const tracker = new RunTracker({
+    backend,
+    status,
+    logger,
+    history: new RedisHistoryStore(redis, config.keyPrefix),
+  });
+  return {
+    tracker,
+    guard: new ResultOverlapGuard(backend, broker),
+    async close() {
+      await tracker.stop();
+      await backend.close();
+    },
+  };
 }
 
 /** --redis-schedules: hand-written keys join the source; their status and events go to the log. */

@@ -3,7 +3,7 @@
 
 import { taskKey } from '../api/types.ts';
 import type { Beat, BeatListener } from '../beat/beat.ts';
-import type { Leadership, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
+import type { Leadership, RunObserver, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { reconcileTotal, setLeaderGauges } from '../observe/metrics.ts';
 import { RetryQueue } from '../workqueue/retry-queue.ts';
@@ -44,10 +44,21 @@ export class Operator {
   }
 
   /** The beat's listener: dispatch results become status updates and events. */
-  static beatListener(status: StatusSink, events: TaskEvents, onFenced: () => void): BeatListener {
+  static beatListener(
+    status: StatusSink,
+    events: TaskEvents,
+    onFenced: () => void,
+    runs?: RunObserver,
+  ): BeatListener {
     return {
       recorded: (def, state, next) =>
         status.report(def.namespace, def.name, { ...runStatus(state, next), ready: readyOf(def, state) }),
+      sent: (def, taskId, slot, sentAt) => runs?.sent(def, taskId, slot, sentAt),
+      skipped: (def, state, next, reason) =>
+        status.report(def.namespace, def.name, {
+          ...runStatus(state, next),
+          ready: readyCondition('True', 'RunSkipped', reason),
+        }),
       rejected: (def, reason, problem = 'MessageRejected') => {
         events.warning(def, problem, reason);
         status.report(def.namespace, def.name, { ready: readyCondition('False', problem, reason) });

@@ -39,6 +39,8 @@ export interface ReconcilerOptions {
   events: TaskEvents;
   logger: Logger;
   defaultTimeZone: string;
+  /** Whether the operator reads a result backend (`--result-backend`): Forbid and Replace need it. */
+  resultBackend?: boolean;
   /** Hand-written celerybeat-redis keys (`--redis-schedules`); absent when that source is off. */
   handWritten?: HandWrittenKeys;
   clock?: () => number;
@@ -191,6 +193,7 @@ export class Reconciler {
     const result = validatePeriodicTask(object, {
       defaultTimeZone: this.#o.defaultTimeZone,
       handWritten: object.metadata.namespace === '',
+      resultBackend: this.#o.resultBackend === true,
     });
     if (!result.ok) {
       const message = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');

@@ -19,7 +19,7 @@ export function refOf(object: PeriodicTask): TaskRef {
  * The beat's problems (`BeatProblem`): a message refused by the safety check, a publish the broker did not
  * take (retried), a slot that could not be planned.
  */
-export type TaskReadyReason = ReadyReason | 'KeyConflict' | BeatProblem;
+export type TaskReadyReason = ReadyReason | 'KeyConflict' | 'RunSkipped' | BeatProblem;
 
 export function readyCondition(
   status: ConditionStatus,

@@ -1,5 +1,6 @@
 // Pure rules of the status write-back: merging reports, and turning a report into a merge-patch body.
-import type { Condition, PeriodicTaskStatus } from '../api/types.ts';
+import { isDeepStrictEqual } from 'node:util';
+import type { Condition, LastResult, PeriodicTaskStatus, RecentRun } from '../api/types.ts';
 import type { StatusUpdate } from '../contracts.ts';
 
 const SCALAR_FIELDS = [
@@ -10,10 +11,19 @@ const SCALAR_FIELDS = [
   'missedRunCount',
   'observedGeneration',
   'schedule',
+  'lastSuccessfulRunAt',
+  'lastFailedRunAt',
 ] as const;
 
+/** A lastResult in a merge patch: a member that no longer holds is sent as null, so nothing old survives. */
+type LastResultPatch = { [K in keyof LastResult]-?: LastResult[K] | null };
+
 /** The merge-patch body of the status: `nextRunAt: null` removes the field. */
-export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt'> & { nextRunAt?: string | null };
+export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt' | 'lastResult'> & {
+  nextRunAt?: string | null;
+  lastResult?: LastResultPatch;
+  recentRuns?: RecentRun[];
+};
 
 /** A later report overrides an earlier one field by field (a null, "no next run", overrides too). */
 export function mergeUpdates(earlier: StatusUpdate, later: StatusUpdate): StatusUpdate {
@@ -44,6 +54,16 @@ export function statusPatch(
     if (value === null && present === undefined) continue;
     Object.assign(patch, { [field]: value });
     if (present !== value) changed = true;
+  }
+  if (update.lastResult && !isDeepStrictEqual(update.lastResult, current?.lastResult)) {
+    const { taskId, state, finishedAt = null, error = null } = update.lastResult;
+    patch.lastResult = { taskId, state, finishedAt, error };
+    changed = true;
+  }
+  // Lists are replaced whole by a merge patch.
+  if (update.recentRuns && !isDeepStrictEqual(update.recentRuns, current?.recentRuns ?? [])) {
+    patch.recentRuns = update.recentRuns;
+    changed = true;
   }
   if (update.ready) {
     const conditions = current?.conditions ?? [];

@@ -55,6 +55,36 @@ export const missedRunsTotal = new Counter({
   registers,
 });
 
+/** reason `overlap`: a Forbid task whose previous run had not finished. */
+export const skippedRunsTotal = new Counter({
+  name: 'celerybeat_skipped_runs_total',
+  help: 'Slots not sent on purpose (also counted as missed runs), by reason.',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+/** state: each state a run was seen in (RETRY may be counted once per retry state seen). */
+export const runResultsTotal = new Counter({
+  name: 'celerybeat_run_results_total',
+  help: 'Results of sent runs read from the result backend, by Celery state.',
+  labelNames: ['state'] as const,
+  registers,
+});
+
+export const runDurationSeconds = new Histogram({
+  name: 'celerybeat_run_duration_seconds',
+  help: 'Time from publishing a run to its result (date_done), queue time included.',
+  buckets: [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+  registers,
+});
+
+/** Runs sent revoked by concurrencyPolicy Replace. */
+export const replacedRunsTotal = new Counter({
+  name: 'celerybeat_replaced_runs_total',
+  help: 'Unfinished runs revoked (terminated) because concurrencyPolicy Replace sent a new one.',
+  registers,
+});
+
 export const leader = new Gauge({
   name: 'celerybeat_leader',
   help: '1 while this process does leader work (reconcile, dispatch, status), in every leader-election mode.',

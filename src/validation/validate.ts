@@ -241,7 +241,7 @@ function withoutNulls(spec: Record<string, unknown>): Record<string, unknown> {
  */
 export function validatePeriodicTask(
   obj: unknown,
-  opts: { defaultTimeZone: string; handWritten?: boolean },
+  opts: { defaultTimeZone: string; handWritten?: boolean; resultBackend?: boolean },
 ): ValidationResult {
   if (!isPlainObject(obj))
     return { ok: false, errors: [{ field: '', message: 'a PeriodicTask must be a YAML/JSON object' }] };
@@ -301,6 +301,17 @@ export function validatePeriodicTask(
   if (spec.startingDeadlineSeconds !== undefined)
     definition.startingDeadlineSeconds = spec.startingDeadlineSeconds;
   if (spec.description !== undefined) definition.description = spec.description;
+  const policy = spec.concurrencyPolicy ?? 'Allow';
+  if (policy !== 'Allow') {
+    // The end of a run is only known from the result backend; without it Forbid would skip every slot.
+    if (opts.resultBackend === false) {
+      errors.push({
+        field: 'spec.concurrencyPolicy',
+        message: `Invalid value: "${policy}": needs the operator's --result-backend (the end of a run is read from Celery's result backend)`,
+      });
+    }
+    definition.concurrencyPolicy = policy;
+  }
   const carriedOver = carriedOverState(meta.annotations, errors);
   if (errors.length > 0) return { ok: false, errors };
   if (carriedOver) definition.carriedOver = carriedOver;

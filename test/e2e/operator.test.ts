@@ -90,11 +90,18 @@ describe('the operator on a real API server', { timeout: 300_000 }, () => {
     assert.equal(ready(task)?.reason, 'Scheduled');
     const table = await cluster.kubectl(['get', 'pt', 'runs-on-worker', '-n', ns.namespace]);
     const [header, row] = table.trim().split('\n');
-    assert.match(header!, /TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE/);
+    assert.match(
+      header!,
+      /TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+LAST RESULT\s+AGE/,
+    );
     assert.match(row!, /\sTrue\s+Scheduled\s/, 'READY and REASON show the Ready condition');
     assert.match(row!, /tasks\.record/);
     assert.equal(task.status?.schedule, 'every 1 second', 'the SCHEDULE column has the schedule in words');
-    assert.match(row!, /\s[1-9]\d*\s+\S+$/, 'RUNS shows the run count');
+    assert.match(
+      row!,
+      /\s[1-9]\d*\s+\S+$/,
+      'RUNS shows the run count (LAST RESULT is empty without --result-backend)',
+    );
   });
 
   test('a changed interval takes effect on the next slot; disabled stops runs; delete removes the key', async () => {

@@ -54,7 +54,7 @@ async function tableRow(name: string): Promise<Record<string, string>> {
   const [header, row] = (await cluster.kubectl(['get', 'pt', name, '-n', ns.namespace]))
     .trimEnd()
     .split('\n');
-  const starts = [...header!.matchAll(/\S+(?: RUN)?/g)].map((m) => ({ name: m[0], at: m.index }));
+  const starts = [...header!.matchAll(/\S+(?: RUN| RESULT)?/g)].map((m) => ({ name: m[0], at: m.index }));
   return Object.fromEntries(
     starts.map((column, i) => [column.name, row!.slice(column.at, starts[i + 1]?.at).trim()]),
   );
@@ -135,7 +135,7 @@ describe('status tells the truth on a real API server', { timeout: 300_000 }, ()
     const table = await cluster.kubectl(['get', 'pt', 'breaks', '-n', ns.namespace]);
     assert.match(
       table.split('\n')[0]!,
-      /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE$/,
+      /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+LAST RESULT\s+AGE$/,
     );
     const row = await tableRow('breaks');
     assert.deepEqual(

@@ -112,6 +112,9 @@ async function runCase(c: Case): Promise<string[]> {
         return { ok: true };
       });
     },
+    async revoke() {
+      throw new Error('these tasks never overlap');
+    },
     async close() {},
   };
   const inner: SlotDispatcher = c.atomic

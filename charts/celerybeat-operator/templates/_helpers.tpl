@@ -52,7 +52,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* True when the chart must create the connection Secret (a URL given as a value, no existing Secret). */}}
 {{- define "celerybeat-operator.createsConnectionSecret" -}}
-{{- if or (and (not .Values.redis.existingSecret) .Values.redis.url) (and (not .Values.broker.existingSecret) .Values.broker.url) -}}
+{{- if or (and (not .Values.redis.existingSecret) .Values.redis.url) (and (not .Values.broker.existingSecret) .Values.broker.url) (and (not .Values.resultBackend.existingSecret) .Values.resultBackend.url) -}}
 true
 {{- end }}
 {{- end }}

@@ -59,7 +59,7 @@ test('every example is accepted and kubectl get pt shows the printer columns', a
   const [header, ...rows] = table.trim().split('\n');
   assert.match(
     header!,
-    /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+AGE$/,
+    /^NAME\s+TASK\s+SCHEDULE\s+ENABLED\s+READY\s+REASON\s+LAST RUN\s+NEXT RUN\s+RUNS\s+LAST RESULT\s+AGE$/,
   );
   assert.equal(rows.length, files.length);
   // SCHEDULE, LAST RUN, NEXT RUN and RUNS stay empty until the operator writes the status.

@@ -7,6 +7,7 @@ what a real Celery worker saw and ran. Configuration comes from the environment:
   CELERY_TEST_BROKER_URL   broker URL (redis://... or amqp://...)
   CELERY_TEST_RECORD_FILE  JSON-lines file the records are appended to
   CELERY_TEST_QUEUES       JSON list of {"name", "exchange"?, "exchange_type"?, "routing_key"?, "max_priority"?}
+  CELERY_TEST_RESULT_BACKEND  optional: a result backend URL; results are then stored (with STARTED)
 """
 
 import json
@@ -35,8 +36,10 @@ app.conf.update(
     accept_content=['json'],
     task_queues=[_queue(q) for q in json.loads(os.environ.get('CELERY_TEST_QUEUES', '[]'))],
     worker_hijack_root_logger=True,
-    # Results are read from the record file, never from a backend.
-    task_ignore_result=True,
+    # Results are read from the record file; a backend is only used by the tests of result reading.
+    task_ignore_result='CELERY_TEST_RESULT_BACKEND' not in os.environ,
+    result_backend=os.environ.get('CELERY_TEST_RESULT_BACKEND'),
+    task_track_started=True,
     timezone='UTC',
     enable_utc=True,
 )
@@ -84,7 +87,8 @@ def _on_received(sender=None, request=None, **_):
 def _on_revoked(sender=None, request=None, terminated=None, signum=None, expired=None, **_):
     _append({
         'event': 'revoked', 'at': _now_ms(), 'id': getattr(request, 'id', None),
-        'task': getattr(request, 'task', None) and request.task.name,
+        # request.task is the task object for an expired message, its name for a terminated one.
+        'task': getattr(getattr(request, 'task', None), 'name', getattr(request, 'task', None)),
         'terminated': terminated, 'expired': expired, 'signum': signum and int(signum),
     })
 
@@ -151,3 +155,14 @@ def fail(self, message='requested failure'):
     execution = _Execution(self, (message,), {})
     execution.finish('failed', error=message)
     raise RuntimeError(message)
+
+
+@app.task(bind=True, max_retries=3)
+def flaky(self, marker):
+    """Fails its first attempt with a retry (state RETRY in the result backend), then succeeds."""
+    execution = _Execution(self, (marker,), {})
+    if self.request.retries == 0:
+        execution.finish('failed', error='first attempt fails')
+        raise self.retry(exc=RuntimeError('first attempt fails'), countdown=1)
+    execution.finish('succeeded', marker)
+    return marker

@@ -38,7 +38,7 @@ test('names, scope, status subresource and printer columns', () => {
   assert.deepEqual(version.subresources, { status: {} });
   assert.deepEqual(
     version.additionalPrinterColumns.map((c: { name: string }) => c.name.toUpperCase()),
-    ['TASK', 'SCHEDULE', 'ENABLED', 'READY', 'REASON', 'LAST RUN', 'NEXT RUN', 'RUNS', 'AGE'],
+    ['TASK', 'SCHEDULE', 'ENABLED', 'READY', 'REASON', 'LAST RUN', 'NEXT RUN', 'RUNS', 'LAST RESULT', 'AGE'],
   );
   assert.equal(crd.spec.preserveUnknownFields, undefined);
   assert.equal(crd.status, undefined);

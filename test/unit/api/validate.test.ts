@@ -157,3 +157,25 @@ for (const c of INVALID_CASES) {
     );
   });
 }
+
+test('concurrencyPolicy Forbid and Replace need the result backend; Allow is the default', () => {
+  const task = (policy?: string) => ({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name: 'p', namespace: 'ns' },
+    spec: {
+      task: 't',
+      interval: { every: 1, period: 'seconds' },
+      ...(policy ? { concurrencyPolicy: policy } : {}),
+    },
+  });
+  const allow = validatePeriodicTask(task(), { defaultTimeZone: 'UTC', resultBackend: false });
+  assert.ok(allow.ok && allow.definition.concurrencyPolicy === undefined);
+  const without = validatePeriodicTask(task('Forbid'), { defaultTimeZone: 'UTC', resultBackend: false });
+  assert.deepEqual(without.ok ? [] : without.errors.map((e) => e.field), ['spec.concurrencyPolicy']);
+  assert.match(without.ok ? '' : without.errors[0]!.message, /--result-backend/);
+  const withBackend = validatePeriodicTask(task('Replace'), { defaultTimeZone: 'UTC', resultBackend: true });
+  assert.ok(withBackend.ok && withBackend.definition.concurrencyPolicy === 'Replace');
+  const bad = validatePeriodicTask(task('Sometimes'), { defaultTimeZone: 'UTC' });
+  assert.deepEqual(bad.ok ? [] : bad.errors.map((e) => e.field), ['spec.concurrencyPolicy']);
+});

@@ -399,3 +399,74 @@ test('stop() waits for the batch in flight, and nothing is dispatched after it',
   await clock.advance(5000, 100);
   assert.equal(dispatcher.calls.length, 1);
 });
+
+/** An OverlapGuard whose answers the test sets; it records what it was asked. */
+function scriptedGuard() {
+  const guard = {
+    running: new Set<string>(),
+    failing: false,
+    asked: [] as string[][],
+    revoked: [] as string[][],
+    async unfinished(ids: readonly string[]) {
+      guard.asked.push([...ids]);
+      if (guard.failing) throw new Error('backend down');
+      return new Set(ids.filter((id) => guard.running.has(id)));
+    },
+    async revoke(ids: readonly string[]) {
+      guard.revoked.push([...ids]);
+    },
+  };
+  return guard;
+}
+
+test('Forbid: a slot whose previous run has not finished is recorded as missed, then runs resume', async () => {
+  const guard = scriptedGuard();
+  const skipped: string[] = [];
+  const listener = recordingListener();
+  const { beat, dispatcher, store, add } = rig({
+    overlap: guard,
+    listener: { ...listener, skipped: (_def, _state, _next, reason) => skipped.push(reason) },
+  });
+  const key = add(definition('f', { concurrencyPolicy: 'Forbid' }));
+  const plain = add(definition('p'));
+  beat.start();
+  await clock.advance(1000);
+  const first = store.stateOf(key)!.lastTaskId!;
+  assert.equal(guard.asked.length, 0, 'a first run has nothing to wait for');
+  guard.running.add(first);
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000], 'the second slot is not sent');
+  assert.deepEqual(store.stateOf(key), {
+    ...store.stateOf(key)!,
+    cursor: t0 + 2000,
+    totalRunCount: 1,
+    missedRunCount: 1,
+  });
+  assert.match(skipped[0] ?? '', new RegExp(`previous run ${first} has not finished.*Forbid`));
+  assert.deepEqual(dispatcher.publishedSlots(plain), [t0 + 1000, t0 + 2000], 'other tasks are not held up');
+  guard.running.clear();
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 3000]);
+  guard.failing = true;
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 3000], 'unknown means skip for Forbid');
+  await beat.stop();
+});
+
+test('Replace: the unfinished previous run is revoked, then the new one is sent', async () => {
+  const guard = scriptedGuard();
+  const { beat, dispatcher, store, add } = rig({ overlap: guard });
+  const key = add(definition('r', { concurrencyPolicy: 'Replace' }));
+  beat.start();
+  await clock.advance(1000);
+  const first = store.stateOf(key)!.lastTaskId!;
+  guard.running.add(first);
+  await clock.advance(1000);
+  assert.deepEqual(guard.revoked, [[first]]);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 2000]);
+  guard.running.clear();
+  await clock.advance(1000);
+  assert.deepEqual(guard.revoked, [[first]], 'a finished run is not revoked');
+  await settle();
+  await beat.stop();
+});

@@ -113,3 +113,25 @@ test('a later "no next run" overrides an earlier next run, and a later next run 
   assert.equal(mergeUpdates({ nextRunAt: null }, { totalRunCount: 1 }).nextRunAt, null);
   assert.equal(mergeUpdates({ nextRunAt: null }, { nextRunAt: 'm' }).nextRunAt, 'm');
 });
+
+test('lastResult is replaced whole (members that no longer hold are nulled); recentRuns only when changed', () => {
+  const current = {
+    lastResult: {
+      taskId: 'a',
+      state: 'FAILURE' as const,
+      finishedAt: '2026-12-02T06:00:00.000Z',
+      error: 'E: x',
+    },
+    recentRuns: [{ slot: '2026-12-02T06:00:00.000Z', taskId: 'a', state: 'FAILURE' as const }],
+  };
+  const patch = statusPatch(
+    { lastResult: { taskId: 'b', state: 'PENDING' }, recentRuns: current.recentRuns },
+    current,
+    new Date(),
+  );
+  assert.deepEqual(patch, { lastResult: { taskId: 'b', state: 'PENDING', finishedAt: null, error: null } });
+  assert.equal(
+    statusPatch({ lastResult: current.lastResult, recentRuns: current.recentRuns }, current, new Date()),
+    undefined,
+  );
+});
