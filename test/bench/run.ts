@@ -8,6 +8,7 @@ const BENCHES = [
   ['beat.bench.ts', '--svg', 'docs/benchmark-beat.svg'],
   ['controller.bench.ts'],
   ['failing-task.bench.ts'],
+  ['redis-topologies.bench.ts'],
 ];
 
 let failed = 0;
