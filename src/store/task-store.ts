@@ -121,9 +121,10 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
       timeoutMs: 2000,
     };
     if (onlyWithReplicas) {
-      if (this.#replicas === undefined || Date.now() - this.#replicas.at > REPLICA_COUNT_TTL_MS) {
-        this.#refreshReplicaCount();
-      }
+      // The first time (and after a failed WAIT) the count is awaited: a master without replicas must not
+      // cost each batch the WAIT timeout; later it is refreshed in the background.
+      if (this.#replicas === undefined) await this.#refreshReplicaCount();
+      else if (Date.now() - this.#replicas.at > REPLICA_COUNT_TTL_MS) void this.#refreshReplicaCount();
       if (this.#replicas?.count === 0)
         return { results: await this.dispatch(items, fenceToken), durable: true };
     }
@@ -146,12 +147,12 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
     });
     const [waitError, acked] = replies[chunks.length]!;
     const durable = !waitError && typeof acked === 'number' && acked >= replicas;
-    if (!durable && onlyWithReplicas) this.#refreshReplicaCount(true);
+    if (!durable && onlyWithReplicas) void this.#refreshReplicaCount(true);
     return { results, durable };
   }
 
   /** Reads the master's replica count in the background (once at a time); `now` skips the cache. */
-  #refreshReplicaCount(now = false): void {
+  #refreshReplicaCount(now = false): Promise<void> {
     if (now) this.#replicas = undefined;
     this.#countingReplicas ??= this.replicaCount()
       .then((count) => {
@@ -161,6 +162,7 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
       .finally(() => {
         this.#countingReplicas = undefined;
       });
+    return this.#countingReplicas;
   }
 
   /** How many replicas the store's master has now (for --durable-claims auto). */
