@@ -13,3 +13,15 @@ export const ORIGINAL_NAME_ANNOTATION = 'celerybeat.io/original-name';
 
 /** Where an imported task came from (`celerybeat-redis`, `redbeat`, `django-celery-beat`, `celery-app`). */
 export const IMPORTED_FROM_ANNOTATION = 'celerybeat.io/imported-from';
+
+/**
+ * One extra run now, once per value: any text (a timestamp is handy). Its task id comes from the task and
+ * the value, so the same value never runs twice, whoever reads it and however often it is applied.
+ */
+export const RUN_NOW_ANNOTATION = 'celerybeat.io/run-now';
+
+/**
+ * `<from>/<to>` (RFC 3339): each slot of the schedule in that range that has not run yet runs once, oldest
+ * first, with the slot's own task id.
+ */
+export const BACKFILL_ANNOTATION = 'celerybeat.io/backfill';

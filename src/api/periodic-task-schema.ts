@@ -269,6 +269,29 @@ export const specSchema: ObjectNode = {
       description: 'Run once, then never again (the spec is left as it is).',
     },
     description: { kind: 'string', description: 'Free text.', maxLength: 4096 },
+    pause: {
+      kind: 'object',
+      description:
+        'Pauses the task with a reason (Ready False/Paused); at `until`, if set, it resumes by itself. Slots inside the pause are counted as skipped by pause, not as missed.',
+      required: ['reason'],
+      properties: {
+        reason: {
+          kind: 'string',
+          description: 'Why the task is paused (shown in the Ready message).',
+          minLength: 1,
+          maxLength: 1024,
+        },
+        until: timestamp('Resume at this instant.'),
+      },
+    },
+    jitterSeconds: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 1,
+      maximum: 86_400,
+      description:
+        'Moves each slot by a deterministic offset in [0, jitterSeconds), the same on every replica; must be shorter than the interval (a minute for crontab, cron).',
+    },
     concurrencyPolicy: {
       kind: 'string',
       enum: ['Allow', 'Forbid', 'Replace'],

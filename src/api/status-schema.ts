@@ -123,6 +123,45 @@ export const statusSchema: ObjectNode = {
       items: recentRun,
       maxItems: 10,
     },
+    lastRunNow: {
+      kind: 'string',
+      description: 'The last celerybeat.io/run-now value handled (its run was sent, or had been already).',
+      maxLength: 1024,
+    },
+    backfill: {
+      kind: 'object',
+      description: 'The last celerybeat.io/backfill range handled and its progress.',
+      required: ['range', 'slots', 'sent', 'alreadyRun', 'state'],
+      properties: {
+        range: { kind: 'string', description: 'The annotation value.', maxLength: 1024 },
+        slots: {
+          kind: 'integer',
+          format: 'int64',
+          minimum: 0,
+          description: 'Slots of the schedule in the range.',
+        },
+        sent: { kind: 'integer', format: 'int64', minimum: 0, description: 'Slots the backfill sent.' },
+        alreadyRun: {
+          kind: 'integer',
+          format: 'int64',
+          minimum: 0,
+          description: 'Slots that had run already.',
+        },
+        state: {
+          kind: 'string',
+          enum: ['Running', 'Done', 'TooLarge', 'Invalid'],
+          description: 'Running, Done, TooLarge (more slots than --max-backfill: nothing sent) or Invalid.',
+          maxLength: 16,
+        },
+        message: { kind: 'string', description: 'Details, for TooLarge and Invalid.', maxLength: 1024 },
+      },
+    },
+    pausedRunCount: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description: 'Slots that fell inside a pause (spec.pause); not counted as missed.',
+    },
     observedGeneration: {
       kind: 'integer',
       format: 'int64',

@@ -50,6 +50,13 @@ export interface PeriodicTaskSpec {
   oneOff?: boolean;
   description?: string;
   concurrencyPolicy?: ConcurrencyPolicy;
+  pause?: PauseSpec;
+  jitterSeconds?: number;
+}
+
+export interface PauseSpec {
+  reason: string;
+  until?: string;
 }
 
 export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
@@ -71,9 +78,27 @@ export interface RecentRun {
   durationSeconds?: number;
 }
 
+export interface BackfillStatus {
+  range: string;
+  /** Slots of the schedule in the range. */
+  slots: number;
+  /** Slots sent by the backfill so far. */
+  sent: number;
+  /** Slots that had run already (not sent again). */
+  alreadyRun: number;
+  state: 'Running' | 'Done' | 'TooLarge' | 'Invalid';
+  message?: string;
+}
+
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
-export type ReadyReason = 'Scheduled' | 'InvalidSpec' | 'Disabled' | 'Completed' | 'StoreUnavailable';
+export type ReadyReason =
+  | 'Scheduled'
+  | 'InvalidSpec'
+  | 'Disabled'
+  | 'Paused'
+  | 'Completed'
+  | 'StoreUnavailable';
 
 export interface Condition {
   type: string;
@@ -96,6 +121,12 @@ export interface PeriodicTaskStatus {
   lastFailedRunAt?: string;
   lastResult?: LastResult;
   recentRuns?: RecentRun[];
+  /** The last `celerybeat.io/run-now` value handled. */
+  lastRunNow?: string;
+  /** The last `celerybeat.io/backfill` range handled and how far it got. */
+  backfill?: BackfillStatus;
+  /** Slots that fell inside a pause (not counted as missed). */
+  pausedRunCount?: number;
   observedGeneration?: number;
   conditions?: Condition[];
 }
@@ -161,6 +192,10 @@ export interface TaskDefinition {
   startingDeadlineSeconds?: number;
   oneOff: boolean;
   description?: string;
+  /** spec.pause: no runs while set, until `until` (epoch ms) if given. */
+  pause?: { reason: string; until?: number };
+  /** spec.jitterSeconds in milliseconds. */
+  jitterMs?: number;
   /** Absent: Allow (runs may overlap, as in Celery beat). */
   concurrencyPolicy?: Exclude<ConcurrencyPolicy, 'Allow'>;
   /** Run state brought over from another scheduler (annotations, see annotations.ts); used for a new key only. */
