@@ -77,7 +77,7 @@ function scheduleOf(row: Row, schedules: ScheduleRows): Partial<PeriodicTaskSpec
   const solar = linked('solar');
   if (solar) {
     throw new UnsupportedError(
-      `solar schedule (${solar.event} at ${solar.latitude}, ${solar.longitude}) cannot be expressed yet`,
+      `solar schedule (${solar.event} at ${Number(solar.latitude)}, ${Number(solar.longitude)}) cannot be expressed yet`,
     );
   }
   throw new UnsupportedError('it has no schedule (interval, crontab, clocked or solar)');
