@@ -59,7 +59,7 @@ if ready.status == "True" then
   return hs
 end
 
-if ready.status == "False" and ready.reason == "Disabled" then
+if ready.status == "False" and (ready.reason == "Disabled" or ready.reason == "Paused") then
   hs.status = "Suspended"
   hs.message = describe(ready)
   return hs

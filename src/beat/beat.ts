@@ -18,11 +18,13 @@ import {
   dispatchesTotal,
   dispatchLatenessSeconds,
   missedRunsTotal,
+  pausedRunsTotal,
   replacedRunsTotal,
   skippedRunsTotal,
 } from '../observe/metrics.ts';
 import { planSlots } from '../schedule/catch-up.ts';
-import { isCompleted } from '../schedule/completion.ts';
+import { isCompleted, isPaused } from '../schedule/completion.ts';
+import { runTimeOf } from '../schedule/jitter.ts';
 import type { Schedule } from '../schedule/schedule.ts';
 import { DueQueue } from './due-queue.ts';
 
@@ -30,6 +32,8 @@ export interface BeatTask {
   def: TaskDefinition;
   schedule: Schedule;
   state: RunState;
+  /** Slots that fell inside a pause (status.pausedRunCount); kept here, not in Redis. */
+  pausedRunCount?: number;
 }
 
 /** Why a task's slot could not go out; becomes the Ready condition's reason. */
@@ -37,7 +41,7 @@ export type BeatProblem = 'MessageRejected' | 'PublishFailed' | 'DispatchError';
 
 /** What the beat tells the status layer after it recorded a slot, or could not send one. */
 export interface BeatListener {
-  recorded(def: TaskDefinition, state: RunState, nextRunAt: number | null): void;
+  recorded(def: TaskDefinition, state: RunState, nextRunAt: number | null, pausedRunCount?: number): void;
   /** Once per distinct problem of a task, until one of its slots is recorded again. */
   rejected(def: TaskDefinition, reason: string, problem?: BeatProblem): void;
   /** The store refused a dispatch because the leader lock does not hold this process's token. */
@@ -86,6 +90,8 @@ type Planned = {
   run: number | null;
   /** Why the slot is recorded without a run (concurrencyPolicy Forbid). */
   skipped?: string;
+  /** Slots of a pause this plan accounts for. */
+  paused: number;
 };
 
 export class Beat {
@@ -117,7 +123,7 @@ export class Beat {
   /** The next slot the beat will act on for a task, or null when it has none (disabled, completed…). */
   nextRunAt(taskKey: string): number | null {
     const task = this.#tasks.get(taskKey);
-    return task ? this.#nextSlot(task) : null;
+    return task ? this.#nextSlot(taskKey, task) : null;
   }
 
   /** Adds or replaces a task; its next slot follows the new definition from the stored cursor. */
@@ -145,14 +151,21 @@ export class Beat {
     await Promise.all(this.#inFlight);
   }
 
-  #nextSlot(task: BeatTask): number | null {
-    if (!task.def.enabled) return null;
-    if (isCompleted(task.def, task.state)) return null;
-    return task.schedule.next(task.state.cursor);
+  /**
+   * When the task next acts: the run time of its next slot (jitter included); while paused, the end of the
+   * pause (null when it has none).
+   */
+  #nextSlot(key: string, task: BeatTask): number | null {
+    const { def, state, schedule } = task;
+    if (!def.enabled) return null;
+    if (isCompleted(def, state)) return null;
+    if (isPaused(def, this.#o.clock())) return def.pause?.until ?? null;
+    const slot = schedule.next(state.cursor);
+    return slot === null ? null : runTimeOf(def, key, slot);
   }
 
   #requeue(key: string, task: BeatTask, notBefore?: number): void {
-    const next = this.#nextSlot(task);
+    const next = this.#nextSlot(key, task);
     if (next === null) {
       this.#queue.delete(key);
       return;
@@ -309,14 +322,43 @@ export class Beat {
     this.#o.listener.rejected(task.def, reason, problem);
   }
 
-  /** Decides what the slots in (cursor, now] become; null when nothing is due (an early wake-up). */
-  #plan(key: string, task: BeatTask, now: number): { slot: PlannedSlot; run: number | null } | null {
-    const { def, state } = task;
-    const plan = planSlots(task.schedule, state.cursor, now, def.startingDeadlineSeconds);
-    if (plan.run === null && plan.missed === 0) return null;
+  /**
+   * Decides what the slots in (cursor, now] become; null when nothing is due (an early wake-up). Slots inside
+   * a pause are accounted for as paused, not missed; a jittered slot is due at its run time, not before.
+   */
+  #plan(
+    key: string,
+    task: BeatTask,
+    now: number,
+  ): { slot: PlannedSlot; run: number | null; paused: number } | null {
+    const { def, state, schedule } = task;
+    let from = state.cursor;
+    let paused = 0;
+    if (def.pause) {
+      const end = def.pause.until ?? Number.POSITIVE_INFINITY;
+      const inPause = Math.min(now, end) > from ? schedule.latest(from, Math.min(now, end)) : null;
+      if (inPause) {
+        paused = inPause.count;
+        from = inPause.slot;
+      }
+      if (end > now) {
+        if (paused === 0) return null;
+        return {
+          slot: { taskKey: key, expected: state, next: { ...state, cursor: from } },
+          run: null,
+          paused,
+        };
+      }
+    }
+    let plan = planSlots(schedule, from, now, def.startingDeadlineSeconds);
+    if (plan.run !== null && runTimeOf(def, key, plan.run) > now) {
+      // Woken for another reason before this slot's jittered time: only the slots before it are due.
+      plan = planSlots(schedule, from, plan.run - 0.001, def.startingDeadlineSeconds);
+    }
+    if (plan.run === null && plan.missed === 0 && paused === 0) return null;
     const next: RunState = {
       ...state,
-      cursor: plan.newCursor,
+      cursor: plan.missed === 0 && plan.run === null ? from : plan.newCursor,
       missedRunCount: state.missedRunCount + plan.missed,
     };
     const slot: PlannedSlot = { taskKey: key, expected: state, next };
@@ -351,7 +393,7 @@ export class Beat {
         next.missedRunCount += 1;
       }
     }
-    return { slot, run: slot.publish ? plan.run : null };
+    return { slot, run: slot.publish ? plan.run : null, paused };
   }
 
   #settle(p: Planned, outcome: SlotOutcome, publishedAt: number): void {
@@ -367,6 +409,10 @@ export class Beat {
     switch (outcome.status) {
       case 'ok': {
         task.state = slot.next;
+        if (p.paused > 0) {
+          task.pausedRunCount = (task.pausedRunCount ?? 0) + p.paused;
+          pausedRunsTotal.inc(p.paused);
+        }
         const missed = slot.next.missedRunCount - slot.expected.missedRunCount;
         if (missed > 0) missedRunsTotal.inc(missed);
         if (run !== null) {
@@ -375,7 +421,7 @@ export class Beat {
         }
         this.#requeue(key, task);
         if (run !== null) this.#problems.delete(key);
-        const next = this.#nextSlot(task);
+        const next = this.#nextSlot(key, task);
         if (run !== null) {
           this.#logSent(task, run, next);
           this.#o.listener.sent?.(task.def, task.state.lastTaskId as string, run, publishedAt);
@@ -387,7 +433,7 @@ export class Beat {
           );
           this.#o.listener.skipped(task.def, task.state, next, p.skipped);
         } else {
-          this.#o.listener.recorded(task.def, task.state, next);
+          this.#o.listener.recorded(task.def, task.state, next, task.pausedRunCount);
         }
         return;
       }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { taskKey } from '../api/types.ts';
 import { compileSchedule } from '../schedule/compile.ts';
 import { initialCursor } from '../schedule/cursor.ts';
+import { runTimeOf } from '../schedule/jitter.ts';
 import { checkFlags } from './flag-check.ts';
 import { loadPeriodicTasks, noPeriodicTaskMessage } from './manifest-files.ts';
 
@@ -77,7 +78,7 @@ export async function runNextCommand(argv: string[]): Promise<number> {
     for (let i = 0; i < limit; i++) {
       const slot = schedule.next(cursor);
       if (slot === null) break;
-      lines.push(`${key} ${new Date(slot).toISOString()}`);
+      lines.push(`${key} ${new Date(runTimeOf(def, key, slot)).toISOString()}`);
       cursor = slot;
     }
     if (lines.length === 0) process.stderr.write(`${key}: no more runs\n`);

@@ -51,8 +51,11 @@ export class Operator {
     runs?: RunObserver,
   ): BeatListener {
     return {
-      recorded: (def, state, next) =>
-        status.report(def.namespace, def.name, { ...runStatus(state, next), ready: readyOf(def, state) }),
+      recorded: (def, state, next, paused) =>
+        status.report(def.namespace, def.name, {
+          ...runStatus(state, next, paused),
+          ready: readyOf(def, state),
+        }),
       sent: (def, taskId, slot, sentAt) => runs?.sent(def, taskId, slot, sentAt),
       skipped: (def, state, next, reason) =>
         status.report(def.namespace, def.name, {

@@ -16,6 +16,7 @@ import type {
 import type { Logger } from '../observe/logger.ts';
 import { invalidStoreKeys, observeSchedules, reconcileErrorsTotal } from '../observe/metrics.ts';
 import { compileSchedule } from '../schedule/compile.ts';
+import { isPaused } from '../schedule/completion.ts';
 import { initialCursor } from '../schedule/cursor.ts';
 import { describeSchedule } from '../schedule/describe.ts';
 import type { Schedule } from '../schedule/schedule.ts';
@@ -259,7 +260,26 @@ export class Reconciler {
       else if (claim?.status === 'conflict') state = claim.stored;
     }
     const schedule = compileSchedule(def.schedule, def.timeZone);
-    this.#o.beat.set(key, { def, schedule, state });
+    const before = previous?.uid === def.uid ? this.#o.beat.get(key) : undefined;
+    let pausedRunCount = before?.pausedRunCount ?? object.status?.pausedRunCount;
+    if (before && isPaused(before.def, now) && !isPaused(def, now)) {
+      // Resumed by an edit: the slots that fell inside the pause are paused ones, not missed ones.
+      const inPause = schedule.latest(state.cursor, now);
+      if (inPause) {
+        const moved = { ...state, cursor: inPause.slot };
+        const [claim] = await this.#o.store.dispatch([{ taskKey: key, expected: state, next: moved }]);
+        if (claim?.status === 'ok') {
+          state = moved;
+          pausedRunCount = (pausedRunCount ?? 0) + inPause.count;
+        } else if (claim?.status === 'conflict') state = claim.stored;
+      }
+    }
+    this.#o.beat.set(key, {
+      def,
+      schedule,
+      state,
+      ...(pausedRunCount === undefined ? {} : { pausedRunCount }),
+    });
     this.#applied.set(key, { uid: def.uid, head, timing });
     this.#tellDayNote(key, object, def, schedule, state);
     if (upsert.status !== 'unchanged' || !previous) {
@@ -271,8 +291,8 @@ export class Reconciler {
     this.#report(object, {
       observedGeneration: def.generation,
       schedule: describeSchedule(def.schedule, def.timeZone),
-      ...runStatus(state, this.#o.beat.nextRunAt(key)),
-      ready: readyOf(def, state, schedule),
+      ...runStatus(state, this.#o.beat.nextRunAt(key), pausedRunCount),
+      ready: readyOf(def, state, schedule, now),
     });
   }
 
@@ -319,10 +339,11 @@ export class Reconciler {
 
   /** The tasks the beat holds, by the same rule as their Ready condition, and the invalid ones. */
   #countStates(): Record<ScheduleState | 'invalid', number> {
-    const counts = { scheduled: 0, disabled: 0, completed: 0, invalid: this.#invalid.size };
+    const counts = { scheduled: 0, disabled: 0, paused: 0, completed: 0, invalid: this.#invalid.size };
+    const now = this.#clock();
     for (const key of this.#applied.keys()) {
       const task = this.#invalid.has(key) ? undefined : this.#o.beat.get(key);
-      if (task) counts[scheduleState(task.def, task.state)] += 1;
+      if (task) counts[scheduleState(task.def, task.state, now)] += 1;
     }
     return counts;
   }

@@ -5,7 +5,7 @@ import type { ConditionStatus, PeriodicTask, ReadyReason, TaskDefinition } from 
 import type { BeatProblem } from '../beat/beat.ts';
 import type { ReadyCondition, RunState, StatusUpdate, TaskRef } from '../contracts.ts';
 import { compileSchedule } from '../schedule/compile.ts';
-import { isCompleted } from '../schedule/completion.ts';
+import { isCompleted, isPaused } from '../schedule/completion.ts';
 import { crontabDayNote } from '../schedule/day-note.ts';
 import type { Schedule } from '../schedule/schedule.ts';
 
@@ -35,23 +35,25 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * The run-state part of the status; lastRunAt is the slot of the last run, not the cursor. A task without a
  * next run says so (null), so that an earlier nextRunAt does not stay behind in the resource.
  */
-export function runStatus(state: RunState, nextRunAt: number | null): StatusUpdate {
+export function runStatus(state: RunState, nextRunAt: number | null, pausedRunCount?: number): StatusUpdate {
   const update: StatusUpdate = {
     totalRunCount: state.totalRunCount,
     missedRunCount: state.missedRunCount,
     nextRunAt: nextRunAt === null ? null : iso(nextRunAt),
   };
+  if (pausedRunCount !== undefined) update.pausedRunCount = pausedRunCount;
   if (state.lastTaskSlot !== null) update.lastRunAt = iso(state.lastTaskSlot);
   if (state.lastTaskId !== null) update.lastTaskId = state.lastTaskId;
   return update;
 }
 
 /** What a known, valid task is doing: the `state` label of celerybeat_schedules and the Ready reason. */
-export type ScheduleState = 'scheduled' | 'disabled' | 'completed';
+export type ScheduleState = 'scheduled' | 'disabled' | 'paused' | 'completed';
 
-export function scheduleState(def: TaskDefinition, state: RunState): ScheduleState {
+export function scheduleState(def: TaskDefinition, state: RunState, now: number = Date.now()): ScheduleState {
   if (!def.enabled) return 'disabled';
   if (isCompleted(def, state)) return 'completed';
+  if (isPaused(def, now)) return 'paused';
   return 'scheduled';
 }
 
@@ -74,10 +76,20 @@ export function noteWithNextRuns(note: string, schedule: Schedule, cursor: numbe
 }
 
 /** The Ready condition of a valid task; a Scheduled task with a day note carries it in the message. */
-export function readyOf(def: TaskDefinition, state: RunState, schedule?: Schedule): ReadyCondition {
-  switch (scheduleState(def, state)) {
+export function readyOf(
+  def: TaskDefinition,
+  state: RunState,
+  schedule?: Schedule,
+  now: number = Date.now(),
+): ReadyCondition {
+  switch (scheduleState(def, state, now)) {
     case 'disabled':
       return readyCondition('False', 'Disabled', 'enabled is false');
+    case 'paused': {
+      const until = def.pause?.until;
+      const resumes = until === undefined ? 'until spec.pause is removed' : `until ${iso(until)}`;
+      return readyCondition('False', 'Paused', `${def.pause?.reason} (paused ${resumes})`);
+    }
     case 'completed':
       return state.totalRunCount > 0
         ? readyCondition('False', 'Completed', 'ran once; it will not run again')

@@ -78,6 +78,12 @@ export const runDurationSeconds = new Histogram({
   registers,
 });
 
+export const pausedRunsTotal = new Counter({
+  name: 'celerybeat_paused_runs_total',
+  help: 'Slots that fell inside a pause (spec.pause); not counted as missed.',
+  registers,
+});
+
 /** Runs sent revoked by concurrencyPolicy Replace. */
 export const replacedRunsTotal = new Counter({
   name: 'celerybeat_replaced_runs_total',

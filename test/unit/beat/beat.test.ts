@@ -470,3 +470,54 @@ test('Replace: the unfinished previous run is revoked, then the new one is sent'
   await settle();
   await beat.stop();
 });
+
+test('jitter: each slot runs at its offset in [0, jitter), the same in two beats; the slot stays nominal', async () => {
+  const def = definition('j', {
+    schedule: { kind: 'interval', every: 10, period: 'seconds' },
+    jitterMs: 4000,
+  });
+  const one = rig();
+  const two = rig();
+  const k1 = one.add(def);
+  two.add(def);
+  one.beat.start();
+  two.beat.start();
+  await clock.advance(64_000);
+  const sent = (r: Rig) =>
+    r.dispatcher.calls.flatMap((c) =>
+      c.slots.filter((s) => s.publish).map((s) => ({ at: c.at, slot: s.next.lastTaskSlot! })),
+    );
+  const a = sent(one);
+  assert.equal(a.length, 6);
+  assert.deepEqual(
+    a.map((x) => x.slot),
+    [1, 2, 3, 4, 5, 6].map((i) => t0 + i * 10_000),
+    'nominal slots on the grid',
+  );
+  const offsets = a.map((x) => x.at - x.slot);
+  for (const off of offsets) assert.ok(off >= 0 && off < 4000, `offset ${off} within [0, 4000)`);
+  assert.ok(new Set(offsets).size > 1, 'the offset differs from slot to slot');
+  assert.deepEqual(sent(two), a, 'a second beat computes the same instants');
+  const nextRun = one.beat.nextRunAt(k1)! - (t0 + 70_000);
+  assert.ok(nextRun >= 0 && nextRun < 4000, 'nextRunAt is the jittered time of the next slot');
+  await one.beat.stop();
+  await two.beat.stop();
+});
+
+test('pause: no runs and no missed slots while paused; at until it resumes by itself', async () => {
+  const until = clock.now() + 5500;
+  const { beat, dispatcher, store, listener, add } = rig();
+  const key = add(definition('p', { pause: { reason: 'migration', until } }));
+  beat.start();
+  assert.equal(beat.nextRunAt(key), until, 'the next action is the end of the pause');
+  await clock.advance(5000);
+  assert.deepEqual(dispatcher.publishedSlots(key), []);
+  await clock.advance(500);
+  assert.equal(store.stateOf(key)?.missedRunCount, 0, 'slots in the pause are not missed');
+  assert.equal(store.stateOf(key)?.cursor, t0 + 5000, 'they are accounted for');
+  await clock.advance(1500);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 6000, t0 + 7000]);
+  assert.equal(listener.log.recorded.at(-1)?.key, 'ns/p');
+  assert.equal(beat.get(key)?.pausedRunCount, 5);
+  await beat.stop();
+});
