@@ -312,6 +312,13 @@ function cniCacheEntries(dir: string): string[] {
     });
 }
 
+function cgroupProcs(path: string): number[] {
+  if (!existsSync(path)) return [];
+  const own = readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  const children = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory());
+  return [...own, ...children.flatMap((e) => cgroupProcs(join(path, e.name)))];
+}
+
 function removeCgroup(path: string): void {
   if (!existsSync(path)) return;
   for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -351,7 +358,27 @@ export async function stopNode(dir: string): Promise<void> {
     await stopDaemon(pid, 5_000).catch(() => undefined);
   for (const mount of mountsUnder(paths.dir)) run('umount', ['--lazy', mount]);
   await deleteNodeNetwork(state.network);
-  for (const mount of state.cgroupMounts) removeCgroup(join(mount, state.cgroupRoot));
+  // A container killed a moment ago may still be leaving its cgroup: anything left in the node's cgroups is
+  // one of its processes, so it goes too, until the cgroups can be removed.
+  await waitUntil(
+    "the node's cgroups removed",
+    () => {
+      for (const mount of state.cgroupMounts) {
+        const root = join(mount, state.cgroupRoot);
+        for (const pid of cgroupProcs(root)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+        removeCgroup(root);
+      }
+      return state.cgroupMounts.every((m) => !existsSync(join(m, state.cgroupRoot)));
+    },
+    15_000,
+    200,
+  ).catch(() => undefined);
   for (const [key, value] of Object.entries(state.sysctls)) {
     try {
       writeFileSync(`/proc/sys/${key}`, value);
