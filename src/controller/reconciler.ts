@@ -59,7 +59,10 @@ function digest(text: string): string {
   return createHash('sha1').update(text).digest('base64');
 }
 
-const RECONCILE_CONCURRENCY = 500;
+// Writes in flight at once: enough to keep Redis busy. More keeps each write's garbage alive across
+// young-generation collections, and the old generation (the resident size) grows with it: 267 MB
+// resident after loading 100,000 tasks at 64, 427 MB at 500.
+const RECONCILE_CONCURRENCY = 64;
 
 export interface ReconcileSummary {
   failed: number;
