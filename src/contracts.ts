@@ -123,6 +123,25 @@ export interface HandWrittenKeys {
   adopt(taskKey: string, fallback: RunState, known?: RunState): Promise<AdoptResult>;
 }
 
+/** Slots in (after, upTo] that were accounted for without running (missed, skipped, paused). */
+export interface SlotRange {
+  after: number;
+  upTo: number;
+}
+
+/** Run-now and backfill bookkeeping of a task, kept in Redis so that every replica agrees. */
+export interface ManualRunRecord {
+  /** Claims a manual run once (a run-now token, a backfilled slot); false when it was claimed before. */
+  claim(taskKey: string, claim: string): Promise<boolean>;
+  /** Gives a claim back after its publish failed, so it is tried again. */
+  release(taskKey: string, claim: string): Promise<void>;
+  /** Records the first cursor of a task once; returns the one recorded first. */
+  firstSeen(taskKey: string, cursor: number): Promise<number>;
+  recordUnrun(taskKey: string, range: SlotRange): Promise<void>;
+  read(taskKey: string): Promise<{ firstSeen: number | null; unrun: SlotRange[] }>;
+  forget(taskKey: string): Promise<void>;
+}
+
 // ── broker ───────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface TaskMessageProperties {

@@ -11,6 +11,7 @@ import type {
   RunState,
   SlotDispatcher,
   SlotOutcome,
+  SlotRange,
   TaskStore,
 } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -66,6 +67,8 @@ export interface BeatOptions {
   retryDelayMs?: number;
   /** Keeps runs of Forbid and Replace tasks from overlapping (`--result-backend`); absent: they may overlap. */
   overlap?: OverlapGuard;
+  /** Told of slots accounted for without a run (missed, skipped, paused), which a backfill may run. */
+  unrun?: (taskKey: string, range: SlotRange) => void;
 }
 
 /** Without a result backend no task has a concurrencyPolicy (the validator refuses it): runs as Allow. */
@@ -112,6 +115,7 @@ export class Beat {
       batchSize: 1000,
       retryDelayMs: 1000,
       overlap: NO_OVERLAP_GUARD,
+      unrun: () => {},
       ...options,
     };
   }
@@ -409,6 +413,12 @@ export class Beat {
     switch (outcome.status) {
       case 'ok': {
         task.state = slot.next;
+        if (slot.next.missedRunCount > slot.expected.missedRunCount || p.paused > 0) {
+          this.#o.unrun(key, {
+            after: slot.expected.cursor,
+            upTo: run === null ? slot.next.cursor : run - 0.001,
+          });
+        }
         if (p.paused > 0) {
           task.pausedRunCount = (task.pausedRunCount ?? 0) + p.paused;
           pausedRunsTotal.inc(p.paused);

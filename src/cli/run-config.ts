@@ -32,6 +32,8 @@ export interface RunConfig {
   durableClaims: DurableClaimsMode;
   /** --result-backend: where the workers store results (Redis), or undefined. */
   resultBackend?: string;
+  /** --max-backfill: the largest backfill range, in slots. */
+  maxBackfill: number;
   /** --redis-schedules: hand-written keys under the prefix are schedules too. */
   redisSchedules: boolean;
   /** Lease timings (--leader-elect lease), checked against client-go's rules. */
@@ -83,6 +85,10 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   'result-backend': {
     env: 'CELERY_RESULT_BACKEND',
     help: "Celery's Redis result backend (redis://, rediss://): run results in status; needed by concurrencyPolicy Forbid and Replace",
+  },
+  'max-backfill': {
+    default: '1000',
+    help: 'most slots one celerybeat.io/backfill range may run; a larger range runs nothing',
   },
   'redis-schedules': {
     env: 'REDIS_SCHEDULES',
@@ -218,6 +224,7 @@ export function parseRunConfig(argv: string[], env: NodeJS.ProcessEnv): RunConfi
     kubeApiBurst: positiveNumber('--kube-api-burst', read('kube-api-burst')!),
     redisSchedules,
     resultBackend,
+    maxBackfill: Math.floor(positiveNumber('--max-backfill', read('max-backfill')!)),
     lease: leaseTimings(read),
   };
 }

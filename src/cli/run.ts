@@ -1,6 +1,7 @@
 // `celerybeat-operator run` once its flags are checked: builds every layer and runs until SIGTERM.
 import { Redis, type RedisOptions } from 'ioredis';
 import { Beat } from '../beat/beat.ts';
+import { ManualRuns } from '../beat/manual-runs.ts';
 import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
 import { createBroker } from '../celery/broker.ts';
 import { brokerScheme } from '../celery/broker-url.ts';
@@ -33,6 +34,7 @@ import { RedisResultBackend } from '../results/redis-result-backend.ts';
 import { RunTracker } from '../results/run-tracker.ts';
 import { LogStatusSink } from '../standalone/log-status-sink.ts';
 import { ManifestDirectorySource } from '../standalone/manifest-source.ts';
+import { RedisManualRunRecord } from '../store/manual-run-record.ts';
 import { connectionOptions, connectRedis, type StoreRedis } from '../store/redis-connection.ts';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.ts';
 import { RedisTaskStore } from '../store/task-store.ts';
@@ -111,7 +113,16 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     void shutdown();
   };
   const results = config.resultBackend ? resultsParts(config, logger, redis, broker, status) : undefined;
+  const manualRuns = new ManualRuns({
+    record: new RedisManualRunRecord(redis, (key) => store.redisKey(key)),
+    broker,
+    status,
+    logger,
+    maxBackfill: config.maxBackfill,
+    ...(results ? { runs: results.tracker } : {}),
+  });
   const beat = new Beat({
+    unrun: (key, range) => manualRuns.unrun(key, range),
     store,
     dispatcher,
     logger,
@@ -127,6 +138,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
     logger,
     defaultTimeZone: config.timezone,
     resultBackend: results !== undefined,
+    manualRuns,
     ...(config.redisSchedules ? { handWritten: store } : {}),
   });
   const operator = new Operator({
@@ -160,6 +172,7 @@ async function runOperator(config: RunConfig, logger: Logger): Promise<number> {
       }, SHUTDOWN_TIMEOUT_MS);
       timer.unref();
       await operator.stop(OPERATOR_STOP_BUDGET_MS);
+      manualRuns.stop();
       await results?.close();
       // An unreachable broker must not hold the exit: its connection is dropped after a short wait.
       const closing = Promise.all([broker.close(), metrics.close(), health.close()]);

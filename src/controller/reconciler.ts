@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
 import { isHandWritten, taskKey } from '../api/types.ts';
 import type { Beat } from '../beat/beat.ts';
+import type { ManualRuns } from '../beat/manual-runs.ts';
 import type {
   HandWrittenKeys,
   RunState,
@@ -40,6 +41,8 @@ export interface ReconcilerOptions {
   events: TaskEvents;
   logger: Logger;
   defaultTimeZone: string;
+  /** Run-now and backfill (annotations); absent in tests that do not need them. */
+  manualRuns?: ManualRuns;
   /** Whether the operator reads a result backend (`--result-backend`): Forbid and Replace need it. */
   resultBackend?: boolean;
   /** Hand-written celerybeat-redis keys (`--redis-schedules`); absent when that source is off. */
@@ -112,6 +115,7 @@ export class Reconciler {
         continue;
       }
       await this.#o.store.delete(key, applied.uid);
+      await this.#o.manualRuns?.forget(key);
       this.#applied.delete(key);
       this.#o.logger.info({ task: key }, 'task removed');
     }
@@ -229,7 +233,10 @@ export class Reconciler {
     const timing = digest(JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]));
     const previous = this.#applied.get(key);
     // A hand-written key is handed over again only when the user wrote it: its tail may need adopting.
-    if (!verify && previous?.head === head && previous.uid === def.uid && !isHandWritten(def)) return;
+    if (!verify && previous?.head === head && previous.uid === def.uid && !isHandWritten(def)) {
+      this.#requestManualRuns(key, object, def);
+      return;
+    }
 
     if (previous && previous.uid !== def.uid) {
       // Deleted and re-created under the same name: a new task, with a new key.
@@ -284,6 +291,8 @@ export class Reconciler {
       ...(pausedRunCount === undefined ? {} : { pausedRunCount }),
     });
     this.#applied.set(key, { uid: def.uid, head, timing });
+    if (upsert.status === 'created') this.#o.manualRuns?.created(key, state.cursor);
+    this.#requestManualRuns(key, object, def);
     this.#tellDayNote(key, object, def, schedule, state);
     if (upsert.status !== 'unchanged' || !previous) {
       this.#o.logger.info(
@@ -320,6 +329,20 @@ export class Reconciler {
       'hand-written key changed while being read; read again at the next scan',
     );
     return undefined;
+  }
+
+  /** Hands the run-now and backfill annotations of a valid task to ManualRuns, with the beat's view of it. */
+  #requestManualRuns(key: string, object: PeriodicTask, def: TaskDefinition): void {
+    const task = this.#o.beat.get(key);
+    const annotations = object.metadata.annotations;
+    if (!this.#o.manualRuns || !task || !annotations || isHandWritten(def)) return;
+    this.#o.manualRuns.request({
+      def,
+      schedule: task.schedule,
+      state: task.state,
+      annotations,
+      status: object.status,
+    });
   }
 
   /** A crontab whose day fields a CronJob would read differently: logged (standalone's only stream) and an Event. */
