@@ -25,6 +25,22 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'print the schedules of another Celery scheduler as PeriodicTask YAML',
     load: async () => (await import('./import.ts')).runImportCommand,
   },
+  'run-now': {
+    summary: 'standalone mode: run a task once more now (edits its manifest)',
+    load: async () => (await import('./run-now.ts')).runRunNowCommand,
+  },
+  backfill: {
+    summary: 'standalone mode: run the slots of a past range that did not run (edits its manifest)',
+    load: async () => (await import('./backfill.ts')).runBackfillCommand,
+  },
+  pause: {
+    summary: 'standalone mode: pause a task with a reason (edits its manifest)',
+    load: async () => (await import('./pause.ts')).runPauseCommand,
+  },
+  resume: {
+    summary: 'standalone mode: resume a paused task (edits its manifest)',
+    load: async () => (await import('./resume.ts')).runResumeCommand,
+  },
 };
 
 const USAGE = `Usage: celerybeat-operator [command] [flags]
