@@ -17,6 +17,7 @@ const layers = {
   results: ['api', 'contracts\\.ts', 'observe', 'results'],
   observe: ['observe'],
   workqueue: ['workqueue'],
+  plugin: ['api', 'contracts\\.ts', 'schedule', 'validation', 'kube', 'cli', 'plugin'],
 };
 
 const allowedPath = (names) => `^src/(${names.join('|')})(/|$)`;
