@@ -17,7 +17,6 @@ import { defaultIdentity } from '../leadership/lease-elector.ts';
 import { LeaseLeadership } from '../leadership/lease-leadership.ts';
 import { NoLeaderElection } from '../leadership/no-leader-election.ts';
 import { leaderLockKey, RedisLeaderLock } from '../leadership/redis-leader-lock.ts';
-import { keepYoungGenerationSmall } from '../observe/heap-tuning.ts';
 import { parseListenAddress, startHealthServer, startMetricsServer } from '../observe/http-server.ts';
 import { createLogger, type Logger } from '../observe/logger.ts';
 import { internalErrorsTotal, registry } from '../observe/metrics.ts';
@@ -47,7 +46,6 @@ const OPERATOR_STOP_BUDGET_MS = 8000;
 
 /** Runs the operator with flags already checked (run-command.ts) until SIGTERM; the exit status. */
 export async function runOperatorCommand(config: RunConfig): Promise<number> {
-  keepYoungGenerationSmall();
   const logger = createLogger(config.logLevel);
   // Every failure has a home (a task's status, a retry, a log line); one that escapes to here is a defect.
   // It is logged and counted, for tests and alerts to catch, instead of taking every other task down.

@@ -5,7 +5,7 @@
 // resident size to what the schedules need (README: Performance).
 import { setFlagsFromString } from 'node:v8';
 
-/** Stops the young generation from growing; called once at start, before the first burst of work. */
+/** Stops the young generation from growing; called by the entry point before anything else is loaded. */
 export function keepYoungGenerationSmall(): void {
   // The growth factor is read at each resize (the semi-space maximum is fixed when the heap is created).
   setFlagsFromString('--semi-space-growth-factor=1');
