@@ -1,6 +1,6 @@
 // Pure rules of the status write-back: merging reports, and turning a report into a merge-patch body.
 import { isDeepStrictEqual } from 'node:util';
-import type { Condition, LastResult, PeriodicTaskStatus, RecentRun } from '../api/types.ts';
+import type { BackfillStatus, Condition, LastResult, PeriodicTaskStatus, RecentRun } from '../api/types.ts';
 import type { StatusUpdate } from '../contracts.ts';
 
 const SCALAR_FIELDS = [
@@ -13,15 +13,18 @@ const SCALAR_FIELDS = [
   'schedule',
   'lastSuccessfulRunAt',
   'lastFailedRunAt',
+  'lastRunNow',
+  'pausedRunCount',
 ] as const;
 
 /** A lastResult in a merge patch: a member that no longer holds is sent as null, so nothing old survives. */
 type LastResultPatch = { [K in keyof LastResult]-?: LastResult[K] | null };
 
 /** The merge-patch body of the status: `nextRunAt: null` removes the field. */
-export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt' | 'lastResult'> & {
+export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt' | 'lastResult' | 'backfill'> & {
   nextRunAt?: string | null;
   lastResult?: LastResultPatch;
+  backfill?: Omit<BackfillStatus, 'message'> & { message: string | null };
   recentRuns?: RecentRun[];
 };
 
@@ -60,6 +63,10 @@ export function statusPatch(
     patch.lastResult = { taskId, state, finishedAt, error };
     changed = true;
   }
+  if (update.backfill && !isDeepStrictEqual(update.backfill, current?.backfill)) {
+    patch.backfill = { ...update.backfill, message: update.backfill.message ?? null };
+    changed = true;
+  }
   // Lists are replaced whole by a merge patch.
   if (update.recentRuns && !isDeepStrictEqual(update.recentRuns, current?.recentRuns ?? [])) {
     patch.recentRuns = update.recentRuns;
@@ -95,4 +102,23 @@ export function statusPatch(
 /** metav1.Time has second precision; the API server would truncate anyway, and a stable value compares equal. */
 function isoSeconds(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * Whether `update` changes what a user acts on (the Ready condition, observedGeneration, the schedule), as
+ * opposed to run progress (lastRunAt, totalRunCount, nextRunAt, results): state changes are written first
+ * and without the per-task interval that paces progress.
+ */
+export function isStateChange(update: StatusUpdate, current: PeriodicTaskStatus | undefined): boolean {
+  if (update.observedGeneration !== undefined && update.observedGeneration !== current?.observedGeneration)
+    return true;
+  if (update.schedule !== undefined && update.schedule !== current?.schedule) return true;
+  if (!update.ready) return false;
+  const ready = current?.conditions?.find((condition) => condition.type === 'Ready');
+  return (
+    !ready ||
+    ready.status !== update.ready.status ||
+    ready.reason !== update.ready.reason ||
+    ready.message !== update.ready.message
+  );
 }
