@@ -307,6 +307,20 @@ export const specSchema: ObjectNode = {
       message: 'exactly one of spec.interval, spec.crontab, spec.cron or spec.clocked must be set',
       holds: (self) => SCHEDULE_FIELDS.filter((f) => self[f] != null).length === 1,
     },
+    {
+      // Compared in microseconds, the smallest period; a longer jitter could swap two slots.
+      rule: "!has(self.jitterSeconds) || has(self.clocked) || (has(self.interval) ? self.jitterSeconds * 1000000 < self.interval.every * (self.interval.period == 'days' ? 86400000000 : self.interval.period == 'hours' ? 3600000000 : self.interval.period == 'minutes' ? 60000000 : self.interval.period == 'seconds' ? 1000000 : 1) : self.jitterSeconds < 60)",
+      message:
+        'jitterSeconds must be shorter than the time between two slots (the interval; a minute for crontab and cron)',
+      fieldPath: '.jitterSeconds',
+      holds: (self) => {
+        if (self.jitterSeconds == null || self.clocked != null) return true;
+        const interval = self.interval as { every?: unknown; period?: unknown } | undefined | null;
+        if (interval == null) return Number(self.jitterSeconds) < 60;
+        const spacingMs = Number(interval.every) * (PERIOD_MS[String(interval.period)] ?? 0);
+        return Number(self.jitterSeconds) * 1000 < spacingMs;
+      },
+    },
   ],
 };
 

@@ -18,7 +18,6 @@ import { buildTaskMessage, RESERVED_TASK_HEADERS } from '../celery/message.ts';
 import { UnsafeMessageError } from '../celery/message-check.ts';
 import type { CrontabFieldName } from '../schedule/crontab-parse.ts';
 import { CRON_FIELD_ORDER, parseCrontabField, splitCron } from '../schedule/crontab-parse.ts';
-import { PERIOD_MICROSECONDS } from '../schedule/interval-schedule.ts';
 import { WallCalendar } from '../schedule/wall-calendar.ts';
 import { isKnownTimeZone } from '../schedule/zone.ts';
 
@@ -312,16 +311,8 @@ export function validatePeriodicTask(
     }
     definition.pause = { reason: spec.pause.reason, ...(until == null ? {} : { until }) };
   }
-  if (spec.jitterSeconds !== undefined) {
-    const spacing = shortestSpacingMs(schedule);
-    if (spacing !== null && spec.jitterSeconds * 1000 >= spacing) {
-      errors.push({
-        field: 'spec.jitterSeconds',
-        message: `Invalid value: ${spec.jitterSeconds}: must be shorter than the time between two slots (${spacing / 1000} s), or slots could change order`,
-      });
-    }
-    definition.jitterMs = spec.jitterSeconds * 1000;
-  }
+  // Shorter than the slot spacing: a rule of the schema (CEL), checked above with the others.
+  if (spec.jitterSeconds !== undefined) definition.jitterMs = spec.jitterSeconds * 1000;
   const policy = spec.concurrencyPolicy ?? 'Allow';
   if (policy !== 'Allow') {
     // The end of a run is only known from the result backend; without it Forbid would skip every slot.
@@ -337,18 +328,6 @@ export function validatePeriodicTask(
   if (errors.length > 0) return { ok: false, errors };
   if (carriedOver) definition.carriedOver = carriedOver;
   return { ok: true, definition };
-}
-
-/** The least time between two slots: an interval's length, a minute for a crontab, none for clocked. */
-function shortestSpacingMs(schedule: ScheduleDefinition): number | null {
-  switch (schedule.kind) {
-    case 'interval':
-      return (schedule.every * PERIOD_MICROSECONDS[schedule.period]) / 1000;
-    case 'crontab':
-      return 60_000;
-    case 'clocked':
-      return null;
-  }
 }
 
 /** The run state of the `celerybeat.io/last-run-at` and `…/total-run-count` annotations, when set. */

@@ -15,6 +15,48 @@ const every = { interval: { every: 10, period: 'seconds' } };
 
 export const INVALID_CASES: readonly InvalidCase[] = [
   { name: 'no-task', spec: { ...every }, field: 'spec.task', apiServer: true },
+  {
+    name: 'jitter-as-long-as-the-interval',
+    spec: { task: 'tasks.add', ...every, jitterSeconds: 10 },
+    field: 'spec.jitterSeconds',
+    apiServer: true,
+  },
+  {
+    name: 'jitter-a-minute-on-a-crontab',
+    spec: { task: 'tasks.add', cron: '*/5 * * * *', jitterSeconds: 60 },
+    field: 'spec.jitterSeconds',
+    apiServer: true,
+  },
+  {
+    name: 'jitter-zero',
+    spec: { task: 'tasks.add', ...every, jitterSeconds: 0 },
+    field: 'spec.jitterSeconds',
+    apiServer: true,
+  },
+  {
+    name: 'pause-without-reason',
+    spec: { task: 'tasks.add', ...every, pause: { until: '2026-12-24T18:00:00Z' } },
+    field: 'spec.pause.reason',
+    apiServer: true,
+  },
+  {
+    name: 'pause-until-not-a-time',
+    spec: { task: 'tasks.add', ...every, pause: { reason: 'x', until: 'tomorrow' } },
+    field: 'spec.pause.until',
+    apiServer: true,
+  },
+  {
+    name: 'pause-until-no-such-day',
+    spec: { task: 'tasks.add', ...every, pause: { reason: 'x', until: '2026-02-30T00:00:00Z' } },
+    field: 'spec.pause.until',
+    apiServer: false,
+  },
+  {
+    name: 'concurrency-policy-unknown',
+    spec: { task: 'tasks.add', ...every, concurrencyPolicy: 'Sometimes' },
+    field: 'spec.concurrencyPolicy',
+    apiServer: true,
+  },
   { name: 'empty-task', spec: { task: '', ...every }, field: 'spec.task', apiServer: true },
   { name: 'no-schedule', spec: { task: 'tasks.add' }, field: 'spec', apiServer: true },
   {
