@@ -1,5 +1,5 @@
 // A celerybeat-redis interval, `{"every": N, "period": "<timedelta keyword>"}`, as a PeriodicTask interval.
-// The seed passes `period` to Python's timedelta, so every keyword it takes is accepted here and `every`
+// celerybeat-redis passes `period` to Python's timedelta, so every keyword it takes is accepted here and `every`
 // may be fractional; the result is the same length in the largest unit that makes it a whole number.
 import { isPlainObject } from '../api/plain-object.ts';
 import type { IntervalPeriod, IntervalSpec } from '../api/types.ts';

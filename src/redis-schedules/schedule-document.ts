@@ -1,4 +1,4 @@
-// One hand-written celerybeat-redis key read as a PeriodicTask: the seed's documented (README) shape with a
+// One hand-written celerybeat-redis key read as a PeriodicTask: celerybeat-redis's documented (README) shape with a
 // top-level `interval` or `crontab`, and the shape celerybeat-redis 0.1.x itself writes (`schedule`, send
 // options in `options`), plus the operator's own fields (`timezone`, `clocked`, `one_off`, …). The result is
 // validated with the same rules as a PeriodicTask; a problem names the member of the key, not the spec field.
@@ -89,7 +89,7 @@ export function readScheduleDocument(name: string, raw: string, defaultTimeZone 
 
 function specOf(value: Record<string, unknown>, origin: Map<string, string>): PeriodicTaskSpec {
   if (typeof value.name !== 'string' || value.name === '') {
-    throw new DocumentError('name', 'Required value: the seed format requires a "name"');
+    throw new DocumentError('name', 'Required value: celerybeat-redis requires a "name"');
   }
   if (typeof value.task !== 'string' || value.task === '') {
     throw new DocumentError('task', 'Required value: the registered Celery task name');

@@ -1,5 +1,5 @@
 // The run state a hand-written celerybeat-redis key carries, in the forms users write it: `last_run_at` as a
-// {"__type__": "datetime", …} object (the seed's own encoding), an ISO-8601 string (as the seed's README
+// {"__type__": "datetime", …} object (celerybeat-redis's own encoding), an ISO-8601 string (as its README
 // shows it) or absent; `total_run_count` as a count. Naive times are UTC, as Celery reads them.
 import { decodeDatetime } from './datetime.ts';
 

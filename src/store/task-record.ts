@@ -66,7 +66,7 @@ function scheduleFields(def: TaskDefinition): Record<string, unknown> {
         },
       };
     case 'clocked':
-      // A reader of the seed's documented format knows only interval and crontab, and its loader fails the
+      // A reader of celerybeat-redis's documented format knows only interval and crontab, and its loader fails the
       // whole schedule on a key with neither: a clocked task is also written as the crontab of its minute
       // (UTC), which such a reader runs at the right moment. `clocked` keeps the exact instant.
       return { crontab: instantCrontab(s.at), clocked: encodeDatetime(s.at) };
