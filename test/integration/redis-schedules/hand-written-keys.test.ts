@@ -18,10 +18,10 @@ import { waitUntil } from '../../support/ports.ts';
 import { startRedisServer } from '../../support/redis-server.ts';
 
 const run = promisify(execFile);
-const SEED_FORMAT = fileURLToPath(new URL('./seed_format.py', import.meta.url));
+const DOCUMENTED_FORMAT = fileURLToPath(new URL('./celerybeat_redis_format.py', import.meta.url));
 
-async function seed(url: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('/usr/bin/python3', [SEED_FORMAT, url, ...args]);
+async function documented(url: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('/usr/bin/python3', [DOCUMENTED_FORMAT, url, ...args]);
   return stdout;
 }
 
@@ -36,7 +36,7 @@ spec:
 const nameOf = (e: Execution) => e.request.periodic_task_name;
 const slotOf = (e: Execution) => Date.parse(String(e.request.periodic_task_scheduled_at));
 
-test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed reader', {
+test('hand-written keys: write, edit, invalid, racing edit, delete, and a reader of the documented format', {
   timeout: 180_000,
 }, async () => {
   const server = await startRedisServer();
@@ -48,7 +48,7 @@ test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed r
   try {
     // 1. A new key runs; the members the user wrote stay exactly as written; the run state is recorded in it.
     const lastRun = new Date(Date.now() - 500).toISOString().replace('Z', '');
-    await seed(server.url, 'write', 'tasks:meta:hand-a', '1', JSON.stringify({ last_run_at: lastRun }));
+    await documented(server.url, 'write', 'tasks:meta:hand-a', '1', JSON.stringify({ last_run_at: lastRun }));
     const written = (await redis.get('tasks:meta:hand-a'))!;
     await worker.waitForExecutions((xs) => xs.filter((e) => nameOf(e) === 'hand-a').length >= 2, 20_000);
     const stored = (await redis.get('tasks:meta:hand-a'))!;
@@ -56,7 +56,7 @@ test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed r
     assert.match(stored, /,"last_run_at":\{"__type__":"datetime",.*"total_run_count":[1-9]\d*,/);
 
     // 2. An edit takes effect within 2 s.
-    await seed(server.url, 'edit-args', 'tasks:meta:hand-a', 'v2');
+    await documented(server.url, 'edit-args', 'tasks:meta:hand-a', 'v2');
     const editedAt = Date.now();
     const afterEdit = await worker.waitForExecutions(
       (xs) => xs.some((e) => nameOf(e) === 'hand-a' && e.args[0] === 'v2'),
@@ -92,7 +92,7 @@ test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed r
     );
 
     // 4. A read-modify-write that races a run: the edit is kept, the run is not undone, no slot runs twice.
-    const race = JSON.parse(await seed(server.url, 'race-edit', 'tasks:meta:hand-a', 'v3')) as {
+    const race = JSON.parse(await documented(server.url, 'race-edit', 'tasks:meta:hand-a', 'v3')) as {
       read_count: number;
     };
     await worker.waitForExecutions(
@@ -104,9 +104,9 @@ test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed r
     assert.ok((await count()) > race.read_count + 1, 'the run recorded after the read is still counted');
 
     // 5. DEL stops the task within 2 s.
-    await seed(server.url, 'write', 'tasks:meta:hand-b', '1');
+    await documented(server.url, 'write', 'tasks:meta:hand-b', '1');
     await worker.waitForExecutions((xs) => xs.some((e) => nameOf(e) === 'hand-b'), 20_000);
-    await seed(server.url, 'delete', 'tasks:meta:hand-a');
+    await documented(server.url, 'delete', 'tasks:meta:hand-a');
     const deletedAt = Date.now();
     await operator.waitForLog(
       'the deletion',
@@ -128,7 +128,7 @@ test('hand-written keys: write, edit, invalid, racing edit, delete, and a seed r
 
     // 6. A reader of the documented format loads every key, the operator's own clocked key included.
     await redis.del('tasks:meta:broken');
-    const loaded = JSON.parse(await seed(server.url, 'load', 'tasks:meta:')) as Record<
+    const loaded = JSON.parse(await documented(server.url, 'load', 'tasks:meta:')) as Record<
       string,
       { schedule: string }
     >;

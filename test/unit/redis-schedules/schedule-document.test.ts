@@ -1,4 +1,4 @@
-// Hand-written celerybeat-redis keys read as PeriodicTasks: the seed's README shape, the shapes its 0.1.x
+// Hand-written celerybeat-redis keys read as PeriodicTasks: celerybeat-redis's README shape, the shapes its 0.1.x
 // writer produced (captured vectors), the run-state forms users write, and problems named by key member.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

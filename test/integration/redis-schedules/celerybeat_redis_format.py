@@ -35,7 +35,7 @@ def put(r, key, doc):
 
 
 def load(r, prefix):
-    """The seed's loader: every key under the prefix becomes an entry; one it cannot read fails the load."""
+    """celerybeat-redis's loader: every key under the prefix becomes an entry; one it cannot read fails the load."""
     entries = {}
     for key in sorted(k.decode() for k in r.keys(prefix + "*")):
         doc = get(r, key)
