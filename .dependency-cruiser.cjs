@@ -13,7 +13,7 @@ const layers = {
   standalone: ['api', 'contracts\\.ts', 'manifests', 'observe', 'standalone'],
   controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'workqueue', 'controller'],
   'redis-schedules': ['api', 'contracts\\.ts', 'validation', 'store', 'observe', 'redis-schedules'],
-  import: ['api', 'validation', 'store', 'redis-schedules', 'import'],
+  import: ['api', 'schedule', 'validation', 'store', 'redis-schedules', 'import'],
   results: ['api', 'contracts\\.ts', 'observe', 'results'],
   observe: ['observe'],
   workqueue: ['workqueue'],

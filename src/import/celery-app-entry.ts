@@ -1,5 +1,6 @@
 // A beat_schedule entry as celery-app-reader.py describes it, as a PeriodicTask spec. Crontab entries run
 // in the app's time zone (`app.conf.timezone`), as Celery beat runs them.
+import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
 import type { CrontabSpec, PeriodicTaskSpec } from '../api/types.ts';
 import { parseIsoTime } from '../store/hand-written-state.ts';
@@ -11,14 +12,6 @@ export interface DescribedApp {
   timezone: string | null;
   entries: Record<string, unknown>[];
 }
-
-const CRONTAB_FIELDS = [
-  ['minute', 'minute'],
-  ['hour', 'hour'],
-  ['day_of_week', 'dayOfWeek'],
-  ['day_of_month', 'dayOfMonth'],
-  ['month_of_year', 'monthOfYear'],
-] as const;
 
 /** `fallbackZone`: the --timezone flag, for an app with neither `timezone` nor `enable_utc`. */
 export function celeryAppEntries(app: DescribedApp, fallbackZone: string | undefined): SourceEntry[] {
@@ -63,7 +56,7 @@ function scheduleOf(schedule: unknown): Pick<PeriodicTaskSpec, 'interval' | 'cro
       };
     case 'crontab': {
       const crontab: CrontabSpec = {};
-      for (const [written, field] of CRONTAB_FIELDS) {
+      for (const [written, field] of CELERY_CRONTAB_FIELDS) {
         const value = schedule[written];
         if (typeof value !== 'string') throw new UnsupportedError(`crontab ${written} is ${describe(value)}`);
         crontab[field] = value;

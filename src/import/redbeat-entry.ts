@@ -2,21 +2,16 @@
 // enabled, and a schedule tagged `"__type__": "interval" | "crontab" | "rrule"`) and its `meta` JSON
 // (last_run_at, total_run_count). RedBeat writes datetimes as wall-clock fields plus a `timezone`: an IANA
 // name, an offset in seconds, or, before it had one, nothing (UTC).
+
+import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
 import type { CrontabSpec, PeriodicTaskSpec } from '../api/types.ts';
+import { isKnownTimeZone } from '../schedule/zone.ts';
 import { parseIsoTime } from '../store/hand-written-state.ts';
 import { celeryOptions, describe } from './celery-options.ts';
 import { intervalOfSeconds } from './interval.ts';
 import { entryOf, isEmpty, type SourceEntry, UnsupportedError } from './source-entry.ts';
-import { isIanaZone, wallTimeToInstant } from './wall-time.ts';
-
-const CRONTAB_FIELDS = [
-  ['minute', 'minute'],
-  ['hour', 'hour'],
-  ['day_of_week', 'dayOfWeek'],
-  ['day_of_month', 'dayOfMonth'],
-  ['month_of_year', 'monthOfYear'],
-] as const;
+import { wallTimeToInstant } from './wall-time.ts';
 
 /** `keyName` is the key without the prefix; the entry's own `name` wins when it has one. */
 export function readRedBeatEntry(keyName: string, definition: string, meta: string | null): SourceEntry {
@@ -54,7 +49,7 @@ function scheduleOf(schedule: unknown): Pick<PeriodicTaskSpec, 'interval' | 'cro
       return { interval: intervalOfSeconds(schedule.every) };
     case 'crontab': {
       const crontab: CrontabSpec = {};
-      for (const [written, field] of CRONTAB_FIELDS) {
+      for (const [written, field] of CELERY_CRONTAB_FIELDS) {
         const value = crontabField(schedule[written], written);
         if (value !== undefined) crontab[field] = value;
       }
@@ -119,6 +114,6 @@ export function instantOf(value: unknown): number {
   const zone = value.timezone ?? 'UTC';
   // An offset is written in seconds east of UTC (RedBeat's encoder: utcoffset().total_seconds()).
   if (typeof zone === 'number' && Number.isFinite(zone)) return wall - zone * 1000;
-  if (typeof zone === 'string' && isIanaZone(zone)) return wallTimeToInstant(wall, zone);
+  if (typeof zone === 'string' && isKnownTimeZone(zone)) return wallTimeToInstant(wall, zone);
   throw new UnsupportedError(`meta last_run_at.timezone ${describe(zone)} is not a known time zone`);
 }

@@ -3,6 +3,7 @@
 // options in `options`), plus the operator's own fields (`timezone`, `clocked`, `one_off`, …). The result is
 // validated with the same rules as a PeriodicTask; a problem names the member of the key, not the spec field.
 
+import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
 import { API_VERSION, KIND, type PeriodicTask, type PeriodicTaskSpec } from '../api/types.ts';
 import { RunStateFieldError, readWrittenRunState, readWrittenTime } from '../store/hand-written-state.ts';
@@ -20,14 +21,6 @@ export interface ScheduleDocument {
 export type DocumentReading =
   | { ok: true; document: ScheduleDocument }
   | { ok: false; field: string; message: string };
-
-const CRONTAB_FIELDS = [
-  ['minute', 'minute'],
-  ['hour', 'hour'],
-  ['day_of_week', 'dayOfWeek'],
-  ['day_of_month', 'dayOfMonth'],
-  ['month_of_year', 'monthOfYear'],
-] as const;
 
 const OPTION_FIELDS = [
   ['queue', 'queue'],
@@ -138,7 +131,7 @@ function scheduleOf(value: Record<string, unknown>, spec: PeriodicTaskSpec, orig
     return;
   }
   const crontab: Record<string, string> = {};
-  for (const [written, specName] of CRONTAB_FIELDS) {
+  for (const [written, specName] of CELERY_CRONTAB_FIELDS) {
     const v = schedule[written];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string' && !(typeof v === 'number' && Number.isInteger(v))) {
