@@ -43,13 +43,11 @@ export function liveNextRuns(
   const nextRunAt = current ? instant(status.nextRunAt) : undefined;
   let cursor = lastRunAt ?? initialCursor(def, now);
   // A new interval task's grid starts where the operator first saw it: its first slot, one interval on.
-  // With jitter the status holds a run time, not the slot, so the grid cannot be read back from it.
-  if (
-    lastRunAt === undefined &&
-    nextRunAt !== undefined &&
-    def.schedule.kind === 'interval' &&
-    !def.jitterMs
-  ) {
+  // With jitter the status holds a run time, not the slot, and during a pause the pause's end: neither
+  // gives the grid back.
+  const pauseEnd = def.pause ? (def.pause.until ?? Number.POSITIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+  const anchored = nextRunAt !== undefined && nextRunAt > pauseEnd && !def.jitterMs;
+  if (lastRunAt === undefined && anchored && def.schedule.kind === 'interval') {
     cursor = nextRunAt - (def.schedule.every * PERIOD_MICROSECONDS[def.schedule.period]) / 1000;
   }
   const state: RunState = {

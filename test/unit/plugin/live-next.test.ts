@@ -39,6 +39,16 @@ test('a new interval task follows the next run in its status (the operator saw i
   const status = { nextRunAt: '2026-12-02T06:00:20.500Z', observedGeneration: 2 };
   const t = task({ interval: { every: 30, period: 'seconds' } }, status);
   assert.deepEqual(times(t, 2), ['2026-12-02T06:00:20.500Z', '2026-12-02T06:00:50.500Z']);
+  // During a pause the status holds the pause's end, which is not on the grid.
+  const until = '2026-12-02T06:00:30Z';
+  const paused = task(
+    { interval: { every: 30, period: 'seconds' }, pause: { reason: 'x', until } },
+    {
+      ...status,
+      nextRunAt: until,
+    },
+  );
+  assert.deepEqual(times(paused, 1), ['2026-12-02T06:00:40.000Z']);
   // A status of an older generation says nothing about this spec: as if first seen now.
   const stale = task({ interval: { every: 30, period: 'seconds' } }, { ...status, observedGeneration: 1 });
   assert.deepEqual(times(stale, 1), ['2026-12-02T06:00:40.000Z']);
