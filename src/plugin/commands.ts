@@ -1,7 +1,6 @@
 // `kubectl celerybeat`: run-now, backfill, pause, resume, next and history on one PeriodicTask. The help and
 // usage errors answer before the Kubernetes client is loaded; every failure is one line and a non-zero exit.
 
-import type { PeriodicTask } from '../api/types.ts';
 import { UsageError } from '../cli/flag-check.ts';
 import { backfillPatch, pausePatch, resumePatch, runNowPatch } from '../cli/task-edits.ts';
 import { type Action, type CommandName, type Connection, parsePluginArgs } from './plugin-args.ts';
@@ -94,17 +93,12 @@ function out(line: string): void {
 }
 
 /** Polls the task (get only: the user may not watch) until status.lastRunNow is the token. */
-async function waitForRunNow(
-  client: TaskClient,
-  name: string,
-  token: string,
-  waitMs: number,
-): Promise<PeriodicTask> {
+async function waitForRunNow(client: TaskClient, name: string, token: string, waitMs: number): Promise<void> {
   const { PluginError } = await import('./task-client.ts');
   const deadline = Date.now() + waitMs;
   for (;;) {
     const task = await client.get(name);
-    if (task.status?.lastRunNow === token) return task;
+    if (task.status?.lastRunNow === token) return;
     const left = deadline - Date.now();
     if (left <= 0)
       throw new PluginError(
@@ -124,9 +118,8 @@ async function execute(name: string, connection: Connection, action: Action): Pr
       await client.patch(name, runNowPatch(action.token));
       out(`${resource} run-now requested: ${action.token}`);
       if (action.waitMs !== undefined) {
-        const task = await waitForRunNow(client, name, action.token, action.waitMs);
-        const id = task.status?.lastTaskId ? ` (task id ${task.status.lastTaskId})` : '';
-        out(`${resource} run-now ${action.token} handled${id}`);
+        await waitForRunNow(client, name, action.token, action.waitMs);
+        out(`${resource} run-now ${action.token} handled`);
       }
       return 0;
     }

@@ -14,7 +14,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /** A failure to report in one line (no stack trace): no such task, forbidden, unreachable, timed out. */
 export class PluginError extends Error {}
 
-/** The kubeconfig and context kubectl would use: --kubeconfig, else KUBECONFIG, else ~/.kube/config. */
+/**
+ * The kubeconfig and context kubectl would use: --kubeconfig, else KUBECONFIG, else ~/.kube/config (the
+ * operator's loader, which inside a pod tries the pod's service account before ~/.kube/config).
+ */
 export function connect(connection: Connection): { kc: KubeConfig; namespace: string } {
   let kc: KubeConfig;
   try {
