@@ -1,5 +1,4 @@
 // Retry timing of the watch and the leader elector (the status writer retries through RetryQueue), and sleep.
-import { setTimeout as delay } from 'node:timers/promises';
 
 export interface BackoffPolicy {
   initialMs: number;
@@ -25,11 +24,19 @@ export function jitter(durationMs: number, factor: number, random: () => number 
   return durationMs + random() * factor * durationMs;
 }
 
-/** Sleeps, returning early (without throwing) when the signal aborts. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, signal ? { signal } : {});
-  } catch (error) {
-    if (!signal?.aborted) throw error;
-  }
+/**
+ * Sleeps, returning early (without throwing) when the signal aborts. The global setTimeout, so that a test's
+ * simulated clock drives it too.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,15 +1,18 @@
 // Status write-back to PeriodicTask objects: merge patches on the status subresource (so spec is never
 // written and Argo CD sees no drift), merged per resource so that only the latest state goes out, and
 // paced by a token bucket so a thousand tasks firing at once cannot flood the API server.
+// Staleness is bounded (README: Status write-back): a state change (Ready, observedGeneration, schedule)
+// goes ahead of run progress; progress of one task is written at most once per `minIntervalMs`, oldest
+// first, so with T tasks running each status is at most max(minIntervalMs, T / qps) behind.
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, type PeriodicTaskStatus, PLURAL, taskKey, VERSION } from '../api/types.ts';
-import type { CurrentStatusLookup, StatusSink, StatusUpdate } from '../contracts.ts';
+import type { CurrentStatusLookup, ObservedObject, StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { observeStatusLag, statusWritesTotal } from '../observe/metrics.ts';
 import { RetryQueue } from '../workqueue/retry-queue.ts';
 import { describeApiError, httpStatus, isRetryable } from './api-errors.ts';
 import { type BackoffPolicy, sleep } from './backoff.ts';
-import { mergeUpdates, statusPatch } from './status-patch.ts';
+import { isStateChange, mergeUpdates, type StatusPatch, statusPatch } from './status-patch.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export const FIELD_MANAGER = 'celerybeat-operator';
@@ -28,15 +31,24 @@ export interface StatusWriterOptions {
   maxInFlight?: number;
   /** A patch without an answer after this long is retried (a frozen API server would hold it for minutes). Default 30 s. */
   requestTimeoutMs?: number;
+  /** Run progress of one task is written at most this often (state changes are not held). Default 10 s. */
+  minIntervalMs?: number;
+  /** Sends one merge patch of the status subresource; the API server's answer (the object). Default: client-node. */
+  patch?: (namespace: string, name: string, status: StatusPatch) => Promise<unknown>;
 }
+
+/** Default of `minIntervalMs`: a status shows a run within 10 s while the rate limit has room. */
+export const STATUS_MIN_INTERVAL_MS = 10_000;
 
 interface Pending {
   namespace: string;
   name: string;
   update: StatusUpdate;
   firstReportedAt: number;
-  /** Pending when flush() was called: written without waiting for its retry backoff. */
+  /** Pending when flush() was called: written without waiting for its retry backoff or its interval. */
   flushing: boolean;
+  /** Carries a state change: written before run progress, without waiting for the interval. */
+  urgent: boolean;
   /** One write attempt of this entry has finished (written, dropped, or re-queued as a new entry). */
   attempted: boolean;
 }
@@ -44,11 +56,14 @@ interface Pending {
 interface Written {
   uid: string | undefined;
   status: PeriodicTaskStatus | undefined;
+  /** The cache's object when the patch was sent: once the watch replaces it, the cache is as fresh as this. */
+  cachedAtWrite: ObservedObject | undefined;
 }
 
 export class StatusWriter implements StatusSink {
-  readonly #api: CustomObjectsApi;
+  readonly #patch: (namespace: string, name: string, status: StatusPatch) => Promise<unknown>;
   readonly #options: StatusWriterOptions;
+  readonly #minIntervalMs: number;
   readonly #bucket: TokenBucket;
   /** Resources whose last write failed: each waits out its own backoff before the pump writes it again. */
   readonly #retries: RetryQueue;
@@ -58,13 +73,18 @@ export class StatusWriter implements StatusSink {
   readonly #inFlight = new Map<string, { entry: Pending; done: Promise<void> }>();
   /** What our own last patch returned: fresher than the cache until the watch catches up. */
   readonly #written = new Map<string, Written>();
+  /** When each task was last written: its progress waits until minIntervalMs after that. */
+  readonly #lastWriteAt = new Map<string, number>();
+  /** Keys whose pending entry carries a state change, oldest first (stale keys are dropped when met). */
+  readonly #urgent = new Set<string>();
   #pump: Promise<void> | undefined;
   #wake = new AbortController();
   #flushWaiters: { entries: Pending[]; resolve: () => void }[] = [];
 
   constructor(kc: KubeConfig, options: StatusWriterOptions) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#patch = options.patch ?? clientNodePatch(kc);
     this.#options = options;
+    this.#minIntervalMs = options.minIntervalMs ?? STATUS_MIN_INTERVAL_MS;
     this.#bucket = new TokenBucket(options.qps, options.burst);
     this.#retries = new RetryQueue({
       baseMs: options.retryBackoff?.initialMs ?? 1000,
@@ -77,9 +97,15 @@ export class StatusWriter implements StatusSink {
 
   report(namespace: string, name: string, update: StatusUpdate): void {
     const key = taskKey(namespace, name);
+    const urgent = isStateChange(update, this.#current(key, namespace, name));
     const existing = this.#pending.get(key);
-    if (existing) existing.update = mergeUpdates(existing.update, update);
-    else this.#pending.set(key, newEntry(namespace, name, update, Date.now()));
+    if (existing) {
+      existing.update = mergeUpdates(existing.update, update);
+      existing.urgent ||= urgent;
+    } else {
+      this.#pending.set(key, newEntry(namespace, name, update, Date.now(), urgent));
+    }
+    if (urgent) this.#urgent.add(key);
     this.#kick();
   }
 
@@ -121,18 +147,25 @@ export class StatusWriter implements StatusSink {
 
   async #run(): Promise<void> {
     while (this.#pending.size > 0 || this.#inFlight.size > 0) {
-      const next = this.#inFlight.size < this.#maxInFlight ? this.#nextReady() : undefined;
+      const ready = this.#inFlight.size < this.#maxInFlight ? this.#nextReady() : undefined;
+      const next = ready && 'entry' in ready ? ready : undefined;
       if (!next) {
-        // Nothing to start now: wait for a write to finish, or a wake-up (a report, a flush, a retry come due).
+        // Nothing to start now: wait for a write to finish, a wake-up (a report, a flush, a retry come due),
+        // or the end of the interval of the task that is next.
         this.#wake = new AbortController();
         const writes = [...this.#inFlight.values()].map((write) => write.done);
-        await Promise.race([...writes, aborted(this.#wake.signal)]);
+        const waits: Promise<void>[] = [...writes, aborted(this.#wake.signal)];
+        if (ready && 'at' in ready) waits.push(sleep(Math.max(1, ready.at - Date.now()), this.#wake.signal));
+        await Promise.race(waits).catch(() => {});
+        this.#wake.abort();
         continue;
       }
       for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
-      const [key, entry] = next;
+      const { key, entry } = next;
       // The entry may have been merged into while waiting for a token; it is written in its latest state.
       this.#pending.delete(key);
+      this.#urgent.delete(key);
+      this.#lastWriteAt.set(key, Date.now());
       const done = this.#write(key, entry).finally(() => {
         this.#inFlight.delete(key);
         entry.attempted = true;
@@ -142,14 +175,36 @@ export class StatusWriter implements StatusSink {
     }
   }
 
-  /** The oldest entry that may be written now: not under way, and not waiting out a retry backoff unless flushed. */
-  #nextReady(): [string, Pending] | undefined {
-    for (const item of this.#pending) {
-      const [key, entry] = item;
-      if (this.#inFlight.has(key)) continue;
-      if (entry.flushing || !this.#retries.isWaiting(key)) return item;
+  /**
+   * The entry to write now: the oldest state change, else the oldest progress whose interval has passed (or
+   * that is flushed). When only intervals hold entries back, the time the first of them ends.
+   */
+  #nextReady(): { key: string; entry: Pending } | { at: number } | undefined {
+    for (const key of this.#urgent) {
+      const entry = this.#pending.get(key);
+      if (!entry?.urgent) {
+        this.#urgent.delete(key);
+        continue;
+      }
+      if (this.#writable(key, entry)) return { key, entry };
     }
-    return undefined;
+    const now = Date.now();
+    let at = Number.POSITIVE_INFINITY;
+    // Entries are in the order of their first report: the first eligible one is the oldest. Saturated, that
+    // is the first entry (its task was last written long ago), so this loop is short when it matters.
+    for (const [key, entry] of this.#pending) {
+      if (!this.#writable(key, entry)) continue;
+      if (entry.flushing) return { key, entry };
+      const allowedAt = (this.#lastWriteAt.get(key) ?? Number.NEGATIVE_INFINITY) + this.#minIntervalMs;
+      if (allowedAt <= now) return { key, entry };
+      at = Math.min(at, allowedAt);
+    }
+    return at === Number.POSITIVE_INFINITY ? undefined : { at };
+  }
+
+  /** Not under way, and not waiting out a retry backoff (unless flushed). */
+  #writable(key: string, entry: Pending): boolean {
+    return !this.#inFlight.has(key) && (entry.flushing || !this.#retries.isWaiting(key));
   }
 
   #settleFlush(): void {
@@ -163,6 +218,12 @@ export class StatusWriter implements StatusSink {
   #current(key: string, namespace: string, name: string): PeriodicTaskStatus | undefined {
     const cached = this.#options.currentStatus(namespace, name);
     const written = this.#written.get(key);
+    if (written && cached && cached !== written.cachedAtWrite) {
+      // The watch has brought a newer object (ours or later): the cache is the truth again, and the copy of
+      // what we wrote need not be kept (at 100,000 tasks it would be a second status per task).
+      this.#written.delete(key);
+      return cached.status;
+    }
     // A resource deleted and re-created under the same name has a new uid: our record is then stale.
     if (written && (!cached || cached.metadata.uid === written.uid)) return written.status;
     return cached?.status;
@@ -174,25 +235,17 @@ export class StatusWriter implements StatusSink {
     if (!body) {
       statusWritesTotal.inc({ result: 'unchanged' });
       this.#retries.forget(key);
+      // Nothing was sent: the task's next progress need not wait for an interval.
+      this.#lastWriteAt.delete(key);
       return;
     }
+    const cachedAtWrite = this.#options.currentStatus(namespace, name);
     try {
-      const request = this.#api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name,
-          body: { status: body },
-          fieldManager: FIELD_MANAGER,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      const request = this.#patch(namespace, name, body);
       const response: unknown = await withTimeout(request, this.#options.requestTimeoutMs ?? 30_000);
       statusWritesTotal.inc({ result: 'written' });
       this.#retries.forget(key);
-      this.#written.set(key, readWritten(response));
+      this.#written.set(key, readWritten(response, cachedAtWrite));
     } catch (error) {
       const status = httpStatus(error);
       const log = this.#options.logger.child({ namespace, name });
@@ -200,6 +253,7 @@ export class StatusWriter implements StatusSink {
         statusWritesTotal.inc({ result: 'gone' });
         this.#retries.forget(key);
         this.#written.delete(key);
+        this.#lastWriteAt.delete(key);
         log.debug('PeriodicTask is gone, status update dropped');
       } else if (isRetryable(error)) {
         statusWritesTotal.inc({ result: 'retry' });
@@ -208,9 +262,16 @@ export class StatusWriter implements StatusSink {
           // A report arrived while this write was under way: keep its entry (a flush may be waiting on it).
           newer.update = mergeUpdates(entry.update, newer.update);
           newer.firstReportedAt = entry.firstReportedAt;
+          newer.urgent ||= entry.urgent;
         } else {
-          this.#pending.set(key, newEntry(namespace, name, entry.update, entry.firstReportedAt));
+          this.#pending.set(
+            key,
+            newEntry(namespace, name, entry.update, entry.firstReportedAt, entry.urgent),
+          );
         }
+        if (entry.urgent) this.#urgent.add(key);
+        // Its retry backoff paces it now, not the interval.
+        this.#lastWriteAt.delete(key);
         const retryInMs = this.#retries.retryLater(key);
         log.warn({ retryInMs }, `status write failed, will retry: ${describeApiError(error)}`);
       } else {
@@ -231,8 +292,33 @@ function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
   return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
 }
 
-function newEntry(namespace: string, name: string, update: StatusUpdate, reportedAt: number): Pending {
-  return { namespace, name, update, firstReportedAt: reportedAt, flushing: false, attempted: false };
+function newEntry(
+  namespace: string,
+  name: string,
+  update: StatusUpdate,
+  reportedAt: number,
+  urgent: boolean,
+): Pending {
+  return { namespace, name, update, firstReportedAt: reportedAt, flushing: false, urgent, attempted: false };
+}
+
+function clientNodePatch(
+  kc: KubeConfig,
+): (namespace: string, name: string, status: StatusPatch) => Promise<unknown> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (namespace, name, status) =>
+    api.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: { status },
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
 }
 
 /** Resolves when the signal aborts. */
@@ -241,12 +327,13 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
-function readWritten(response: unknown): Written {
+function readWritten(response: unknown, cachedAtWrite: ObservedObject | undefined): Written {
   const object =
     typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
   const metadata = typeof object.metadata === 'object' && object.metadata !== null ? object.metadata : {};
   const uid = (metadata as { uid?: unknown }).uid;
   return {
+    cachedAtWrite,
     uid: typeof uid === 'string' ? uid : undefined,
     status:
       typeof object.status === 'object' && object.status !== null

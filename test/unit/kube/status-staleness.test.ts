@@ -1,0 +1,156 @@
+// The status writer's staleness bound under a simulated clock, against a fake of its one API call: with T tasks
+// whose runs change their status, each status is at most max(minInterval, T / qps) behind, progress of a task
+// is written at most once per interval, and a state change (Ready) goes ahead of the progress queue.
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { PeriodicTaskStatus } from '../../../src/api/types.ts';
+import type { ObservedObject, StatusUpdate } from '../../../src/contracts.ts';
+import type { StatusPatch } from '../../../src/kube/status-patch.ts';
+import { StatusWriter } from '../../../src/kube/status-writer.ts';
+import { createLogger } from '../../../src/observe/logger.ts';
+import { type SimulatedClock, simulatedClock } from '../../support/fakes/simulated-clock.ts';
+
+let clock: SimulatedClock | undefined;
+afterEach(() => clock?.reset());
+
+/** An API server of status objects: each patch is merged into its object, which the "cache" then shows. */
+function fakeApi() {
+  const objects = new Map<string, ObservedObject>();
+  const writes: Array<{ name: string; at: number; status: StatusPatch }> = [];
+  return {
+    objects,
+    writes,
+    patch: async (namespace: string, name: string, status: StatusPatch): Promise<unknown> => {
+      const key = `${namespace}/${name}`;
+      const before = objects.get(key)?.status ?? {};
+      const merged = { ...before, ...status } as PeriodicTaskStatus;
+      const object = { metadata: { uid: `uid-${name}` }, status: merged };
+      objects.set(key, object);
+      writes.push({ name, at: Date.now(), status });
+      return object;
+    },
+    current: (namespace: string, name: string) => objects.get(`${namespace}/${name}`),
+  };
+}
+
+function writer(api: ReturnType<typeof fakeApi>, qps: number, minIntervalMs: number): StatusWriter {
+  return new StatusWriter(new KubeConfig(), {
+    logger: createLogger('fatal'),
+    currentStatus: api.current,
+    qps,
+    burst: 1,
+    minIntervalMs,
+    patch: api.patch,
+  });
+}
+
+const progress = (runs: number): StatusUpdate => ({
+  totalRunCount: runs,
+  lastRunAt: new Date(Date.now()).toISOString(),
+  ready: { status: 'True', reason: 'Scheduled', message: '' },
+});
+
+/** Reports a run of every task each `everyMs` for `forMs`, recording the worst lag the writer showed. */
+async function runTasks(
+  status: StatusWriter,
+  tasks: number,
+  everyMs: number,
+  forMs: number,
+): Promise<{ worstLagSeconds: number }> {
+  let worstLagSeconds = 0;
+  for (let at = 0, run = 1; at < forMs; at += everyMs, run += 1) {
+    for (let i = 0; i < tasks; i += 1) status.report('default', `task-${i}`, progress(run));
+    for (let step = 0; step < everyMs; step += 100) {
+      await clock!.advance(100, 100);
+      worstLagSeconds = Math.max(worstLagSeconds, status.lagSeconds());
+    }
+  }
+  return { worstLagSeconds };
+}
+
+/** The longest gap between two writes of one task after the warm-up, in seconds. */
+function longestGap(writes: Array<{ name: string; at: number }>, from: number): number {
+  const last = new Map<string, number>();
+  let longest = 0;
+  for (const { name, at } of writes) {
+    const previous = last.get(name);
+    if (previous !== undefined && previous >= from) longest = Math.max(longest, (at - previous) / 1000);
+    last.set(name, at);
+  }
+  return longest;
+}
+
+test('saturated (T / qps above the interval): every status is at most T / qps behind, at qps writes a second', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 5, 10_000);
+  const start = Date.now();
+  // 100 tasks running every second at 5 writes/s: each task can be written every 20 s at best.
+  const { worstLagSeconds } = await runTasks(status, 100, 1000, 120_000);
+  const seconds = (Date.now() - start) / 1000;
+  assert.ok(api.writes.length <= 5 * seconds + 1, `${api.writes.length} writes in ${seconds} s at qps 5`);
+  assert.ok(api.writes.length >= 5 * seconds - 10, `the rate limit is used: ${api.writes.length} writes`);
+  assert.ok(worstLagSeconds <= 20 + 1.5, `lag stays within T / qps = 20 s (worst ${worstLagSeconds} s)`);
+  assert.ok(longestGap(api.writes, start + 30_000) <= 20 + 1.5, 'each task is written every ~20 s');
+  assert.equal(api.objects.get('default/task-7')?.status?.totalRunCount !== undefined, true);
+});
+
+test('unsaturated: progress of a task is written at most once per interval, and within it', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 50, 10_000);
+  const start = Date.now();
+  const { worstLagSeconds } = await runTasks(status, 10, 1000, 60_000);
+  const perTask = api.writes.filter((w) => w.name === 'task-3');
+  for (let i = 1; i < perTask.length; i += 1) {
+    assert.ok(perTask[i]!.at - perTask[i - 1]!.at >= 10_000, 'no two progress writes within 10 s');
+  }
+  // 60 s of runs every second: about one write per 10 s per task, not 60.
+  assert.ok(perTask.length >= 5 && perTask.length <= 7, `${perTask.length} writes of one task in 60 s`);
+  assert.ok(worstLagSeconds <= 10 + 0.5, `lag stays within the interval (worst ${worstLagSeconds} s)`);
+  assert.ok(longestGap(api.writes, start) <= 10 + 0.5);
+  // The last write carries the latest report: a slower writer never shows an older state.
+  const last = perTask.at(-1)!.status.totalRunCount!;
+  assert.ok(last >= 50, `latest run count written (${last})`);
+});
+
+test('a state change goes ahead of a long progress queue', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 2, 10_000);
+  // Tasks whose Ready condition is already written: their runs are progress only.
+  const scheduled = { type: 'Ready', status: 'True', reason: 'Scheduled', message: '' } as const;
+  for (let i = 0; i < 200; i += 1) {
+    const status = { conditions: [{ ...scheduled, lastTransitionTime: '2030-01-01T00:00:00Z' }] };
+    api.objects.set(`default/task-${i}`, { metadata: { uid: `uid-task-${i}` }, status });
+  }
+  for (let i = 0; i < 200; i += 1) status.report('default', `task-${i}`, progress(1));
+  await clock.advance(2000, 100);
+  const before = api.writes.length;
+  status.report('default', 'task-150', {
+    ready: { status: 'False', reason: 'InvalidSpec', message: 'spec.timeZone: unknown zone' },
+  });
+  await clock.advanceUntil(
+    'the Ready change written',
+    () => api.objects.get('default/task-150')?.status?.conditions?.[0]?.reason === 'InvalidSpec',
+    5000,
+    100,
+  );
+  assert.ok(api.writes.length - before <= 2, 'written within the next token or two, not after 150 others');
+});
+
+test('a progress report that changes nothing is not written, and does not hold the next change', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 50, 10_000);
+  status.report('default', 'task-0', progress(1));
+  await clock.advance(500, 100);
+  assert.equal(api.writes.length, 1);
+  status.report('default', 'task-0', { totalRunCount: 1 });
+  await clock.advance(11_000, 100);
+  assert.equal(api.writes.length, 1, 'the same run count is not sent again');
+  status.report('default', 'task-0', { totalRunCount: 2 });
+  await clock.advance(500, 100);
+  assert.equal(api.writes.length, 2, 'the interval had passed: written at once');
+});
