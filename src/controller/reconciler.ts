@@ -229,7 +229,16 @@ export class Reconciler {
     this.#invalid.delete(key);
     const def = result.definition;
     const encodedHead = encodeDefinitionHead(def);
-    const head = digest(encodedHead);
+    // What the Redis value does not hold but the beat and the status depend on: a change must reconcile too.
+    const head = digest(
+      encodedHead +
+        JSON.stringify([
+          def.generation,
+          def.pause ?? null,
+          def.jitterMs ?? null,
+          def.concurrencyPolicy ?? null,
+        ]),
+    );
     const timing = digest(JSON.stringify([def.schedule, def.timeZone, def.startTime ?? null]));
     const previous = this.#applied.get(key);
     // A hand-written key is handed over again only when the user wrote it: its tail may need adopting.

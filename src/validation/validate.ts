@@ -302,7 +302,8 @@ export function validatePeriodicTask(
     definition.startingDeadlineSeconds = spec.startingDeadlineSeconds;
   if (spec.description !== undefined) definition.description = spec.description;
   if (spec.pause) {
-    const until = spec.pause.until === undefined ? undefined : parseTimestamp(spec.pause.until);
+    // A null `until` is absent, as the API server prunes it.
+    const until = spec.pause.until == null ? undefined : parseTimestamp(spec.pause.until);
     if (until === null) {
       errors.push({
         field: 'spec.pause.until',

@@ -260,6 +260,7 @@ function overrides(subMillisecond: boolean, clocked: TimeRange): Record<string, 
     'spec.cron': cronString,
     'spec.clocked': timestampIn(clocked),
     'spec.startTime': timestamp,
+    'spec.pause.until': timestamp,
     'spec.timeZone': timeZone,
     'spec.options.headers': headers,
   };
@@ -364,7 +365,15 @@ export function validSpec(options: SpecOptions = {}): fc.Arbitrary<Spec> {
     .constantFrom(...kinds)
     .chain((kind) => scheduleOf(kind, special).map((value) => ({ kind, value })))
     .filter(({ kind, value }) => kind === 'interval' || kind === 'clocked' || crontabMatches(kind, value));
-  return fc.tuple(rest, schedule).map(([spec, { kind, value }]) => ({ ...spec, [kind]: value }));
+  // The spec's other rules (jitter shorter than the slot spacing) depend on the schedule: a value that
+  // breaks one is left out rather than filtered away, so the generator stays fast.
+  return fc.tuple(rest, schedule).map(([spec, { kind, value }]) => {
+    const whole: Spec = { ...spec, [kind]: value };
+    const present = nonNull(whole);
+    return (specSchema.rules ?? []).every((r) => r.holds(present))
+      ? whole
+      : { ...whole, jitterSeconds: null };
+  });
 }
 
 /**

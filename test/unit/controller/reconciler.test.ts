@@ -294,3 +294,18 @@ test('a hand-written key is adopted, never upserted; the beat state is passed as
   await reconciler.reconcile([edited1]);
   assert.equal(adopts.length, 3, 'the same object is adopted again after "changed"');
 });
+
+test('an edit of what the Redis value does not hold (pause, jitter, concurrencyPolicy) still reconciles', async () => {
+  const { beat, reconciler, lastReady } = setup();
+  const task = periodicTask('p');
+  await reconciler.reconcile([task]);
+  assert.equal(lastReady('p')?.reason, 'Scheduled');
+  await reconciler.reconcile([edited(task, { pause: { reason: 'migration' } })]);
+  assert.equal(lastReady('p')?.reason, 'Paused');
+  assert.match(lastReady('p')?.message ?? '', /migration \(paused until spec.pause is removed\)/);
+  assert.equal(beat.nextRunAt('ns/p'), null);
+  await reconciler.reconcile([edited(task, { jitterSeconds: 0.5 as unknown as number })]);
+  assert.equal(lastReady('p')?.reason, 'InvalidSpec', 'a fractional jitter is refused by the schema');
+  await reconciler.reconcile([edited(task, {})]);
+  assert.equal(lastReady('p')?.reason, 'Scheduled', 'resumed');
+});
