@@ -194,6 +194,9 @@ describe('kubectl celerybeat on a real API server', { timeout: 300_000 }, () => 
     // Paused again without --until: the earlier until does not survive.
     assert.equal((await plugin(['pause', 'hourly', '-n', ns.namespace, '--reason', 'longer'])).code, 0);
     assert.deepEqual((await get('hourly')).spec.pause, { reason: 'longer' });
+    const readyReason = async () =>
+      (await get('hourly')).status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+    await waitUntil('the operator reports Paused', async () => (await readyReason()) === 'Paused', 20_000);
     const history = await plugin(['history', 'hourly', '-n', ns.namespace]);
     assert.match(history.stdout, /^Paused: +longer until resumed$/m);
     const next = await plugin(['next', 'hourly', '-n', ns.namespace]);
@@ -205,6 +208,11 @@ describe('kubectl celerybeat on a real API server', { timeout: 300_000 }, () => 
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(resumed.stdout, 'periodictask.celerybeat.io/hourly resumed\n');
     assert.equal((await get('hourly')).spec.pause, undefined);
+    await waitUntil(
+      'the operator reports Scheduled again',
+      async () => (await readyReason()) === 'Scheduled',
+      20_000,
+    );
   });
 
   test('backfill sets the range annotation and the operator takes it up', async () => {
