@@ -6,6 +6,7 @@ const BENCHES = [
   ['schedule.bench.ts'],
   ['publish.bench.ts'],
   ['beat.bench.ts', '--svg', 'docs/benchmark-beat.svg'],
+  ['memory.bench.ts'],
   ['controller.bench.ts'],
   ['failing-task.bench.ts'],
   ['redis-topologies.bench.ts'],
