@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freePort, waitUntil } from './ports.ts';
 import { type ManagedProcess, startProcess, tail } from './process.ts';
+import { redisCall } from './redis-call.ts';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
@@ -24,17 +24,6 @@ export interface RedisClusterSet {
   /** Resolves once a node other than `oldPort` serves the key's slot as master and the cluster is ok. */
   waitForFailover(key: string, oldPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
-}
-
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(args[0]!, ...args.slice(1));
-  } finally {
-    client.disconnect();
-  }
 }
 
 export async function startRedisCluster(): Promise<RedisClusterSet> {
@@ -81,9 +70,9 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
       .map((p) => `127.0.0.1:${p}`)
       .join(',')}`,
     async masterOf(key) {
-      const slot = Number(await call(ports.find(alive)!, 'CLUSTER', 'KEYSLOT', key));
+      const slot = Number(await redisCall(ports.find(alive)!, 'CLUSTER', 'KEYSLOT', key));
       for (const port of ports.filter(alive)) {
-        const shards = (await call(port, 'CLUSTER', 'SLOTS').catch(() => null)) as Array<
+        const shards = (await redisCall(port, 'CLUSTER', 'SLOTS').catch(() => null)) as Array<
           [number, number, [string, number, ...unknown[]]]
         > | null;
         const owner = shards?.find(([from, to]) => slot >= from && slot <= to);
@@ -103,7 +92,7 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
         async () => {
           const port = await set.masterOf(key).catch(() => oldPort);
           if (port === oldPort) return false;
-          const info = String(await call(port, 'CLUSTER', 'INFO').catch(() => ''));
+          const info = String(await redisCall(port, 'CLUSTER', 'INFO').catch(() => ''));
           found = port;
           return info.includes('cluster_state:ok');
         },
@@ -124,7 +113,7 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
         for (const [port, proc] of nodes) {
           if (proc.hasExited()) throw new Error(`redis-server ${port} exited:\n${tail(proc.output())}`);
         }
-        const pongs = await Promise.all(ports.map((p) => call(p, 'PING').catch(() => null)));
+        const pongs = await Promise.all(ports.map((p) => redisCall(p, 'PING').catch(() => null)));
         return pongs.every((p) => p === 'PONG');
       },
       20_000,
@@ -140,9 +129,9 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
     await waitUntil(
       'cluster_state:ok on every node, with three replicas',
       async () => {
-        const infos = await Promise.all(ports.map((p) => call(p, 'CLUSTER', 'INFO').catch(() => '')));
+        const infos = await Promise.all(ports.map((p) => redisCall(p, 'CLUSTER', 'INFO').catch(() => '')));
         if (!infos.every((i) => String(i).includes('cluster_state:ok'))) return false;
-        const roles = await Promise.all(ports.map((p) => call(p, 'ROLE').catch(() => [])));
+        const roles = await Promise.all(ports.map((p) => redisCall(p, 'ROLE').catch(() => [])));
         return roles.filter((r) => (r as unknown[])[0] === 'slave').length === 3;
       },
       30_000,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, waitUntil } from './ports.ts';
 import { type ManagedProcess, startProcess, tail } from './process.ts';
+import { redisCall } from './redis-call.ts';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 export const MASTER_NAME = 'cbmaster';
@@ -69,17 +70,6 @@ function sentinelConfig(dir: string, port: number, masterPort: number): string {
   return file;
 }
 
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(args[0]!, ...args.slice(1));
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** A flat [k, v, k, v…] reply as a map. */
 function pairs(reply: unknown): Map<string, string> {
   const list = Array.isArray(reply) ? (reply as string[]) : [];
@@ -112,7 +102,12 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     async masterPort() {
       for (const port of sentinelPorts) {
         try {
-          const reply = (await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[];
+          const reply = (await redisCall(
+            port,
+            'SENTINEL',
+            'GET-MASTER-ADDR-BY-NAME',
+            MASTER_NAME,
+          )) as string[];
           return Number(reply[1]);
         } catch {
           // Try the next Sentinel.
@@ -142,7 +137,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
         async () => {
           const port = await set.masterPort().catch(() => oldPort);
           if (port === oldPort) return false;
-          const role = (await call(port, 'ROLE').catch(() => [])) as unknown[];
+          const role = (await redisCall(port, 'ROLE').catch(() => [])) as unknown[];
           found = port;
           return role[0] === 'master';
         },
@@ -163,7 +158,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
         for (const node of nodes.values()) {
           if (node.proc.hasExited()) throw new Error(`redis-server exited:\n${tail(node.proc.output())}`);
         }
-        const info = String(await call(first, 'INFO', 'replication').catch(() => ''));
+        const info = String(await redisCall(first, 'INFO', 'replication').catch(() => ''));
         return (info.match(/state=online/g) ?? []).length === 2;
       },
       20_000,
@@ -182,7 +177,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
           if (s.proc.hasExited()) throw new Error(`redis-sentinel exited:\n${tail(s.proc.output())}`);
         }
         for (const port of sentinelPorts) {
-          const master = pairs(await call(port, 'SENTINEL', 'MASTER', MASTER_NAME).catch(() => []));
+          const master = pairs(await redisCall(port, 'SENTINEL', 'MASTER', MASTER_NAME).catch(() => []));
           if (master.get('num-slaves') !== '2' || master.get('num-other-sentinels') !== '2') return false;
         }
         return true;
