@@ -19,7 +19,7 @@ test('run results in status and kubectl get pt', { timeout: 240_000 }, async () 
   const worker = await startCeleryWorker({
     brokerUrl: server.url,
     queues: [queue],
-    concurrency: 3,
+    concurrency: 4,
     env: { CELERY_TEST_RESULT_BACKEND: results },
   });
   const operator = startClusterOperator(ns, server.url, ['--result-backend', results]);
@@ -42,6 +42,17 @@ test('run results in status and kubectl get pt', { timeout: 240_000 }, async () 
       args: [3],
       interval: { every: 1, period: 'seconds' },
       concurrencyPolicy: 'Forbid',
+    });
+    await apply('retries', {
+      task: 'tasks.flaky',
+      args: ['m'],
+      clocked: new Date(Date.now() + 3000).toISOString(),
+    });
+    await apply('replaces', {
+      task: 'tasks.sleep',
+      args: [60],
+      interval: { every: 3, period: 'seconds' },
+      concurrencyPolicy: 'Replace',
     });
     await waitUntil(
       'a SUCCESS result in status',
@@ -77,6 +88,22 @@ test('run results in status and kubectl get pt', { timeout: 240_000 }, async () 
     const ready = (await get('overlaps')).status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'True');
     assert.match(ready?.message ?? '', /has not finished \(concurrencyPolicy Forbid\)/);
+    await waitUntil(
+      'the retried run SUCCESS in status',
+      async () => (await get('retries')).status?.lastResult?.state === 'SUCCESS',
+      40_000,
+    );
+    assert.match(
+      worker.log(),
+      /Task tasks\.flaky\[[0-9a-f-]+\] retry: Retry in 1s/,
+      'the first attempt retried',
+    );
+    await waitUntil(
+      'a run replaced: REVOKED in recentRuns',
+      async () => (await get('replaces')).status?.recentRuns?.some((r) => r.state === 'REVOKED') === true,
+      40_000,
+    );
+    assert.ok((await worker.nonExecutions()).some((n) => n.event === 'revoked' && n.terminated === true));
     const sleeps = (await worker.executions())
       .filter((e) => e.request.periodic_task_name === `${ns.namespace}/overlaps`)
       .sort((a, b) => a.startedAt - b.startedAt);
