@@ -77,6 +77,9 @@ const NO_OVERLAP_GUARD: OverlapGuard = {
   revoke: async () => {},
 };
 
+/** The shortest stretch of unrun slots recorded for backfill. */
+const UNRUN_MIN_MS = 1000;
+
 /** Longest sleep: bounds how long a stalled timer (suspended VM, clock jump) can delay a slot. */
 const MAX_SLEEP_MS = 1000;
 
@@ -413,12 +416,10 @@ export class Beat {
     switch (outcome.status) {
       case 'ok': {
         task.state = slot.next;
-        if (slot.next.missedRunCount > slot.expected.missedRunCount || p.paused > 0) {
-          this.#o.unrun(key, {
-            after: slot.expected.cursor,
-            upTo: run === null ? slot.next.cursor : run - 0.001,
-          });
-        }
+        const unrun = { after: slot.expected.cursor, upTo: run === null ? slot.next.cursor : run - 0.001 };
+        // A stretch under a second is a sub-second interval catching up, not something to backfill.
+        const skipped = slot.next.missedRunCount > slot.expected.missedRunCount || p.paused > 0;
+        if (skipped && unrun.upTo - unrun.after >= UNRUN_MIN_MS) this.#o.unrun(key, unrun);
         if (p.paused > 0) {
           task.pausedRunCount = (task.pausedRunCount ?? 0) + p.paused;
           pausedRunsTotal.inc(p.paused);

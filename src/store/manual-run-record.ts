@@ -1,14 +1,21 @@
 // What the operator records of a task besides its run state, for run-now and backfill: which manual runs
 // were claimed (so a token or a backfilled slot runs once, from any replica), when the task was first seen,
-// and the slot ranges it accounted for without running them (missed, skipped, paused). One hash per task,
-// `celerybeat-operator:manual:<task key in Redis>`, outside the prefix (celerybeat-redis readers load every
-// key under it) and, in a Redis Cluster, in the prefix's hash slot.
+// and the slot ranges it accounted for without running them (missed, skipped, paused): a hash and a sorted
+// set per task, `celerybeat-operator:manual:` and `celerybeat-operator:unrun:` + the task's Redis key, outside
+// the prefix (celerybeat-redis readers load every key under it) and, in a Redis Cluster, in its hash slot.
 import type { Cluster, Redis } from 'ioredis';
 import type { ManualRunRecord, SlotRange } from '../contracts.ts';
 
 export function manualRunKey(redisKey: string): string {
   return `celerybeat-operator:manual:${redisKey}`;
 }
+
+function unrunKey(redisKey: string): string {
+  return `celerybeat-operator:unrun:${redisKey}`;
+}
+
+/** The stretches kept per task: backfill looks back over the latest of them. */
+const MAX_UNRUN_RANGES = 1000;
 
 export class RedisManualRunRecord implements ManualRunRecord {
   readonly #redis: Redis | Cluster;
@@ -37,21 +44,27 @@ export class RedisManualRunRecord implements ManualRunRecord {
     return Number(await this.#redis.hget(key, 'first'));
   }
 
+  /** Kept in a sorted set of its own, trimmed to the latest ranges: a task that is always behind adds one per batch. */
   async recordUnrun(taskKey: string, range: SlotRange): Promise<void> {
-    await this.#redis.hset(this.#key(taskKey), `unrun:${range.after}:${range.upTo}`, '1');
+    const key = unrunKey(this.#redisKey(taskKey));
+    await this.#redis
+      .multi()
+      .zadd(key, range.after, `${range.after}:${range.upTo}`)
+      .zremrangebyrank(key, 0, -(MAX_UNRUN_RANGES + 1))
+      .exec();
   }
 
   async read(taskKey: string): Promise<{ firstSeen: number | null; unrun: SlotRange[] }> {
-    const fields = await this.#redis.hgetall(this.#key(taskKey));
-    const unrun: SlotRange[] = [];
-    for (const name of Object.keys(fields)) {
-      const m = /^unrun:([\d.]+):([\d.]+)$/.exec(name);
-      if (m) unrun.push({ after: Number(m[1]), upTo: Number(m[2]) });
-    }
-    return { firstSeen: fields.first === undefined ? null : Number(fields.first), unrun };
+    const first = await this.#redis.hget(this.#key(taskKey), 'first');
+    const members = await this.#redis.zrange(unrunKey(this.#redisKey(taskKey)), '0', '-1');
+    const unrun = members.map((m) => {
+      const [after, upTo] = m.split(':').map(Number);
+      return { after: after ?? 0, upTo: upTo ?? 0 };
+    });
+    return { firstSeen: first === null ? null : Number(first), unrun };
   }
 
   async forget(taskKey: string): Promise<void> {
-    await this.#redis.del(this.#key(taskKey));
+    await this.#redis.del(this.#key(taskKey), unrunKey(this.#redisKey(taskKey)));
   }
 }
