@@ -29,7 +29,6 @@ interface Followed {
   namespace: string;
   name: string;
   history: RunHistory;
-  loaded: Promise<void> | null;
 }
 
 export class RunTracker implements RunObserver {
@@ -49,9 +48,10 @@ export class RunTracker implements RunObserver {
     const key = taskKey(def.namespace, def.name);
     let task = this.#tasks.get(key);
     if (!task) {
-      task = { namespace: def.namespace, name: def.name, history: new RunHistory(), loaded: null };
+      task = { namespace: def.namespace, name: def.name, history: new RunHistory() };
       this.#tasks.set(key, task);
-      task.loaded = this.#load(key, task);
+      // The saved history joins the runs sent meanwhile when it arrives; a failed read is an empty one.
+      void this.#load(key, task);
     }
     task.history.add(slot, taskId, sentAt);
   }
