@@ -9,9 +9,10 @@ import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../celer
 import type { Broker, Leadership, SlotDispatcher, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import { Operator } from '../controller/operator.ts';
 import { Reconciler } from '../controller/reconciler.ts';
-import { loadKubeConfig, operatorNamespace } from '../kube/client.ts';
+import { KubeApi } from '../kube/api-client.ts';
 import { EventRecorder } from '../kube/event-recorder.ts';
-import { StatusWriter } from '../kube/status-writer.ts';
+import { loadKubeConfig, NoKubeConfigError, operatorNamespace } from '../kube/kubeconfig.ts';
+import { StatusWriter, statusPatcher } from '../kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../kube/task-informer.ts';
 import { defaultIdentity } from '../leadership/lease-elector.ts';
 import { LeaseLeadership } from '../leadership/lease-leadership.ts';
@@ -196,20 +197,31 @@ interface ModeParts {
 }
 
 function kubernetesParts(config: RunConfig, logger: Logger, redis: StoreRedis): ModeParts {
-  const kc = loadKubeConfig(config.kubeconfig);
-  const informer = new PeriodicTaskInformer(kc, { namespace: config.namespace, logger });
-  const status = new StatusWriter(kc, {
+  const connection = kubeConnection(config.kubeconfig);
+  const api = new KubeApi(connection);
+  const informer = new PeriodicTaskInformer(api, { namespace: config.namespace, logger });
+  const status = new StatusWriter(statusPatcher(api), {
     logger,
     currentStatus: (namespace, name) => informer.get(namespace, name),
     qps: config.kubeApiQps,
     burst: config.kubeApiBurst,
   });
-  const events = new EventRecorder(kc, { logger, reportingInstance: defaultIdentity() });
+  const events = new EventRecorder(api, { logger, reportingInstance: defaultIdentity() });
   const leadership =
     config.leaderElect === 'lease'
-      ? new LeaseLeadership(kc, operatorNamespace(kc), logger, config.lease)
+      ? new LeaseLeadership(api, operatorNamespace(connection), logger, config.lease)
       : leadershipWithoutApi(config, logger, redis);
   return { source: informer, status, events, leadership };
+}
+
+function kubeConnection(path: string | undefined) {
+  try {
+    return loadKubeConfig(path);
+  } catch (error) {
+    if (error instanceof NoKubeConfigError)
+      throw new Error(`${error.message} (or use --manifests DIR for standalone mode)`);
+    throw error;
+  }
 }
 
 function standaloneParts(config: RunConfig, logger: Logger, redis: StoreRedis): ModeParts {

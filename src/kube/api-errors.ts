@@ -1,30 +1,61 @@
-// What an API call failure means for a retry. client-node 2.x throws ApiException with the HTTP status in
-// `code` and the raw response text in `body`; the watch reports `statusCode`; network failures have neither.
+// What an API call failure means for a retry. src/kube/api-client.ts throws ApiError with the HTTP status
+// and the API server's Status object; a watch ERROR event carries a Status with `code`; network failures
+// and timeouts have neither.
+import { isPlainObject } from '../api/plain-object.ts';
+
+/** The Status object the API server sends with a failure (metav1.Status). */
+export interface ServerStatus {
+  message?: string;
+  reason?: string;
+  details?: { name?: string; kind?: string };
+}
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  /** The API server's Status, when its answer was one. */
+  readonly serverStatus: ServerStatus | undefined;
+
+  constructor(what: string, statusCode: number, body: string) {
+    const serverStatus = readServerStatus(body);
+    const said = serverStatus?.message ?? body.trim().split('\n')[0]?.slice(0, 200) ?? '';
+    super(`${what}: HTTP ${statusCode}${said ? `: ${said}` : ''}`);
+    this.statusCode = statusCode;
+    this.serverStatus = serverStatus;
+  }
+}
+
+function readServerStatus(body: string): ServerStatus | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!isPlainObject(parsed) || parsed.kind !== 'Status') return undefined;
+    return {
+      ...(typeof parsed.message === 'string' ? { message: parsed.message } : {}),
+      ...(typeof parsed.reason === 'string' ? { reason: parsed.reason } : {}),
+      ...(isPlainObject(parsed.details) ? { details: parsed.details as ServerStatus['details'] } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The HTTP status of an API failure, or undefined for network errors and timeouts. */
 export function httpStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const record = error as { code?: unknown; statusCode?: unknown };
-  if (typeof record.code === 'number') return record.code;
-  if (typeof record.statusCode === 'number') return record.statusCode;
+  if (error instanceof ApiError) return error.statusCode;
+  // A watch ERROR event's object is a Status with the code in `code`.
+  if (isPlainObject(error) && typeof error.code === 'number') return error.code;
   return undefined;
 }
 
 /** A short description for logs: the API server's Status message when there is one, else the error message. */
 export function describeApiError(error: unknown): string {
-  const status = httpStatus(error);
-  const body = typeof error === 'object' && error !== null ? (error as { body?: unknown }).body : undefined;
-  if (typeof body === 'string' && body !== '') {
-    try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === 'string') return `HTTP ${status}: ${parsed.message}`;
-    } catch {
-      // not JSON: fall through to the error's own message
-    }
+  if (error instanceof ApiError) {
+    return error.serverStatus?.message !== undefined
+      ? `HTTP ${error.statusCode}: ${error.serverStatus.message}`
+      : `HTTP ${error.statusCode}`;
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return status === undefined ? `${message}${cause}` : `HTTP ${status}: ${message}`;
+  return `${message}${cause}`;
 }
 
 /** 401 or 403: the API server answered and refuses this identity; waiting does not fix it. */

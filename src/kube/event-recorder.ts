@@ -2,10 +2,12 @@
 // task's namespace). `kubectl describe pt` and `kubectl get events` show them. The same reason and message
 // for one object is sent once per window, and a token bucket caps the total, so a task that fails every
 // second cannot flood etcd with Events.
-import { EventsV1Api, type KubeConfig, V1MicroTime } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '../api/types.ts';
 import type { Logger } from '../observe/logger.ts';
+import type { KubeApi } from './api-client.ts';
 import { describeApiError } from './api-errors.ts';
+import { microTime } from './micro-time.ts';
+import { eventsPath } from './resource-paths.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export const REPORTING_CONTROLLER = 'celerybeat.io/celerybeat-operator';
@@ -35,15 +37,15 @@ export interface EventRecorderOptions {
 const MAX_NOTE = 1024;
 
 export class EventRecorder {
-  readonly #api: EventsV1Api;
+  readonly #api: KubeApi;
   readonly #options: EventRecorderOptions;
   readonly #windowMs: number;
   readonly #bucket: TokenBucket;
   readonly #lastSent = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(kc: KubeConfig, options: EventRecorderOptions) {
-    this.#api = kc.makeApiClient(EventsV1Api);
+  constructor(api: KubeApi, options: EventRecorderOptions) {
+    this.#api = api;
     this.#options = options;
     this.#windowMs = options.dedupeWindowMs ?? 10 * 60_000;
     this.#bucket = new TokenBucket(options.qps ?? 1, options.burst ?? 25);
@@ -95,18 +97,17 @@ export class EventRecorder {
   }
 
   async #send(subject: EventSubject, type: EventType, reason: string, message: string, action: string) {
-    const eventTime = new V1MicroTime();
-    await this.#api.createNamespacedEvent({
-      namespace: subject.namespace,
+    const now = new Date();
+    await this.#api.request('POST', eventsPath(subject.namespace), {
       body: {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
         // client-go's naming: the object's name and a nanosecond-ish timestamp in hex, unique per object.
         metadata: {
-          name: `${subject.name}.${(BigInt(eventTime.getTime()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString(16)}`,
+          name: `${subject.name}.${(BigInt(now.getTime()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString(16)}`,
           namespace: subject.namespace,
         },
-        eventTime,
+        eventTime: microTime(now),
         type,
         reason,
         action,

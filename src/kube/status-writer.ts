@@ -4,18 +4,22 @@
 // Staleness is bounded (README: Status write-back): a state change (Ready, observedGeneration, schedule)
 // goes ahead of run progress; progress of one task is written at most once per `minIntervalMs`, oldest
 // first, so with T tasks running each status is at most max(minIntervalMs, T / qps) behind.
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, type PeriodicTaskStatus, PLURAL, taskKey, VERSION } from '../api/types.ts';
+import { type PeriodicTaskStatus, taskKey } from '../api/types.ts';
 import type { CurrentStatusLookup, ObservedObject, StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { observeStatusLag, statusWritesTotal } from '../observe/metrics.ts';
 import { RetryQueue } from '../workqueue/retry-queue.ts';
+import type { KubeApi } from './api-client.ts';
 import { describeApiError, httpStatus, isRetryable } from './api-errors.ts';
 import { type BackoffPolicy, sleep } from './backoff.ts';
+import { taskPath } from './resource-paths.ts';
 import { isStateChange, mergeUpdates, type StatusPatch, statusPatch } from './status-patch.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export const FIELD_MANAGER = 'celerybeat-operator';
+
+/** Sends one merge patch of a task's status subresource; the API server's answer (the object). */
+export type StatusPatcher = (namespace: string, name: string, status: StatusPatch) => Promise<unknown>;
 
 export interface StatusWriterOptions {
   logger: Logger;
@@ -33,8 +37,6 @@ export interface StatusWriterOptions {
   requestTimeoutMs?: number;
   /** Run progress of one task is written at most this often (state changes are not held). Default 10 s. */
   minIntervalMs?: number;
-  /** Sends one merge patch of the status subresource; the API server's answer (the object). Default: client-node. */
-  patch?: (namespace: string, name: string, status: StatusPatch) => Promise<unknown>;
 }
 
 /** Default of `minIntervalMs`: a status shows a run within 10 s while the rate limit has room. */
@@ -61,7 +63,7 @@ interface Written {
 }
 
 export class StatusWriter implements StatusSink {
-  readonly #patch: (namespace: string, name: string, status: StatusPatch) => Promise<unknown>;
+  readonly #patch: StatusPatcher;
   readonly #options: StatusWriterOptions;
   readonly #minIntervalMs: number;
   readonly #bucket: TokenBucket;
@@ -81,8 +83,8 @@ export class StatusWriter implements StatusSink {
   #wake = new AbortController();
   #flushWaiters: { entries: Pending[]; resolve: () => void }[] = [];
 
-  constructor(kc: KubeConfig, options: StatusWriterOptions) {
-    this.#patch = options.patch ?? clientNodePatch(kc);
+  constructor(patch: StatusPatcher, options: StatusWriterOptions) {
+    this.#patch = patch;
     this.#options = options;
     this.#minIntervalMs = options.minIntervalMs ?? STATUS_MIN_INTERVAL_MS;
     this.#bucket = new TokenBucket(options.qps, options.burst);
@@ -302,23 +304,14 @@ function newEntry(
   return { namespace, name, update, firstReportedAt: reportedAt, flushing: false, urgent, attempted: false };
 }
 
-function clientNodePatch(
-  kc: KubeConfig,
-): (namespace: string, name: string, status: StatusPatch) => Promise<unknown> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+/** The status patch of the API server behind `api`, as the operator's field manager. */
+export function statusPatcher(api: KubeApi): StatusPatcher {
   return (namespace, name, status) =>
-    api.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body: { status },
-        fieldManager: FIELD_MANAGER,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    api.request('PATCH', taskPath(namespace, name, 'status'), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { status },
+      contentType: 'application/merge-patch+json',
+    });
 }
 
 /** Resolves when the signal aborts. */

@@ -1,15 +1,16 @@
-// A list+watch cache of PeriodicTask objects that keeps going through what real clusters do. client-node's
-// own ListWatch stops for good on any error but 410 and has no watchdog, so this runs the loop itself:
+// A list+watch cache of PeriodicTask objects that keeps going through what real clusters do (a list+watch
+// that stops for good on any error but 410, or has no watchdog, does not), so this runs the loop itself:
 // list (paged) → watch from the list's resourceVersion → on a normal server-side end, watch again from the
 // last resourceVersion; on 410 Gone, relist; on any other failure, back off with jitter and resume;
 // when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, type PeriodicTask, PLURAL, taskKey, VERSION } from '../api/types.ts';
+import { type PeriodicTask, taskKey } from '../api/types.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
+import type { KubeApi } from './api-client.ts';
 import { describeApiError, httpStatus } from './api-errors.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
+import { taskPath } from './resource-paths.ts';
 import { bookmarkVersion, isPeriodicTask, type ListPage, readListPage } from './task-objects.ts';
 import { watchRequest } from './watch-request.ts';
 
@@ -35,8 +36,7 @@ class StalledError extends Error {}
 class StoppedError extends Error {}
 
 export class PeriodicTaskInformer implements TaskSource {
-  readonly #api: CustomObjectsApi;
-  readonly #kc: KubeConfig;
+  readonly #api: KubeApi;
   readonly #options: Required<Omit<TaskInformerOptions, 'namespace'>> & { namespace: string | undefined };
   #cache = new Map<string, PeriodicTask>();
   #resourceVersion = '';
@@ -53,9 +53,8 @@ export class PeriodicTaskInformer implements TaskSource {
   /** Consecutive failed attempts; reset by a list or a watch that connects. */
   #failures = 0;
 
-  constructor(kc: KubeConfig, options: TaskInformerOptions) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
-    this.#kc = kc;
+  constructor(api: KubeApi, options: TaskInformerOptions) {
+    this.#api = api;
     this.#options = {
       namespace: options.namespace,
       logger: options.logger,
@@ -159,25 +158,12 @@ export class PeriodicTaskInformer implements TaskSource {
   }
 
   #path(): string {
-    const ns = this.#options.namespace;
-    return ns === undefined
-      ? `/apis/${GROUP}/${VERSION}/${PLURAL}`
-      : `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`;
+    return taskPath(this.#options.namespace);
   }
 
-  async #listPage(continueToken: string | undefined): Promise<ListPage> {
-    const common = {
-      group: GROUP,
-      version: VERSION,
-      limit: this.#options.pageSize,
-      _continue: continueToken,
-    };
-    const ns = this.#options.namespace;
-    const raw: unknown =
-      ns === undefined
-        ? await this.#api.listCustomObjectForAllNamespaces({ ...common, resourcePlural: PLURAL })
-        : await this.#api.listNamespacedCustomObject({ ...common, namespace: ns, plural: PLURAL });
-    return readListPage(raw);
+  async #listPage(continueToken: string | undefined, signal: AbortSignal): Promise<ListPage> {
+    const query = { limit: this.#options.pageSize, continue: continueToken };
+    return readListPage(await this.#api.request('GET', this.#path(), { query, signal }));
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
@@ -185,7 +171,7 @@ export class PeriodicTaskInformer implements TaskSource {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.#listPage(continueToken);
+      const page = await this.#listPage(continueToken, signal);
       if (signal.aborted) return;
       this.#lastActivity = Date.now();
       for (const item of page.items)
@@ -231,7 +217,7 @@ export class PeriodicTaskInformer implements TaskSource {
       else settle(error ?? undefined);
     };
     const request = watchRequest(
-      this.#kc,
+      this.#api,
       this.#path(),
       { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       onEvent,

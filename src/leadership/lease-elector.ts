@@ -6,11 +6,12 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeApi } from '../kube/api-client.ts';
 import { describeApiError, httpStatus, isRefusal } from '../kube/api-errors.ts';
 import { jitter, sleep } from '../kube/backoff.ts';
+import { leasePath } from '../kube/resource-paths.ts';
 import type { Logger } from '../observe/logger.ts';
-import { claimRecord, heldByOther, recordFingerprint, releaseRecord } from './lease-record.ts';
+import { claimRecord, heldByOther, type Lease, recordFingerprint, releaseRecord } from './lease-record.ts';
 import { DEFAULT_TIMINGS, JITTER_FACTOR, type LeaseTimings, validateTimings } from './lease-timings.ts';
 
 export const LEASE_NAME = 'celerybeat-operator';
@@ -38,13 +39,13 @@ export function defaultIdentity(): string {
 class TimeoutError extends Error {}
 
 export class LeaseElector {
-  readonly #api: CoordinationV1Api;
+  readonly #api: KubeApi;
   readonly #options: LeaseElectorOptions;
   readonly #name: string;
   readonly #identity: string;
   readonly #timings: LeaseTimings;
   readonly #stop = new AbortController();
-  #lease: V1Lease | undefined;
+  #lease: Lease | undefined;
   #observedFingerprint = '';
   #observedAt = 0;
   #reportedLeader: string | undefined;
@@ -54,8 +55,8 @@ export class LeaseElector {
   #refused: { since: number; reason: string } | undefined;
   #loop: Promise<void> | undefined;
 
-  constructor(kc: KubeConfig, options: LeaseElectorOptions) {
-    this.#api = kc.makeApiClient(CoordinationV1Api);
+  constructor(api: KubeApi, options: LeaseElectorOptions) {
+    this.#api = api;
     this.#options = options;
     this.#name = options.name ?? LEASE_NAME;
     this.#identity = options.identity ?? defaultIdentity();
@@ -117,11 +118,7 @@ export class LeaseElector {
     const lease = this.#lease;
     if (!wasLeading || !lease || lease.spec?.holderIdentity !== this.#identity) return;
     try {
-      this.#lease = await this.#api.replaceNamespacedLease({
-        name: this.#name,
-        namespace: this.#options.namespace,
-        body: { ...lease, spec: releaseRecord(lease.spec, new Date()) },
-      });
+      this.#lease = await this.#replace({ ...lease, spec: releaseRecord(lease.spec, new Date()) });
       this.#options.logger.info({ lease: this.#name }, 'leader lease released');
     } catch (error) {
       // 409: someone wrote the Lease since our last renew, so it is no longer ours to release.
@@ -190,7 +187,7 @@ export class LeaseElector {
           spec: claimRecord(this.#lease.spec, this.#identity, durationSeconds, new Date()),
         };
         try {
-          this.#observe(await call(this.#api.replaceNamespacedLease({ name, namespace, body })));
+          this.#observe(await call(this.#replace(body)));
           return true;
         } catch (error) {
           this.#options.logger.debug(
@@ -199,16 +196,18 @@ export class LeaseElector {
           );
         }
       }
-      let current: V1Lease;
+      let current: Lease;
       try {
-        current = await call(this.#api.readNamespacedLease({ name, namespace }));
+        current = await call(readLease(this.#api, namespace, name));
       } catch (error) {
         if (httpStatus(error) !== 404) throw error;
-        const body: V1Lease = {
+        const body: Lease = {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
           metadata: { name, namespace },
           spec: claimRecord(undefined, this.#identity, durationSeconds, new Date()),
         };
-        this.#observe(await call(this.#api.createNamespacedLease({ namespace, body })));
+        this.#observe((await call(this.#api.request('POST', leasePath(namespace), { body }))) as Lease);
         return true;
       }
       this.#observe(current);
@@ -217,7 +216,7 @@ export class LeaseElector {
         ...current,
         spec: claimRecord(current.spec, this.#identity, durationSeconds, new Date()),
       };
-      this.#observe(await call(this.#api.replaceNamespacedLease({ name, namespace, body })));
+      this.#observe(await call(this.#replace(body)));
       this.#refused = undefined;
       return true;
     } catch (error) {
@@ -236,8 +235,13 @@ export class LeaseElector {
     }
   }
 
+  async #replace(body: Lease): Promise<Lease> {
+    const path = leasePath(this.#options.namespace, this.#name);
+    return (await this.#api.request('PUT', path, { body })) as Lease;
+  }
+
   /** Remembers the Lease; a changed record restarts the local expiry clock and may announce a new leader. */
-  #observe(lease: V1Lease): void {
+  #observe(lease: Lease): void {
     this.#lease = lease;
     this.#refused = undefined;
     const fingerprint = recordFingerprint(lease.spec);
@@ -253,6 +257,11 @@ export class LeaseElector {
       this.#options.onNewLeader?.(holder);
     }
   }
+}
+
+/** The Lease as the API server has it (ApiError 404 when there is none). */
+export async function readLease(api: KubeApi, namespace: string, name: string): Promise<Lease> {
+  return (await api.request('GET', leasePath(namespace, name))) as Lease;
 }
 
 /** Bounds a request by a deadline and by shutdown; the request itself is abandoned, not cancelled. */

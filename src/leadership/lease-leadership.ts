@@ -5,11 +5,11 @@
 // take a Lease from an API server that is down; and if a partition lets another replica take it, the
 // per-slot claim in Redis still stops any slot from being published twice. Leadership ends only once the
 // API server answers and the Lease is held by someone else.
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Leadership, LeadershipCallbacks } from '../contracts.ts';
+import type { KubeApi } from '../kube/api-client.ts';
 import { describeApiError, isRefusal } from '../kube/api-errors.ts';
 import type { Logger } from '../observe/logger.ts';
-import { LEASE_NAME, LeaseElector } from './lease-elector.ts';
+import { LEASE_NAME, LeaseElector, readLease } from './lease-elector.ts';
 import type { LeaseTimings } from './lease-timings.ts';
 
 const PROBE_MS = 2000;
@@ -18,7 +18,7 @@ const REFUSAL_GRACE_MS = 30_000;
 
 export class LeaseLeadership implements Leadership {
   readonly token = '';
-  readonly #kc: KubeConfig;
+  readonly #api: KubeApi;
   readonly #namespace: string;
   readonly #logger: Logger;
   #elector: LeaseElector | undefined;
@@ -31,8 +31,8 @@ export class LeaseLeadership implements Leadership {
   #watchdog: NodeJS.Timeout | undefined;
   readonly #timings: LeaseTimings | undefined;
 
-  constructor(kc: KubeConfig, namespace: string, logger: Logger, timings?: LeaseTimings) {
-    this.#kc = kc;
+  constructor(api: KubeApi, namespace: string, logger: Logger, timings?: LeaseTimings) {
+    this.#api = api;
     this.#namespace = namespace;
     this.#logger = logger;
     this.#timings = timings;
@@ -52,7 +52,7 @@ export class LeaseLeadership implements Leadership {
   }
 
   #campaign(identity?: string): void {
-    this.#elector = new LeaseElector(this.#kc, {
+    this.#elector = new LeaseElector(this.#api, {
       namespace: this.#namespace,
       logger: this.#logger,
       ...(identity ? { identity } : {}),
@@ -73,11 +73,10 @@ export class LeaseLeadership implements Leadership {
     if (this.#stopped) return;
     this.#holdingOver = true;
     const identity = this.#elector!.identity;
-    const api = this.#kc.makeApiClient(CoordinationV1Api);
     const probe = async (): Promise<void> => {
       if (this.#stopped) return;
       try {
-        const lease = await api.readNamespacedLease({ name: LEASE_NAME, namespace: this.#namespace });
+        const lease = await readLease(this.#api, this.#namespace, LEASE_NAME);
         const holder = lease.spec?.holderIdentity ?? '';
         if (holder === identity || holder === '') {
           this.#logger.info('API server reachable again and the lease is still ours: renewing');

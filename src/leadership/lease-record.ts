@@ -1,14 +1,30 @@
 // The pure part of leader election: client-go's rules for reading and writing a Lease record.
-import { type V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
+import { microTime } from '../kube/micro-time.ts';
 
-/** A comparable form of the record: times as the API server returned them (strings), or our own Dates. */
-export function recordFingerprint(spec: V1LeaseSpec | undefined): string {
-  const time = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value ?? ''));
+/** coordination.k8s.io/v1 LeaseSpec, the members leader election reads and writes (times are MicroTime). */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** A Lease as the API server returns it; written back whole (a replace carries its resourceVersion). */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; [member: string]: unknown };
+  spec?: LeaseSpec;
+}
+
+/** A comparable form of the record. */
+export function recordFingerprint(spec: LeaseSpec | undefined): string {
   return JSON.stringify([
     spec?.holderIdentity ?? '',
     spec?.leaseDurationSeconds ?? 0,
-    time(spec?.acquireTime),
-    time(spec?.renewTime),
+    spec?.acquireTime ?? '',
+    spec?.renewTime ?? '',
     spec?.leaseTransitions ?? 0,
   ]);
 }
@@ -19,7 +35,7 @@ export function recordFingerprint(spec: V1LeaseSpec | undefined): string {
  * duration as measured by our own clock since we first saw it.
  */
 export function heldByOther(
-  spec: V1LeaseSpec | undefined,
+  spec: LeaseSpec | undefined,
   identity: string,
   observedAt: number,
   now: number,
@@ -31,30 +47,30 @@ export function heldByOther(
 
 /** The record to write to take or keep the lease. */
 export function claimRecord(
-  previous: V1LeaseSpec | undefined,
+  previous: LeaseSpec | undefined,
   identity: string,
   leaseDurationSeconds: number,
   now: Date,
-): V1LeaseSpec {
+): LeaseSpec {
   const renewing = previous?.holderIdentity === identity;
   const transitions = previous?.leaseTransitions ?? 0;
   return {
     holderIdentity: identity,
     leaseDurationSeconds,
-    acquireTime: renewing && previous?.acquireTime ? previous.acquireTime : new V1MicroTime(now.getTime()),
-    renewTime: new V1MicroTime(now.getTime()),
+    acquireTime: renewing && previous?.acquireTime ? previous.acquireTime : microTime(now),
+    renewTime: microTime(now),
     // A fresh Lease starts at 0; every change of holder counts one transition.
     leaseTransitions: previous === undefined ? 0 : renewing ? transitions : transitions + 1,
   };
 }
 
 /** client-go's release: no holder, and a 1 s duration so that a standby takes over at once. */
-export function releaseRecord(previous: V1LeaseSpec | undefined, now: Date): V1LeaseSpec {
+export function releaseRecord(previous: LeaseSpec | undefined, now: Date): LeaseSpec {
   return {
     holderIdentity: '',
     leaseDurationSeconds: 1,
-    acquireTime: new V1MicroTime(now.getTime()),
-    renewTime: new V1MicroTime(now.getTime()),
+    acquireTime: microTime(now),
+    renewTime: microTime(now),
     leaseTransitions: previous?.leaseTransitions ?? 0,
   };
 }

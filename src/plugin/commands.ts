@@ -110,8 +110,8 @@ async function waitForRunNow(client: TaskClient, name: string, token: string, wa
 
 async function execute(name: string, connection: Connection, action: Action): Promise<number> {
   const { connect, PluginError, TaskClient: Client } = await import('./task-client.ts');
-  const { kc, namespace } = connect(connection);
-  const client = new Client(kc, namespace);
+  const { kube, namespace } = connect(connection);
+  const client = new Client(kube, namespace);
   const resource = `periodictask.celerybeat.io/${name}`;
   switch (action.command) {
     case 'run-now': {

@@ -1,10 +1,11 @@
 // The plugin's API calls: get and merge-patch one PeriodicTask, as the user of the kubeconfig's context, and
 // nothing else, so the user needs only those two verbs. A failure becomes one line in kubectl's words.
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, type PeriodicTask, PLURAL, VERSION } from '../api/types.ts';
+import type { PeriodicTask } from '../api/types.ts';
 import type { TaskPatch } from '../cli/task-edits.ts';
-import { describeApiError, httpStatus } from '../kube/api-errors.ts';
-import { loadKubeConfig } from '../kube/client.ts';
+import { KubeApi } from '../kube/api-client.ts';
+import { ApiError, describeApiError, httpStatus } from '../kube/api-errors.ts';
+import { KubeConfigError, type KubeConnection, loadKubeConfig } from '../kube/kubeconfig.ts';
+import { taskPath } from '../kube/resource-paths.ts';
 import type { Connection } from './plugin-args.ts';
 
 /** Recorded in managedFields: who set spec.pause or an annotation. */
@@ -18,25 +19,15 @@ export class PluginError extends Error {}
  * The kubeconfig and context kubectl would use: --kubeconfig, else KUBECONFIG, else ~/.kube/config (the
  * operator's loader, which inside a pod tries the pod's service account before ~/.kube/config).
  */
-export function connect(connection: Connection): { kc: KubeConfig; namespace: string } {
-  let kc: KubeConfig;
+export function connect(connection: Connection): { kube: KubeConnection; namespace: string } {
+  let kube: KubeConnection;
   try {
-    kc = loadKubeConfig(connection.kubeconfig);
+    kube = loadKubeConfig(connection.kubeconfig, connection.context);
   } catch (error) {
-    throw new PluginError(
-      (error as Error).message.replace(/ \(or use --manifests DIR for standalone mode\)$/, ''),
-    );
+    if (error instanceof KubeConfigError) throw new PluginError(error.message);
+    throw error;
   }
-  if (connection.context !== undefined) {
-    if (!kc.getContextObject(connection.context))
-      throw new PluginError(`context "${connection.context}" is not in the kubeconfig`);
-    kc.setCurrentContext(connection.context);
-    if (!kc.getCurrentCluster())
-      throw new PluginError(`kubeconfig context "${connection.context}" names no cluster`);
-  }
-  const namespace =
-    connection.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  return { kc, namespace };
+  return { kube, namespace: connection.namespace ?? kube.namespace ?? 'default' };
 }
 
 function withTimeout<T>(request: Promise<T>, what: string): Promise<T> {
@@ -51,13 +42,13 @@ function withTimeout<T>(request: Promise<T>, what: string): Promise<T> {
 }
 
 export class TaskClient {
-  readonly #api: CustomObjectsApi;
+  readonly #api: KubeApi;
   readonly #server: string;
   readonly namespace: string;
 
-  constructor(kc: KubeConfig, namespace: string) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
-    this.#server = kc.getCurrentCluster()?.server ?? '';
+  constructor(kube: KubeConnection, namespace: string) {
+    this.#api = new KubeApi(kube);
+    this.#server = kube.server;
     this.namespace = namespace;
   }
 
@@ -67,9 +58,8 @@ export class TaskClient {
     const status = httpStatus(error);
     const where = `periodictask "${name}" in namespace "${this.namespace}"`;
     if (status === 404) {
-      const body = serverStatus(error);
       // A 404 without the object's name is about the resource type: the CRD is not installed.
-      if (body?.details?.name === name) return new PluginError(`${where} not found`);
+      if (serverStatus(error)?.details?.name === name) return new PluginError(`${where} not found`);
       return new PluginError(
         `the API server at ${this.#server} has no PeriodicTask resource (is the celerybeat.io CRD installed?)`,
       );
@@ -82,34 +72,21 @@ export class TaskClient {
 
   async get(name: string): Promise<PeriodicTask> {
     try {
-      const request = this.#api.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: this.namespace,
-        plural: PLURAL,
-        name,
-      });
+      const request = this.#api.request('GET', taskPath(this.namespace, name));
       return (await withTimeout(request, `get ${name}`)) as PeriodicTask;
     } catch (error) {
       throw this.#explain(error, name);
     }
   }
 
-  /** A JSON merge patch of the resource (client-node's default content type would be a JSON Patch). */
+  /** A JSON merge patch of the resource. */
   async patch(name: string, body: TaskPatch): Promise<PeriodicTask> {
     try {
-      const request = this.#api.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: this.namespace,
-          plural: PLURAL,
-          name,
-          body,
-          fieldManager: FIELD_MANAGER,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      const request = this.#api.request('PATCH', taskPath(this.namespace, name), {
+        query: { fieldManager: FIELD_MANAGER },
+        body,
+        contentType: 'application/merge-patch+json',
+      });
       return (await withTimeout(request, `patch ${name}`)) as PeriodicTask;
     } catch (error) {
       throw this.#explain(error, name);
@@ -117,19 +94,6 @@ export class TaskClient {
   }
 }
 
-interface ServerStatus {
-  message?: string;
-  details?: { name?: string };
-}
-
-/** The Status object the API server sent with an error, when there is one. */
-function serverStatus(error: unknown): ServerStatus | undefined {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body !== 'string')
-    return typeof body === 'object' && body !== null ? (body as ServerStatus) : undefined;
-  try {
-    return JSON.parse(body) as ServerStatus;
-  } catch {
-    return undefined;
-  }
+function serverStatus(error: unknown) {
+  return error instanceof ApiError ? error.serverStatus : undefined;
 }

@@ -1,5 +1,5 @@
 // Kubeconfig files for the test control plane: one cluster, one user (client certificate or bearer
-// token), one context. kubectl, helm and @kubernetes/client-node all read them.
+// token), one context. kubectl, helm and the operator all read them.
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 

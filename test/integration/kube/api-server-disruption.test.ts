@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { StatusWriter } from '../../../src/kube/status-writer.ts';
+import { StatusWriter, statusPatcher } from '../../../src/kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
 import { type ControlPlane, startControlPlane } from '../../testbed/cluster.ts';
@@ -42,10 +42,10 @@ async function apiServerPid(): Promise<number> {
 }
 
 test('an API server restart: not synced while it is down, then resumes and sees new objects', async () => {
-  const { namespace, kc } = identity;
+  const { namespace, api } = identity;
   await controlPlane.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'before-restart') });
   // No grace: a restart can be quicker than any grace period, and the test must see the broken state.
-  const informer = new PeriodicTaskInformer(kc, {
+  const informer = new PeriodicTaskInformer(api, {
     logger: testLogger(),
     unsyncedGraceMs: 0,
     backoff: { initialMs: 200, maxMs: 1000 },
@@ -92,8 +92,8 @@ test('an API server restart: not synced while it is down, then resumes and sees 
 });
 
 test('a frozen API server: the watchdog restarts the stalled watch and the informer recovers', async () => {
-  const { namespace, kc } = identity;
-  const informer = new PeriodicTaskInformer(kc, {
+  const { namespace, api } = identity;
+  const informer = new PeriodicTaskInformer(api, {
     logger: testLogger(),
     namespace,
     stallTimeoutMs: 3000,
@@ -137,9 +137,9 @@ test('a frozen API server: the watchdog restarts the stalled watch and the infor
 });
 
 test('status updates reported while the API server is frozen are written once it answers again', async () => {
-  const { namespace, kc } = identity;
+  const { namespace, api } = identity;
   await controlPlane.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'status-frozen') });
-  const sink = new StatusWriter(kc, {
+  const sink = new StatusWriter(statusPatcher(api), {
     logger: testLogger(),
     currentStatus: () => undefined,
     qps: 20,

@@ -45,12 +45,12 @@ async function eventsAbout(name: string): Promise<EventList['items']> {
 }
 
 test('a Warning Event about a PeriodicTask, sent once per window for the same reason and message', async () => {
-  const { namespace, kc } = identity;
+  const { namespace, api } = identity;
   await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'bad-zone') });
   const task: PeriodicTask = JSON.parse(
     await cluster.kubectl(['get', 'periodictask', 'bad-zone', '-n', namespace, '-o', 'json']),
   );
-  const recorder = new EventRecorder(kc, { logger: testLogger(), reportingInstance: 'operator-0' });
+  const recorder = new EventRecorder(api, { logger: testLogger(), reportingInstance: 'operator-0' });
   const subject = { namespace, name: 'bad-zone', uid: task.metadata.uid };
   const message = 'spec.timeZone: unknown time zone "Mars/Olympus_Mons"';
   for (let i = 0; i < 5; i++) recorder.warning(subject, 'InvalidSpec', message);
@@ -83,8 +83,8 @@ test('a Warning Event about a PeriodicTask, sent once per window for the same re
 });
 
 test('the same event is sent again after the window, and the rate limit drops a flood', async () => {
-  const { namespace, kc } = identity;
-  const recorder = new EventRecorder(kc, {
+  const { namespace, api } = identity;
+  const recorder = new EventRecorder(api, {
     logger: testLogger(),
     reportingInstance: 'operator-0',
     dedupeWindowMs: 300,

@@ -37,7 +37,7 @@ function elector(identity: OperatorIdentity, name: string): Tracked {
     leaders: [],
     elector: undefined as unknown as LeaseElector,
   };
-  tracked.elector = new LeaseElector(identity.kc, {
+  tracked.elector = new LeaseElector(identity.api, {
     namespace: identity.namespace,
     identity: name,
     logger: testLogger(),

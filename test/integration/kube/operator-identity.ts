@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../../src/kube/client.ts';
+import { KubeApi } from '../../../src/kube/api-client.ts';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.ts';
 import { createLogger, type Logger } from '../../../src/observe/logger.ts';
 import type { ClusterHandle } from '../../testbed/cluster.ts';
 
@@ -16,7 +16,8 @@ const RBAC_PATH = join(ROOT, 'test', 'fixtures', 'kube', 'operator-rbac.yaml');
 export interface OperatorIdentity {
   namespace: string;
   kubeconfigPath: string;
-  kc: KubeConfig;
+  /** An API client as that ServiceAccount. */
+  api: KubeApi;
   /** Removes the namespace and the cluster-scoped RBAC objects. */
   cleanup(): Promise<void>;
 }
@@ -50,7 +51,7 @@ export async function operatorIdentity(cluster: ClusterHandle, prefix: string): 
   return {
     namespace,
     kubeconfigPath,
-    kc: loadKubeConfig(kubeconfigPath),
+    api: new KubeApi(loadKubeConfig(kubeconfigPath)),
     async cleanup() {
       await cluster.kubectl([
         'delete',

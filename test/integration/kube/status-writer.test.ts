@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { PeriodicTask } from '../../../src/api/types.ts';
-import { StatusWriter } from '../../../src/kube/status-writer.ts';
+import { StatusWriter, statusPatcher } from '../../../src/kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
@@ -22,7 +22,7 @@ let informer: PeriodicTaskInformer;
 before(async () => {
   cluster = await sharedCluster();
   identity = await operatorIdentity(cluster, 'status');
-  informer = new PeriodicTaskInformer(identity.kc, { logger: testLogger(), namespace: identity.namespace });
+  informer = new PeriodicTaskInformer(identity.api, { logger: testLogger(), namespace: identity.namespace });
   await informer.start(() => {});
   await informer.whenSynced();
 });
@@ -33,7 +33,7 @@ after(async () => {
 });
 
 function writer(qps = 50, burst = 50): StatusWriter {
-  return new StatusWriter(identity.kc, {
+  return new StatusWriter(statusPatcher(identity.api), {
     logger: testLogger(),
     currentStatus: (namespace, name) => informer.get(namespace, name),
     qps,

@@ -33,9 +33,9 @@ function names(informer: PeriodicTaskInformer, namespace: string): string[] {
 }
 
 test('sees adds, updates and deletes, and signals each change', async () => {
-  const { namespace, kc } = identity;
+  const { namespace, api } = identity;
   await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'before-start') });
-  const informer = new PeriodicTaskInformer(kc, { logger: testLogger() });
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger() });
   let changes = 0;
   try {
     assert.equal(informer.synced(), false);
@@ -69,8 +69,8 @@ test('sees adds, updates and deletes, and signals each change', async () => {
 });
 
 test('coalesces a burst of changes into few signals', async () => {
-  const { namespace, kc } = identity;
-  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace });
+  const { namespace, api } = identity;
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace });
   let changes = 0;
   try {
     await informer.start(() => {
@@ -96,7 +96,7 @@ test('coalesces a burst of changes into few signals', async () => {
 });
 
 test('the namespace-scoped informer sees only its namespace', async () => {
-  const informer = new PeriodicTaskInformer(identity.kc, {
+  const informer = new PeriodicTaskInformer(identity.api, {
     logger: testLogger(),
     namespace: identity.namespace,
   });
@@ -111,8 +111,8 @@ test('the namespace-scoped informer sees only its namespace', async () => {
 });
 
 test('a watch the server ends (timeoutSeconds) is resumed without a relist or a restart', async () => {
-  const { namespace, kc } = identity;
-  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace, watchTimeoutSeconds: 1 });
+  const { namespace, api } = identity;
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace, watchTimeoutSeconds: 1 });
   const restarts = async () =>
     (await registry.getSingleMetricAsString('celerybeat_watch_restarts_total')).trim();
   try {
@@ -135,8 +135,8 @@ test('a watch the server ends (timeoutSeconds) is resumed without a relist or a 
 });
 
 test('a quiet watch stays open past the 30 s a client-side inactivity timeout would cut it at', async () => {
-  const { namespace, kc } = identity;
-  const informer = new PeriodicTaskInformer(kc, { logger: testLogger(), namespace });
+  const { namespace, api } = identity;
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace });
   const restarts = async () =>
     (await registry.getSingleMetricAsString('celerybeat_watch_restarts_total')).trim();
   try {

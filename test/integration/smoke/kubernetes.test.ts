@@ -1,11 +1,14 @@
 // Proves the Kubernetes part of the test bed: a real API server serves a CRD, streams a watch event for a
-// custom resource to @kubernetes/client-node, validates the CRD schema, and enforces RBAC for identities
+// custom resource to the operator's API client, validates the CRD schema, and enforces RBAC for identities
 // that are not admin (client certificate and ServiceAccount token).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { before, test } from 'node:test';
-import { ApiException, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { KubeApi } from '../../../src/kube/api-client.ts';
+import { httpStatus } from '../../../src/kube/api-errors.ts';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.ts';
+import { watchRequest } from '../../../src/kube/watch-request.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
 
 const GROUP = 'smoke.testbed.example';
@@ -16,24 +19,29 @@ const CRD = new URL('./fixtures/widget-crd.yaml', import.meta.url);
 let cluster: ClusterHandle;
 const namespace = `smoke-${randomBytes(4).toString('hex')}`;
 
-function customObjects(kubeconfigPath: string): CustomObjectsApi {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return kc.makeApiClient(CustomObjectsApi);
+const WIDGETS = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`;
+
+function apiAs(kubeconfigPath: string): KubeApi {
+  return new KubeApi(loadKubeConfig(kubeconfigPath));
 }
+
+const createWidget = (api: KubeApi, name: string, size: number): Promise<unknown> =>
+  api.request('POST', WIDGETS, {
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Widget', metadata: { name }, spec: { size } },
+  });
 
 async function statusOf(request: Promise<unknown>): Promise<number> {
   try {
     await request;
     return 200;
   } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
+    const status = httpStatus(err);
+    if (status === undefined) throw err;
+    return status;
   }
 }
 
-const listWidgets = (api: CustomObjectsApi): Promise<unknown> =>
-  api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL });
+const listWidgets = (api: KubeApi): Promise<unknown> => api.request('GET', WIDGETS);
 
 before(async () => {
   cluster = await sharedCluster();
@@ -48,15 +56,18 @@ type WidgetEvent = { phase: string; name: string; size: unknown };
  * Starts a watch on the widgets of the test namespace. Right after a CRD is established the API server may
  * answer a watch with 429 while its watch cache initialises (a real informer retries), so this retries too.
  */
-async function watchWidgets(kc: KubeConfig, onEvent: (e: WidgetEvent) => void): Promise<AbortController> {
+async function watchWidgets(api: KubeApi, onEvent: (e: WidgetEvent) => void): Promise<AbortController> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     let failure: unknown;
-    const controller = await new Watch(kc).watch(
-      `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
+    const controller = await watchRequest(
+      api,
+      WIDGETS,
       {},
-      (phase, obj: { metadata: { name: string }; spec: { size: unknown } }) =>
-        onEvent({ phase, name: obj.metadata.name, size: obj.spec.size }),
+      (phase, object) => {
+        const widget = object as { metadata: { name: string }; spec: { size: unknown } };
+        onEvent({ phase, name: widget.metadata.name, size: widget.spec.size });
+      },
       (err: unknown) => {
         failure = err;
       },
@@ -69,31 +80,19 @@ async function watchWidgets(kc: KubeConfig, onEvent: (e: WidgetEvent) => void): 
 }
 
 test('a custom resource created through the API server arrives as a watch event', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfigPath);
+  const admin = apiAs(cluster.kubeconfigPath);
   const seen: WidgetEvent[] = [];
   let resolveAdded: () => void = () => undefined;
   const added = new Promise<void>((resolve) => {
     resolveAdded = resolve;
   });
-  const watch = await watchWidgets(kc, (event) => {
+  const watch = await watchWidgets(admin, (event) => {
     seen.push(event);
     if (event.phase === 'ADDED') resolveAdded();
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await customObjects(cluster.kubeconfigPath).createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'Widget',
-        metadata: { name: 'first' },
-        spec: { size: 3 },
-      },
-    });
+    await createWidget(admin, 'first', 3);
     await Promise.race([
       added,
       new Promise((_, reject) => {
@@ -118,8 +117,8 @@ test('the API server rejects a custom resource that violates the CRD schema', as
 
 test('RBAC denies a client-certificate user until a RoleBinding grants it, while admin is allowed', async () => {
   const user = `smoke-user-${randomBytes(3).toString('hex')}`;
-  const userApi = customObjects(await cluster.clientCertKubeConfig(user, ['smoke-testers']));
-  assert.equal(await statusOf(listWidgets(customObjects(cluster.kubeconfigPath))), 200);
+  const userApi = apiAs(await cluster.clientCertKubeConfig(user, ['smoke-testers']));
+  assert.equal(await statusOf(listWidgets(apiAs(cluster.kubeconfigPath))), 200);
   assert.equal(await statusOf(listWidgets(userApi)), 403);
 
   await cluster.kubectl([
@@ -142,19 +141,7 @@ test('RBAC denies a client-certificate user until a RoleBinding grants it, while
   ]);
   assert.equal(await statusOf(listWidgets(userApi)), 200);
   // The role grants list only.
-  const create = userApi.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'Widget',
-      metadata: { name: 'by-user' },
-      spec: { size: 1 },
-    },
-  });
-  assert.equal(await statusOf(create), 403);
+  assert.equal(await statusOf(createWidget(userApi, 'by-user', 1)), 403);
 });
 
 test('a ServiceAccount token from the TokenRequest API authenticates, and RBAC denies it', async () => {
@@ -169,5 +156,5 @@ test('a ServiceAccount token from the TokenRequest API authenticates, and RBAC d
     'jsonpath={.status.userInfo.username}',
   ]);
   assert.equal(whoami, `system:serviceaccount:${namespace}:smoke-bot`);
-  assert.equal(await statusOf(listWidgets(customObjects(kubeconfig))), 403);
+  assert.equal(await statusOf(listWidgets(apiAs(kubeconfig))), 403);
 });

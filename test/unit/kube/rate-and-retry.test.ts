@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeApiError, httpStatus, isRetryable } from '../../../src/kube/api-errors.ts';
+import { ApiError, describeApiError, httpStatus, isRetryable } from '../../../src/kube/api-errors.ts';
 import { backoffDelay, jitter } from '../../../src/kube/backoff.ts';
 import { TokenBucket } from '../../../src/kube/token-bucket.ts';
 
@@ -44,15 +44,24 @@ test('backoff doubles, is capped, and is jittered into the upper half', () => {
 });
 
 test('API errors are classified by HTTP status', () => {
-  const conflict = Object.assign(new Error('HTTP-Code: 409\nMessage: Conflict'), {
-    code: 409,
-    body: JSON.stringify({ kind: 'Status', message: 'the object has been modified' }),
-  });
+  const conflict = new ApiError(
+    'PUT /apis/coordination.k8s.io/v1/namespaces/ops/leases/x',
+    409,
+    JSON.stringify({ kind: 'Status', message: 'the object has been modified', reason: 'Conflict' }),
+  );
   assert.equal(httpStatus(conflict), 409);
+  assert.equal(conflict.serverStatus?.reason, 'Conflict');
   assert.equal(describeApiError(conflict), 'HTTP 409: the object has been modified');
+  assert.match(conflict.message, /^PUT \/apis\/coordination.* HTTP 409: the object has been modified$/);
   assert.ok(isRetryable(conflict));
   assert.ok(isRetryable(new Error('ECONNREFUSED')));
-  assert.ok(isRetryable({ statusCode: 503 }));
-  assert.ok(!isRetryable({ code: 422 }));
-  assert.ok(!isRetryable({ code: 403 }));
+  assert.ok(isRetryable(new ApiError('GET /x', 503, 'upstream connect error')));
+  assert.equal(
+    new ApiError('GET /x', 503, 'upstream connect error').message,
+    'GET /x: HTTP 503: upstream connect error',
+  );
+  assert.ok(!isRetryable(new ApiError('PATCH /x', 422, '{}')));
+  assert.ok(!isRetryable(new ApiError('PATCH /x', 403, '{}')));
+  // A watch ERROR event's object: a Status with its code.
+  assert.equal(httpStatus({ kind: 'Status', code: 410, reason: 'Expired' }), 410);
 });

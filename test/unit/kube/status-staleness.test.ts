@@ -3,7 +3,6 @@
 // is written at most once per interval, and a state change (Ready) goes ahead of the progress queue.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { PeriodicTaskStatus } from '../../../src/api/types.ts';
 import type { ObservedObject, StatusUpdate } from '../../../src/contracts.ts';
 import type { StatusPatch } from '../../../src/kube/status-patch.ts';
@@ -35,13 +34,12 @@ function fakeApi() {
 }
 
 function writer(api: ReturnType<typeof fakeApi>, qps: number, minIntervalMs: number): StatusWriter {
-  return new StatusWriter(new KubeConfig(), {
+  return new StatusWriter(api.patch, {
     logger: createLogger('fatal'),
     currentStatus: api.current,
     qps,
     burst: 1,
     minIntervalMs,
-    patch: api.patch,
   });
 }
 
