@@ -14,9 +14,9 @@ if (!(major >= REQUIRED_MAJOR)) {
   // Node.js keeps the compiled code of the modules on disk, which roughly halves the start-up of short
   // commands such as `validate`; where the cache cannot be written it silently stays off.
   (await import('node:module')).enableCompileCache();
-  // Before any module is loaded: loading the Kubernetes client alone would grow the young generation to its
-  // maximum, and those pages stay resident (see heap-tuning.ts).
-  (await import('../observe/heap-tuning.ts')).keepYoungGenerationSmall();
+  // Before any module is loaded: loading alone would grow the young generation to its maximum, and those
+  // pages stay resident (see heap-tuning.ts).
+  (await import('../observe/heap-tuning.ts')).tuneHeapForSize();
   const { runCli } = await import('./commands.ts');
   process.exitCode = await runCli(process.argv.slice(2));
 }
