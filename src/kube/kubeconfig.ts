@@ -148,8 +148,7 @@ function fromFiles(files: string[], origin: string, context: string | undefined)
 function connectionOf(config: MergedConfig, contextName: string): KubeConnection {
   if (contextName === '') throw new KubeConfigError(`kubeconfig ${config.origin} sets no current-context`);
   const context = config.contexts.get(contextName);
-  if (!context)
-    throw new KubeConfigError(`context "${contextName}" is not in the kubeconfig`);
+  if (!context) throw new KubeConfigError(`context "${contextName}" is not in the kubeconfig`);
   const clusterName = text(context.value.cluster);
   const cluster = clusterName === undefined ? undefined : config.clusters.get(clusterName);
   if (!cluster) throw new KubeConfigError(`kubeconfig context "${contextName}" names no cluster`);
