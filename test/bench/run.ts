@@ -8,6 +8,7 @@ const BENCHES = [
   ['beat.bench.ts', '--svg', 'docs/benchmark-beat.svg'],
   ['memory.bench.ts'],
   ['controller.bench.ts'],
+  ['cluster.bench.ts'],
   ['failing-task.bench.ts'],
   ['redis-topologies.bench.ts'],
 ];
