@@ -148,6 +148,7 @@ export class StatusWriter implements StatusSink {
   }
 
   async #run(): Promise<void> {
+    let settledInARow = 0;
     while (this.#pending.size > 0 || this.#inFlight.size > 0) {
       const ready = this.#inFlight.size < this.#maxInFlight ? this.#nextReady() : undefined;
       const next = ready && 'entry' in ready ? ready : undefined;
@@ -162,8 +163,21 @@ export class StatusWriter implements StatusSink {
         this.#wake.abort();
         continue;
       }
-      for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
       const { key, entry } = next;
+      // What would change nothing costs no request: a new leader re-reports every task's Ready and schedule,
+      // which the previous leader mostly wrote already, and those must not use up the rate limit.
+      if (!this.#patchBody(key, entry)) {
+        this.#pending.delete(key);
+        this.#urgent.delete(key);
+        this.#unchanged(key);
+        entry.attempted = true;
+        this.#settleFlush();
+        // A hundred thousand of them at a takeover would otherwise hold the event loop (the beat) meanwhile.
+        if (++settledInARow % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      settledInARow = 0;
+      for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
       // The entry may have been merged into while waiting for a token; it is written in its latest state.
       this.#pending.delete(key);
       this.#urgent.delete(key);
@@ -231,14 +245,23 @@ export class StatusWriter implements StatusSink {
     return cached?.status;
   }
 
+  #patchBody(key: string, entry: Pending): StatusPatch | undefined {
+    return statusPatch(entry.update, this.#current(key, entry.namespace, entry.name), new Date());
+  }
+
+  /** A patch that would change nothing is not sent: the task's next progress need not wait for an interval. */
+  #unchanged(key: string): void {
+    statusWritesTotal.inc({ result: 'unchanged' });
+    this.#retries.forget(key);
+    this.#lastWriteAt.delete(key);
+  }
+
   async #write(key: string, entry: Pending): Promise<void> {
     const { namespace, name } = entry;
-    const body = statusPatch(entry.update, this.#current(key, namespace, name), new Date());
+    // Taken again: the entry may have been merged into while it waited for a token.
+    const body = this.#patchBody(key, entry);
     if (!body) {
-      statusWritesTotal.inc({ result: 'unchanged' });
-      this.#retries.forget(key);
-      // Nothing was sent: the task's next progress need not wait for an interval.
-      this.#lastWriteAt.delete(key);
+      this.#unchanged(key);
       return;
     }
     const cachedAtWrite = this.#options.currentStatus(namespace, name);

@@ -152,3 +152,32 @@ test('a progress report that changes nothing is not written, and does not hold t
   await clock.advance(500, 100);
   assert.equal(api.writes.length, 2, 'the interval had passed: written at once');
 });
+
+test('reports that change nothing use no share of the rate limit (a new leader re-reporting every task)', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  // One write a second: were the 1,000 unchanged reports to take a token each, the run after them would
+  // wait 1,000 s.
+  const status = writer(api, 1, 10_000);
+  const ready = { status: 'True', reason: 'Scheduled', message: '' } as const;
+  for (let i = 0; i < 1000; i += 1) {
+    const conditions = [
+      { type: 'Ready', ...ready, lastTransitionTime: '2030-01-01T00:00:00Z', observedGeneration: 1 },
+    ];
+    api.objects.set(`default/task-${i}`, {
+      metadata: { uid: `uid-task-${i}` },
+      status: { observedGeneration: 1, conditions },
+    });
+  }
+  await clock.advance(2000, 100);
+  for (let i = 0; i < 1000; i += 1) status.report('default', `task-${i}`, { observedGeneration: 1, ready });
+  status.report('default', 'task-999', { totalRunCount: 1 });
+  await clock.advanceUntil(
+    'the run written',
+    () => api.objects.get('default/task-999')?.status?.totalRunCount === 1,
+    3000,
+    100,
+  );
+  assert.equal(api.writes.length, 1, 'only the run is sent');
+  assert.equal(status.lagSeconds(), 0);
+});
