@@ -1,5 +1,6 @@
 // One measured run of the operator's core (reconciler → store → beat → Redis broker, full per-run accounting)
-// with N interval schedules every second, in its own process. Prints one JSON line of results.
+// with N interval schedules every second, in its own process, under the heap rules the command runs with.
+// Prints one JSON line of results.
 //   node test/bench/beat-operator-run.ts <redis-url> <schedules> <seconds>
 import { Redis } from 'ioredis';
 import type { PeriodicTask } from '../../src/api/types.ts';
@@ -8,6 +9,7 @@ import { AtomicRedisDispatcher } from '../../src/beat/slot-dispatcher.ts';
 import { createBroker } from '../../src/celery/broker.ts';
 import { encodeRedisEnvelope, redisRouteFor, resolveRedisRoutes } from '../../src/celery/redis-transport.ts';
 import { Reconciler } from '../../src/controller/reconciler.ts';
+import { tuneHeapForSize } from '../../src/observe/heap-tuning.ts';
 import { createLogger } from '../../src/observe/logger.ts';
 import { RedisTaskStore } from '../../src/store/task-store.ts';
 
@@ -15,6 +17,7 @@ const [url = 'redis://127.0.0.1:6379/0', countText = '1000', secondsText = '10']
 const count = Number(countText);
 const seconds = Number(secondsText);
 const queue = 'bench-operator';
+tuneHeapForSize();
 
 // Live heap per schedule: heap after loading N tasks minus the heap before, both after a full GC.
 const gc = (globalThis as { gc?: () => void }).gc;
