@@ -3,14 +3,84 @@
 // up to several times the live size before a full collection. For the beat, which allocates steadily (each
 // dispatch, each status report) around a live set of a few KB per schedule, that made the resident size
 // four to six times the live heap (230 MB at 10,000 schedules with 38 MB live) and dependent on the machine
-// rather than on the number of schedules. Favouring size keeps it near the live set for a few percent more
-// collection work (README: Performance; the figures are from test/bench/memory.bench.ts).
+// rather than on the number of schedules. Favouring size keeps it near the live set.
+// That has a price that grows with the live set and the dispatch rate: at 100,000 schedules sending 10,000
+// runs a second the collector took half the time and the beat fell to a third of its load. So size is
+// favoured only while the collector's pauses stay a small share of the time; past that, the old generation
+// may grow by a bounded factor instead, and a run is never late to save memory (README: Performance; the
+// figures are from test/bench/memory.bench.ts).
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
+
+/** Share of the time in collector pauses above which speed is favoured. */
+export const TO_SPEED_SHARE = 0.25;
+/** Share below which size is favoured again, held for `TO_SIZE_WINDOWS` windows in a row. */
+export const TO_SIZE_SHARE = 0.05;
+export const TO_SIZE_WINDOWS = 6;
+const WINDOW_MS = 10_000;
+/** Favouring speed, the old generation's limit grows to 1.4 × the live size after a full collection. */
+const SPEED_HEAP_GROWING_PERCENT = 40;
+
+export type HeapMode = 'size' | 'speed';
+
+/** Decides, window by window, from the share of the time spent in collector pauses. */
+export class HeapGovernor {
+  #mode: HeapMode = 'size';
+  #quietWindows = 0;
+  readonly #apply: (mode: HeapMode) => void;
+
+  constructor(apply: (mode: HeapMode) => void) {
+    this.#apply = apply;
+    apply('size');
+  }
+
+  get mode(): HeapMode {
+    return this.#mode;
+  }
+
+  /** One window: `pauseMs` of collector pauses in `elapsedMs`. */
+  window(pauseMs: number, elapsedMs: number): void {
+    const share = elapsedMs > 0 ? pauseMs / elapsedMs : 0;
+    if (this.#mode === 'size') {
+      if (share > TO_SPEED_SHARE) this.#switch('speed');
+      return;
+    }
+    this.#quietWindows = share < TO_SIZE_SHARE ? this.#quietWindows + 1 : 0;
+    if (this.#quietWindows >= TO_SIZE_WINDOWS) this.#switch('size');
+  }
+
+  #switch(mode: HeapMode): void {
+    this.#mode = mode;
+    this.#quietWindows = 0;
+    this.#apply(mode);
+  }
+}
+
+/** Both flags are read at every full collection, so a switch takes effect at the next one. */
+function applyMode(mode: HeapMode): void {
+  if (mode === 'size') {
+    setFlagsFromString('--optimize-for-size');
+    setFlagsFromString('--heap-growing-percent=0');
+  } else {
+    setFlagsFromString('--no-optimize-for-size');
+    setFlagsFromString(`--heap-growing-percent=${SPEED_HEAP_GROWING_PERCENT}`);
+  }
+}
 
 /** Called by the entry point before anything else is loaded, so every allocation is made under these rules. */
 export function tuneHeapForSize(): void {
   // The growth factor is read at each resize (the semi-space maximum is fixed when the heap is created).
   setFlagsFromString('--semi-space-growth-factor=1');
-  // Read at every full collection: a smaller growth of the old generation's limit after each.
-  setFlagsFromString('--optimize-for-size');
+  const governor = new HeapGovernor(applyMode);
+  let pauseMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauseMs += entry.duration;
+  }).observe({ entryTypes: ['gc'] });
+  let from = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    governor.window(pauseMs, now - from);
+    pauseMs = 0;
+    from = now;
+  }, WINDOW_MS).unref();
 }
