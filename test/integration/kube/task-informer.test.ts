@@ -68,6 +68,50 @@ test('sees adds, updates and deletes, and signals each change', async () => {
   }
 });
 
+test('a change of the status alone is cached but signals nothing; an annotation signals', async () => {
+  const { namespace, api } = identity;
+  await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'status-only') });
+  // Signals fire 1 ms after a change, long before the next kubectl call, so each change would count alone.
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace, coalesceMs: 1 });
+  let changes = 0;
+  try {
+    await informer.start(() => {
+      changes += 1;
+    });
+    await informer.whenSynced();
+    await eventually(() => changes >= 1, 5000, 'the initial change signal');
+    const seen = changes;
+    for (const count of [1, 2, 3]) {
+      await cluster.kubectl([
+        'patch',
+        'periodictask',
+        'status-only',
+        '-n',
+        namespace,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { totalRunCount: count } }),
+      ]);
+    }
+    await eventually(
+      () => informer.get(namespace, 'status-only')?.status?.totalRunCount === 3,
+      10_000,
+      'the status in the cache',
+    );
+    await cluster.kubectl(['annotate', 'periodictask', 'status-only', '-n', namespace, 'marker=1']);
+    await eventually(
+      () => informer.get(namespace, 'status-only')?.metadata.annotations?.marker === '1',
+      10_000,
+      'the annotation in the cache',
+    );
+    await eventually(() => changes > seen, 2000, 'the annotation to signal a change');
+    assert.equal(changes, seen + 1, 'one signal: the annotation, none for the three status writes');
+  } finally {
+    await informer.stop();
+  }
+});
+
 test('coalesces a burst of changes into few signals', async () => {
   const { namespace, api } = identity;
   const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace });
