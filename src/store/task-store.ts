@@ -36,10 +36,17 @@ export interface TaskStoreOptions {
   brokerDb?: number;
   /**
    * Replicas a durable claim waits for (`WAIT`), and for how long; default 1 and 2000 ms. `onlyWithReplicas`
-   * (--durable-claims auto): while the master has no replica at all (the last one was promoted, or there
-   * never was one) there is nothing a failover could promote, so claims go without waiting.
+   * (--durable-claims auto): while the master has no replica at all (there never was one, or the last one
+   * was promoted) there is nothing a failover could promote, so claims go without waiting. A master that
+   * had a replica within `replicaGoneGraceMs` (default 30 s) still waits: just after a failover the new
+   * master has none until the others re-attach, and one of those may still be promoted instead.
    */
-  durableClaims?: { replicas: number; timeoutMs: number; onlyWithReplicas?: boolean };
+  durableClaims?: {
+    replicas: number;
+    timeoutMs: number;
+    onlyWithReplicas?: boolean;
+    replicaGoneGraceMs?: number;
+  };
 }
 
 type DispatchReplies = DispatchReply[] | 'fenced';
@@ -55,6 +62,8 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
   readonly options: TaskStoreOptions;
   readonly #storeDb: number;
   #replicas: { count: number; at: number } | undefined;
+  /** When a replica was last seen (by this process, on whichever master it was connected to). */
+  #replicaSeenAt = Number.NEGATIVE_INFINITY;
   #countingReplicas: Promise<void> | undefined;
 
   constructor(redis: StoreRedis, options: TaskStoreOptions) {
@@ -116,16 +125,18 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
    */
   async claimDurably(items: DispatchItem[], fenceToken = ''): Promise<DurableClaims> {
     if (items.length === 0) return { results: [], durable: true };
-    const { replicas, timeoutMs, onlyWithReplicas } = this.options.durableClaims ?? {
-      replicas: 1,
-      timeoutMs: 2000,
-    };
+    const {
+      replicas,
+      timeoutMs,
+      onlyWithReplicas,
+      replicaGoneGraceMs = 30_000,
+    } = this.options.durableClaims ?? { replicas: 1, timeoutMs: 2000 };
     if (onlyWithReplicas) {
       // The first time (and after a failed WAIT) the count is awaited: a master without replicas must not
       // cost each batch the WAIT timeout; later it is refreshed in the background.
       if (this.#replicas === undefined) await this.#refreshReplicaCount();
       else if (Date.now() - this.#replicas.at > REPLICA_COUNT_TTL_MS) void this.#refreshReplicaCount();
-      if (this.#replicas?.count === 0)
+      if (this.#replicas?.count === 0 && Date.now() - this.#replicaSeenAt > replicaGoneGraceMs)
         return { results: await this.dispatch(items, fenceToken), durable: true };
     }
     const pipeline = this.redis.pipeline() as ReturnType<ScriptedRedis['pipeline']> & {
@@ -157,6 +168,7 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
     this.#countingReplicas ??= this.replicaCount()
       .then((count) => {
         this.#replicas = { count, at: Date.now() };
+        if (count > 0) this.#replicaSeenAt = this.#replicas.at;
       })
       .catch(() => undefined)
       .finally(() => {

@@ -25,12 +25,16 @@ export interface FailoverFigures {
   durableClaims: boolean;
   /** SIGKILL of the master → the Sentinels name a new master that accepts writes. */
   promotionMs: number;
+  /** The masters after the kill: the first one promoted, then any the Sentinels switched to later. */
+  masters: number[];
   /** SIGKILL → the first message the operator published through the new master. */
   resumeMs: number;
   /** Slots published more than once (each extra copy counts). */
   duplicates: number;
   /** Slots neither published nor counted in missed_run_count. */
   lost: number;
+  /** The tasks with lost slots: the unpublished slots up to the cursor, and the run state on the new master. */
+  lostDetail: string[];
   /** Runs the new master records (total_run_count) that never reached the broker. */
   recordedNotPublished: number;
   /** Slots skipped by the catch-up rule while the store was down (counted, as designed). */
@@ -116,8 +120,10 @@ export async function runSentinelFailover(options: FailoverOptions): Promise<Fai
     await operator.stop();
     operator = undefined;
 
+    // Read the run state from the master the Sentinels settled on, not from the first one promoted.
+    const finalMaster = await sentinel.settledMaster(60_000);
     const messages = (await brokerClient.lrange(queue, 0, -1)).map(decodeMessage);
-    const store = sentinel.node(newMaster);
+    const store = sentinel.node(finalMaster);
     const keys = docs.map((_, i) => `tasks:meta:default/t${i}`);
     const values = await store.mget(keys);
     const bySlot = new Map<string, number>();
@@ -134,6 +140,7 @@ export async function runSentinelFailover(options: FailoverOptions): Promise<Fai
     let lost = 0;
     let recordedNotPublished = 0;
     let missed = 0;
+    const lostDetail: string[] = [];
     values.forEach((raw, i) => {
       if (raw === null) throw new Error(`the new master has no key ${keys[i]}`);
       const value = JSON.parse(raw) as Record<string, unknown>;
@@ -144,16 +151,32 @@ export async function runSentinelFailover(options: FailoverOptions): Promise<Fai
       const expected = Math.round((cursor - first) / 1000) + 1;
       const taskMissed = Number(value.missed_run_count);
       missed += taskMissed;
-      lost += Math.max(0, expected - [...slots].filter((s) => s <= cursor).length - taskMissed);
+      const taskLost = Math.max(0, expected - [...slots].filter((s) => s <= cursor).length - taskMissed);
+      lost += taskLost;
+      if (taskLost > 0 && lostDetail.length < 10) {
+        const gaps: string[] = [];
+        for (let slot = first; slot <= cursor + 1; slot += 1000)
+          if (!slots.has(slot)) gaps.push(new Date(slot).toISOString());
+        lostDetail.push(
+          `default/t${i}: not published ${gaps.join(', ')}; cursor ${new Date(cursor).toISOString()}, ` +
+            `missed ${taskMissed}, runs ${String(value.total_run_count)} of ${slots.size} published ` +
+            `(${[...slots]
+              .sort((a, b) => a - b)
+              .map((s) => new Date(s).toISOString().slice(17, 23))
+              .join(' ')})`,
+        );
+      }
       recordedNotPublished += Math.max(0, Number(value.total_run_count) - slots.size);
     });
     return {
       tasks,
       durableClaims: options.broker !== 'store-redis' && options.durableClaims !== 'off',
+      masters: finalMaster === newMaster ? [newMaster] : [newMaster, finalMaster],
       promotionMs: promotedAt - killed.at,
       resumeMs: resumedAt - killed.at,
       duplicates,
       lost,
+      lostDetail,
       recordedNotPublished,
       missed,
       published: messages.length,

@@ -25,6 +25,11 @@ export interface SentinelSet {
   killMaster(): Promise<{ port: number; at: number }>;
   /** Resolves once the Sentinels name a master other than `oldPort` and it accepts writes. */
   waitForNewMaster(oldPort: number, timeoutMs?: number): Promise<number>;
+  /**
+   * The master once every Sentinel names the same one and it accepts writes: under load a failover can
+   * promote a second replica after the first, and the first one's writes are then gone.
+   */
+  settledMaster(timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -139,6 +144,28 @@ export async function startSentinelSet(): Promise<SentinelSet> {
           if (port === oldPort) return false;
           const role = (await redisCall(port, 'ROLE').catch(() => [])) as unknown[];
           found = port;
+          return role[0] === 'master';
+        },
+        timeoutMs,
+      );
+      return found;
+    },
+    async settledMaster(timeoutMs = 30_000) {
+      let found = 0;
+      await waitUntil(
+        'every Sentinel naming the same master',
+        async () => {
+          const named = await Promise.all(
+            sentinelPorts.map((port) =>
+              redisCall(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
+                (reply) => Number((reply as string[])[1]),
+                () => 0,
+              ),
+            ),
+          );
+          if (named.some((port) => port !== named[0])) return false;
+          const role = (await redisCall(named[0]!, 'ROLE').catch(() => [])) as unknown[];
+          found = named[0]!;
           return role[0] === 'master';
         },
         timeoutMs,
