@@ -13,14 +13,17 @@ import type {
 
 /**
  * The desired set of PeriodicTask objects, from the API server or from manifest files.
- * `onChange` is a level signal: "the set may have changed, read `list()` again". Calls are
- * coalesced, so a burst of edits gives one call, never one per object.
+ * `onChange` is a level signal: "these tasks may have changed, read them again". Calls are coalesced, so a
+ * burst of edits gives one call, never one per object. `keys` (each a `taskKey`) names the tasks whose object
+ * was added, changed or removed; undefined means any of them may have (a relist, a rescan of files).
  */
 export interface TaskSource {
   /** Starts watching; resolves once the source is running (not necessarily synced). */
-  start(onChange: () => void): Promise<void>;
+  start(onChange: (keys?: ReadonlySet<string>) => void): Promise<void>;
   /** The whole current set; objects are shared with the cache and must not be mutated. */
   list(): PeriodicTask[];
+  /** The current object of one task (by `taskKey`), or undefined when the set holds none. */
+  get(key: string): PeriodicTask | undefined;
   /** True once the first full read completed and the source is not broken beyond its grace period. */
   synced(): boolean;
   /**

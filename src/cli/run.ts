@@ -1,5 +1,6 @@
 // `celerybeat-operator run` once its flags are checked: builds every layer and runs until SIGTERM.
 import { Redis, type RedisOptions } from 'ioredis';
+import { taskKey } from '../api/types.ts';
 import { Beat } from '../beat/beat.ts';
 import { ManualRuns } from '../beat/manual-runs.ts';
 import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../beat/slot-dispatcher.ts';
@@ -202,7 +203,7 @@ function kubernetesParts(config: RunConfig, logger: Logger, redis: StoreRedis): 
   const informer = new PeriodicTaskInformer(api, { namespace: config.namespace, logger });
   const status = new StatusWriter(statusPatcher(api), {
     logger,
-    currentStatus: (namespace, name) => informer.get(namespace, name),
+    currentStatus: (namespace, name) => informer.get(taskKey(namespace, name)),
     qps: config.kubeApiQps,
     burst: config.kubeApiBurst,
   });

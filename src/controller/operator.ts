@@ -1,7 +1,6 @@
 // Wires the layers together: the source's change signal drives level-based reconciles, leadership gates
 // all leader work (reconcile, dispatch, status), and shutdown stops them in order.
 
-import { taskKey } from '../api/types.ts';
 import type { Beat, BeatListener } from '../beat/beat.ts';
 import type { Leadership, RunObserver, StatusSink, TaskEvents, TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -28,8 +27,11 @@ const MAX_RETRY_MS = 30_000;
 export class Operator {
   readonly #o: OperatorOptions;
   #leading = false;
+  /** A pass over the whole desired set is due (a source said anything may have changed, a resync). */
   #dirty = false;
   #verifyNext = false;
+  /** Tasks a source said changed, reconciled alone unless a full pass comes first. */
+  readonly #dirtyKeys = new Set<string>();
   #pass: Promise<void> | undefined;
   #retryMs = 500;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -71,7 +73,10 @@ export class Operator {
   }
 
   async start(): Promise<void> {
-    await this.#o.source.start(() => this.#requestPass(false));
+    await this.#o.source.start((keys) => {
+      if (keys) this.#requestKeys(keys);
+      else this.#requestPass(false);
+    });
     this.#o.leadership.run({
       onStartedLeading: () => void this.#lead(),
       onStoppedLeading: () => this.#lose('leadership lost'),
@@ -190,6 +195,20 @@ export class Operator {
   #requestPass(verify: boolean): void {
     this.#dirty = true;
     this.#verifyNext ||= verify;
+    this.#startPasses();
+  }
+
+  #requestKeys(keys: ReadonlySet<string>): void {
+    for (const key of keys) this.#dirtyKeys.add(key);
+    this.#startPasses();
+  }
+
+  #requestRetry(keys: string[]): void {
+    for (const key of keys) this.#retryDue.add(key);
+    this.#startPasses();
+  }
+
+  #startPasses(): void {
     if (!this.#leading || this.#pass) return;
     this.#pass = this.#runPasses().finally(() => {
       this.#pass = undefined;
@@ -197,25 +216,46 @@ export class Operator {
   }
 
   async #runPasses(): Promise<void> {
-    while ((this.#dirty || this.#retryDue.size > 0) && this.#leading) {
-      if (!this.#dirty) {
-        await this.#runRetries();
-        continue;
-      }
-      this.#dirty = false;
-      const verify = this.#verifyNext;
-      this.#verifyNext = false;
-      try {
-        const complete = this.#o.source.complete?.() !== false;
-        const summary = await this.#o.reconciler.reconcile(this.#o.source.list(), verify, complete);
-        if (verify) await this.#prune();
-        this.#afterReconcile(summary);
-        this.#retryMs = 500;
-      } catch (error) {
-        reconcileTotal.inc({ result: 'error' });
-        this.#o.logger.error({ err: error }, 'reconcile pass failed');
-        this.#scheduleRetry();
-      }
+    while ((this.#dirty || this.#dirtyKeys.size > 0 || this.#retryDue.size > 0) && this.#leading) {
+      if (this.#dirty) await this.#runFullPass();
+      else if (this.#dirtyKeys.size > 0) await this.#runKeys(this.#dirtyKeys, false);
+      else await this.#runKeys(this.#retryDue, true);
+    }
+  }
+
+  async #runFullPass(): Promise<void> {
+    this.#dirty = false;
+    // The full pass reads every task: the keys signalled before it are covered.
+    this.#dirtyKeys.clear();
+    const verify = this.#verifyNext;
+    this.#verifyNext = false;
+    try {
+      const complete = this.#o.source.complete?.() !== false;
+      const summary = await this.#o.reconciler.reconcile(this.#o.source.list(), verify, complete);
+      if (verify) await this.#prune();
+      this.#afterReconcile(summary);
+      this.#retryMs = 500;
+    } catch (error) {
+      reconcileTotal.inc({ result: 'error' });
+      this.#o.logger.error({ err: error }, 'reconcile pass failed');
+      this.#scheduleRetry();
+    }
+  }
+
+  /**
+   * A pass over only these tasks, from their current objects (level-based per key): the changed ones, or
+   * (`verify`, their keys re-written) those whose retry is due.
+   */
+  async #runKeys(pending: Set<string>, verify: boolean): Promise<void> {
+    const keys = [...pending];
+    pending.clear();
+    const complete = this.#o.source.complete?.() !== false;
+    const current = (key: string) => this.#o.source.get(key);
+    try {
+      this.#afterReconcile(await this.#o.reconciler.reconcileKeys(keys, current, complete, verify));
+    } catch (error) {
+      this.#o.logger.error({ err: error, tasks: keys.length }, 'reconciling changed tasks failed');
+      for (const key of keys) this.#retries.retryLater(key);
     }
   }
 
@@ -223,32 +263,6 @@ export class Operator {
     reconcileTotal.inc({ result: summary.failed === 0 ? 'success' : 'error' });
     for (const key of summary.succeededKeys) this.#retries.forget(key);
     for (const key of summary.failedKeys) this.#retries.retryLater(key);
-  }
-
-  #requestRetry(keys: string[]): void {
-    for (const key of keys) this.#retryDue.add(key);
-    if (!this.#leading || this.#pass) return;
-    this.#pass = this.#runPasses().finally(() => {
-      this.#pass = undefined;
-    });
-  }
-
-  /** A pass over only the tasks whose retry is due, from their current objects (level-based per key). */
-  async #runRetries(): Promise<void> {
-    const due = new Set(this.#retryDue);
-    this.#retryDue.clear();
-    const objects = this.#o.source
-      .list()
-      .filter((o) => due.has(taskKey(o.metadata.namespace ?? 'default', o.metadata.name)));
-    // A task that is gone needs no retry: the next full pass removes it.
-    const present = new Set(objects.map((o) => taskKey(o.metadata.namespace ?? 'default', o.metadata.name)));
-    for (const key of due) if (!present.has(key)) this.#retries.forget(key);
-    try {
-      this.#afterReconcile(await this.#o.reconciler.retry(objects));
-    } catch (error) {
-      this.#o.logger.error({ err: error }, 'retrying failed tasks failed');
-      for (const key of due) this.#retries.retryLater(key);
-    }
   }
 
   #scheduleRetry(): void {

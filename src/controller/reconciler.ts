@@ -1,5 +1,6 @@
-// Brings the store and the beat in line with the whole desired set of PeriodicTasks. Level-based: every pass
-// starts from the full list, never from an event; a pass that finds nothing changed writes nothing.
+// Brings the store and the beat in line with the desired set of PeriodicTasks. Level-based: a pass starts from
+// current objects (the whole list, or the current object of each changed task), never from what an event
+// said; a pass that finds nothing changed writes nothing.
 import { createHash } from 'node:crypto';
 import type { PeriodicTask, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
 import { isHandWritten, taskKey } from '../api/types.ts';
@@ -100,59 +101,55 @@ export class Reconciler {
    */
   async reconcile(objects: PeriodicTask[], verify = false, complete = true): Promise<ReconcileSummary> {
     const desired = new Set<string>();
-    for (const object of objects)
-      desired.add(taskKey(object.metadata.namespace ?? 'default', object.metadata.name));
+    for (const object of objects) desired.add(keyOf(object));
     const summary = await this.#reconcileAll(objects, verify);
-    for (const [key, applied] of this.#applied) {
-      if (desired.has(key)) continue;
-      this.#o.beat.delete(key);
-      this.#reconciledFrom.delete(key);
-      if (!complete) {
-        // Written again, run state and all, when the unreadable part of the desired set brings it back.
-        if (applied.head !== '')
-          this.#o.logger.warn({ task: key }, 'task not in the readable manifests; paused, key kept');
-        applied.head = '';
-        continue;
-      }
-      await this.#o.store.delete(key, applied.uid);
-      await this.#o.manualRuns?.forget(key);
-      this.#applied.delete(key);
-      this.#o.logger.info({ task: key }, 'task removed');
-    }
-    for (const key of this.#invalid.keys()) if (!desired.has(key)) this.#invalid.delete(key);
+    const gone = [...this.#applied.keys(), ...this.#invalid.keys()].filter((key) => !desired.has(key));
+    await this.#removeAll(gone, complete, summary);
     for (const key of this.#reconciledFrom.keys()) if (!desired.has(key)) this.#reconciledFrom.delete(key);
     for (const key of this.#notes.keys()) if (!desired.has(key)) this.#notes.delete(key);
     return summary;
   }
 
   /**
-   * Reconciles just these objects again, re-writing their keys (the retry of tasks that failed): what the
-   * rest of the desired set costs does not grow with one bad task.
+   * Reconciles just these tasks from their current objects (`current` gives undefined for one that is gone),
+   * level-based per key: what the rest of the desired set costs does not grow with the edits. `verify`
+   * re-writes their keys (the retry of tasks that failed).
    */
-  retry(objects: PeriodicTask[]): Promise<ReconcileSummary> {
-    return this.#reconcileAll(objects, true);
+  async reconcileKeys(
+    keys: Iterable<string>,
+    current: (key: string) => PeriodicTask | undefined,
+    complete: boolean,
+    verify = false,
+  ): Promise<ReconcileSummary> {
+    const present: PeriodicTask[] = [];
+    const gone: string[] = [];
+    for (const key of keys) {
+      const object = current(key);
+      if (object) present.push(object);
+      else gone.push(key);
+    }
+    const summary = await this.#reconcileAll(present, verify);
+    await this.#removeAll(gone, complete, summary);
+    return summary;
   }
 
   async #reconcileAll(objects: PeriodicTask[], verify: boolean): Promise<ReconcileSummary> {
     const summary: ReconcileSummary = { failed: 0, failedKeys: [], succeededKeys: [] };
     let work: Promise<void>[] = [];
     for (const object of objects) {
-      const key = taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
+      const key = keyOf(object);
+      // Sources replace an object when it changes: the same object needs nothing, not even a promise.
+      if (!verify && this.#reconciledFrom.get(key) === object) continue;
       work.push(
         this.#reconcileOne(key, object, verify).then(
           () => {
             summary.succeededKeys.push(key);
           },
           (error: unknown) => {
-            summary.failed += 1;
-            summary.failedKeys.push(key);
-            reconcileErrorsTotal.inc();
-            const message = `Redis: ${(error as Error).message}`;
-            this.#o.logger.error(
-              { namespace: object.metadata.namespace, name: object.metadata.name, err: error },
-              'reconcile failed',
-            );
-            this.#report(object, { ready: readyCondition('False', 'StoreUnavailable', message) });
+            this.#failed(summary, key, error, 'reconcile failed');
+            this.#report(object, {
+              ready: readyCondition('False', 'StoreUnavailable', `Redis: ${(error as Error).message}`),
+            });
           },
         ),
       );
@@ -166,14 +163,51 @@ export class Reconciler {
     return summary;
   }
 
+  /** Tasks no longer in the desired set; a failed delete is retried for that key alone. */
+  async #removeAll(keys: string[], complete: boolean, summary: ReconcileSummary): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.#remove(key, complete);
+        summary.succeededKeys.push(key);
+      } catch (error) {
+        this.#failed(summary, key, error, 'removing the task key failed');
+      }
+    }
+  }
+
+  async #remove(key: string, complete: boolean): Promise<void> {
+    this.#invalid.delete(key);
+    this.#reconciledFrom.delete(key);
+    this.#notes.delete(key);
+    const applied = this.#applied.get(key);
+    if (!applied) return;
+    this.#o.beat.delete(key);
+    if (!complete) {
+      // Written again, run state and all, when the unreadable part of the desired set brings it back.
+      if (applied.head !== '')
+        this.#o.logger.warn({ task: key }, 'task not in the readable manifests; paused, key kept');
+      applied.head = '';
+      return;
+    }
+    await this.#o.store.delete(key, applied.uid);
+    await this.#o.manualRuns?.forget(key);
+    this.#applied.delete(key);
+    this.#o.logger.info({ task: key }, 'task removed');
+  }
+
+  #failed(summary: ReconcileSummary, key: string, error: unknown, message: string): void {
+    summary.failed += 1;
+    summary.failedKeys.push(key);
+    reconcileErrorsTotal.inc();
+    this.#o.logger.error({ task: key, err: error }, message);
+  }
+
   /**
    * Reports unreadable keys under the prefix, and deletes owned keys whose resource no longer exists (left
    * behind while the operator was down) unless `deleteOrphans` is false.
    */
   async prune(objects: PeriodicTask[], deleteOrphans = true): Promise<number> {
-    const uids = new Map(
-      objects.map((o) => [taskKey(o.metadata.namespace ?? 'default', o.metadata.name), o.metadata.uid]),
-    );
+    const uids = new Map(objects.map((o) => [keyOf(o), o.metadata.uid]));
     let pruned = 0;
     const { owned, invalid } = await this.#o.store.listOwned();
     invalidStoreKeys.set(invalid.length);
@@ -192,7 +226,6 @@ export class Reconciler {
   }
 
   async #reconcileOne(key: string, object: PeriodicTask, verify: boolean): Promise<void> {
-    if (!verify && this.#reconciledFrom.get(key) === object) return;
     if ((await this.#apply(key, object, verify)) === 'read-again') return;
     this.#reconciledFrom.set(key, object);
   }
@@ -382,6 +415,10 @@ export class Reconciler {
     }
     return counts;
   }
+}
+
+function keyOf(object: PeriodicTask): string {
+  return taskKey(object.metadata.namespace ?? 'default', object.metadata.name);
 }
 
 function freshState(cursor: number): RunState {

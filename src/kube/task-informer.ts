@@ -40,7 +40,9 @@ export class PeriodicTaskInformer implements TaskSource {
   readonly #options: Required<Omit<TaskInformerOptions, 'namespace'>> & { namespace: string | undefined };
   #cache = new Map<string, PeriodicTask>();
   #resourceVersion = '';
-  #onChange: () => void = () => {};
+  #onChange: (keys?: ReadonlySet<string>) => void = () => {};
+  /** The keys changed since the last signal, or undefined when a relist may have changed any of them. */
+  #changed: Set<string> | undefined = new Set();
   #changePending = false;
   #everSynced = false;
   #brokenSince: number | undefined;
@@ -67,7 +69,7 @@ export class PeriodicTaskInformer implements TaskSource {
     };
   }
 
-  async start(onChange: () => void): Promise<void> {
+  async start(onChange: (keys?: ReadonlySet<string>) => void): Promise<void> {
     if (this.#loop) throw new Error('PeriodicTask informer already started');
     this.#onChange = onChange;
     this.#lastActivity = Date.now();
@@ -80,8 +82,8 @@ export class PeriodicTaskInformer implements TaskSource {
     return [...this.#cache.values()];
   }
 
-  get(namespace: string, name: string): PeriodicTask | undefined {
-    return this.#cache.get(taskKey(namespace, name));
+  get(key: string): PeriodicTask | undefined {
+    return this.#cache.get(key);
   }
 
   synced(): boolean {
@@ -261,21 +263,28 @@ export class PeriodicTaskInformer implements TaskSource {
       // A write of the status alone (the operator's own, up to --kube-api-qps a second) changes nothing a
       // reconcile acts on, and a pass over every task for each one made the leader of 100,000 tasks spend
       // all its time on them. The cache still holds it for the next pass and the status writer.
-      if (!previous || !sameIntent(previous, current)) this.#signalChange();
+      if (!previous || !sameIntent(previous, current)) this.#signalChange(key);
     } else if (phase === 'DELETED') {
-      if (this.#cache.delete(key)) this.#signalChange();
+      if (this.#cache.delete(key)) this.#signalChange(key);
     }
   }
 
-  /** Coalesces a burst of changes (kubectl apply of many files, a relist) into one onChange call. */
-  #signalChange(): void {
+  /**
+   * Coalesces a burst of changes (kubectl apply of many files, a relist) into one onChange call naming the
+   * changed keys; without a key (a relist) the call says any may have changed.
+   */
+  #signalChange(key?: string): void {
+    if (key === undefined) this.#changed = undefined;
+    else this.#changed?.add(key);
     if (this.#changePending) return;
     this.#changePending = true;
     setTimeout(() => {
       this.#changePending = false;
       if (this.#stopped) return;
+      const keys = this.#changed;
+      this.#changed = new Set();
       try {
-        this.#onChange();
+        this.#onChange(keys);
       } catch (error) {
         this.#options.logger.error({ err: error }, 'PeriodicTask change handler failed');
       }

@@ -3,7 +3,7 @@
 // Redis has no change feed that works everywhere (keyspace notifications need server config), so the
 // prefix is scanned every second: a new key, an edit or a DEL takes effect at the next scan.
 import type { Redis } from 'ioredis';
-import type { PeriodicTask } from '../api/types.ts';
+import { type PeriodicTask, taskKey } from '../api/types.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { handWrittenInvalidKeys } from '../observe/metrics.ts';
@@ -29,6 +29,7 @@ export class RedisScheduleSource implements TaskSource {
   readonly #o: Required<RedisScheduleSourceOptions>;
   readonly #keys = new Map<string, KnownKey>();
   #tasks: PeriodicTask[] = [];
+  #byKey = new Map<string, PeriodicTask>();
   #synced = false;
   #lastScanFailed = false;
   #timer: NodeJS.Timeout | undefined;
@@ -48,6 +49,10 @@ export class RedisScheduleSource implements TaskSource {
 
   list(): PeriodicTask[] {
     return this.#tasks;
+  }
+
+  get(key: string): PeriodicTask | undefined {
+    return this.#byKey.get(key);
   }
 
   synced(): boolean {
@@ -108,6 +113,7 @@ export class RedisScheduleSource implements TaskSource {
     }
     if (changed) {
       this.#tasks = [...this.#keys.values()].flatMap((k) => (k.task ? [k.task] : []));
+      this.#byKey = new Map(this.#tasks.map((t) => [taskKey('', t.metadata.name), t]));
       handWrittenInvalidKeys.set([...this.#keys.values()].filter((k) => k.problem !== null).length);
     }
     return changed;

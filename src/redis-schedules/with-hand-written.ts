@@ -11,6 +11,7 @@ export function withHandWrittenKeys(main: TaskSource, handWritten: TaskSource): 
     list(): PeriodicTask[] {
       return [...main.list(), ...handWritten.list()];
     },
+    get: (key) => main.get(key) ?? handWritten.get(key),
     synced: () => main.synced() && handWritten.synced(),
     complete: () => main.complete?.() !== false && handWritten.complete?.() !== false,
     async stop() {

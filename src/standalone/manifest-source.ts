@@ -41,6 +41,7 @@ export class ManifestDirectorySource implements TaskSource {
   readonly #clock: () => number;
   readonly #files = new Map<string, FileState>();
   #tasks: PeriodicTask[] = [];
+  #byKey = new Map<string, PeriodicTask>();
   #synced = false;
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
@@ -86,6 +87,10 @@ export class ManifestDirectorySource implements TaskSource {
 
   list(): PeriodicTask[] {
     return this.#tasks;
+  }
+
+  get(key: string): PeriodicTask | undefined {
+    return this.#byKey.get(key);
   }
 
   synced(): boolean {
@@ -148,7 +153,8 @@ export class ManifestDirectorySource implements TaskSource {
     }
     if (!changed && this.#lost.size === 0) return false;
     const before = this.#tasks;
-    this.#tasks = this.#collect();
+    this.#byKey = this.#collect();
+    this.#tasks = [...this.#byKey.values()];
     return changed || this.#tasks.length !== before.length;
   }
 
@@ -200,7 +206,7 @@ export class ManifestDirectorySource implements TaskSource {
     }, delayMs);
   }
 
-  #collect(): PeriodicTask[] {
+  #collect(): Map<string, PeriodicTask> {
     const byKey = new Map<string, PeriodicTask>();
     for (const [file, state] of this.#files) {
       for (const task of state.tasks) {
@@ -222,7 +228,7 @@ export class ManifestDirectorySource implements TaskSource {
         this.#recheckAt(since + this.#removalGraceMs - now);
       }
     }
-    return [...byKey.values()];
+    return byKey;
   }
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { taskKey } from '../../../src/api/types.ts';
 import { StatusWriter, statusPatcher } from '../../../src/kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
@@ -67,12 +68,15 @@ test('an API server restart: not synced while it is down, then resumes and sees 
     assert.ok(sawUnsynced, 'synced() turned false while the API server was down');
     await controlPlane.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-restart') });
     await eventually(
-      () => informer.get(namespace, 'after-restart'),
+      () => informer.get(taskKey(namespace, 'after-restart')),
       20_000,
       'an object created after the restart',
     );
     await eventually(() => informer.synced(), 10_000, 'synced() after the restart');
-    assert.ok(informer.get(namespace, 'before-restart'), 'objects from before the restart are still known');
+    assert.ok(
+      informer.get(taskKey(namespace, 'before-restart')),
+      'objects from before the restart are still known',
+    );
     const errors = (await restarts('error')) - errorsBefore;
     const expired = (await restarts('expired')) - expiredBefore;
     assert.ok(errors >= 1, `restart counted as watch errors (${errors})`);
@@ -82,7 +86,7 @@ test('an API server restart: not synced while it is down, then resumes and sees 
 
     await controlPlane.kubectl(['delete', 'periodictask', 'before-restart', '-n', namespace]);
     await eventually(
-      () => !informer.get(namespace, 'before-restart'),
+      () => !informer.get(taskKey(namespace, 'before-restart')),
       10_000,
       'a deletion after the restart',
     );
@@ -126,7 +130,7 @@ test('a frozen API server: the watchdog restarts the stalled watch and the infor
     }
     await controlPlane.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-freeze') });
     await eventually(
-      () => informer.get(namespace, 'after-freeze'),
+      () => informer.get(taskKey(namespace, 'after-freeze')),
       30_000,
       'an object created after the freeze',
     );

@@ -2,7 +2,7 @@
 // periodictasks/status and nothing else on PeriodicTasks).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PeriodicTask } from '../../../src/api/types.ts';
+import { type PeriodicTask, taskKey } from '../../../src/api/types.ts';
 import { StatusWriter, statusPatcher } from '../../../src/kube/status-writer.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
@@ -35,7 +35,7 @@ after(async () => {
 function writer(qps = 50, burst = 50): StatusWriter {
   return new StatusWriter(statusPatcher(identity.api), {
     logger: testLogger(),
-    currentStatus: (namespace, name) => informer.get(namespace, name),
+    currentStatus: (namespace, name) => informer.get(taskKey(namespace, name)),
     qps,
     burst,
     retryBackoff: { initialMs: 200, maxMs: 1000 },
@@ -58,7 +58,7 @@ async function createTasks(names: string[]): Promise<void> {
     input: names.map((name) => periodicTaskYaml(identity.namespace, name)).join('---\n'),
   });
   await eventually(
-    () => names.every((name) => informer.get(identity.namespace, name)),
+    () => names.every((name) => informer.get(taskKey(identity.namespace, name))),
     10_000,
     'tasks in the cache',
   );

@@ -1,6 +1,7 @@
 // The PeriodicTask informer against the real API server, as the operator's non-admin ServiceAccount.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { taskKey } from '../../../src/api/types.ts';
 import { PeriodicTaskInformer } from '../../../src/kube/task-informer.ts';
 import { registry } from '../../../src/observe/metrics.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
@@ -32,37 +33,40 @@ function names(informer: PeriodicTaskInformer, namespace: string): string[] {
     .sort();
 }
 
-test('sees adds, updates and deletes, and signals each change', async () => {
+test('sees adds, updates and deletes, and signals each change with its key; the first list signals all', async () => {
   const { namespace, api } = identity;
   await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'before-start') });
-  const informer = new PeriodicTaskInformer(api, { logger: testLogger() });
-  let changes = 0;
+  const informer = new PeriodicTaskInformer(api, { logger: testLogger(), namespace });
+  // Each signal: the keys it names, or "all" when any task may have changed.
+  const signals: string[] = [];
+  const signalled = (keys: string) => signals.includes(keys);
   try {
     assert.equal(informer.synced(), false);
-    await informer.start(() => {
-      changes += 1;
+    await informer.start((keys) => {
+      signals.push(keys ? [...keys].sort().join() : 'all');
     });
     await informer.whenSynced();
     assert.equal(informer.synced(), true);
     assert.deepEqual(names(informer, namespace), ['before-start']);
-    await eventually(() => changes >= 1, 5000, 'the initial change signal');
+    await eventually(() => signalled('all'), 5000, 'the initial change signal');
 
     await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'added') });
     await eventually(() => names(informer, namespace).includes('added'), 10_000, 'the added task');
-
-    const seen = changes;
-    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'added', 45) });
-    await eventually(
-      () => informer.get(namespace, 'added')?.spec.interval?.every === 45,
-      10_000,
-      'the updated interval',
-    );
+    const added = taskKey(namespace, 'added');
     // The signal is coalesced over a short window, so it may come just after the cache changed.
-    await eventually(() => changes > seen, 2000, 'an update to signal a change');
+    await eventually(() => signalled(added), 2000, 'the add signalled with its key');
+
+    const seen = signals.length;
+    await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'added', 45) });
+    await eventually(() => informer.get(added)?.spec.interval?.every === 45, 10_000, 'the updated interval');
+    await eventually(() => signals.length > seen, 2000, 'an update to signal a change');
+    assert.deepEqual(signals.slice(seen), [added], 'the update names its key');
 
     await cluster.kubectl(['delete', 'periodictask', 'before-start', '-n', namespace]);
     await eventually(() => !names(informer, namespace).includes('before-start'), 10_000, 'the deletion');
+    await eventually(() => signalled(taskKey(namespace, 'before-start')), 2000, 'the delete signalled');
     assert.deepEqual(names(informer, namespace), ['added']);
+    assert.equal(signals.filter((k) => k === 'all').length, 1, 'only the first list signals all');
   } finally {
     await informer.stop();
   }
@@ -95,13 +99,13 @@ test('a change of the status alone is cached but signals nothing; an annotation 
       ]);
     }
     await eventually(
-      () => informer.get(namespace, 'status-only')?.status?.totalRunCount === 3,
+      () => informer.get(taskKey(namespace, 'status-only'))?.status?.totalRunCount === 3,
       10_000,
       'the status in the cache',
     );
     await cluster.kubectl(['annotate', 'periodictask', 'status-only', '-n', namespace, 'marker=1']);
     await eventually(
-      () => informer.get(namespace, 'status-only')?.metadata.annotations?.marker === '1',
+      () => informer.get(taskKey(namespace, 'status-only'))?.metadata.annotations?.marker === '1',
       10_000,
       'the annotation in the cache',
     );
@@ -167,7 +171,7 @@ test('a watch the server ends (timeoutSeconds) is resumed without a relist or a 
     await new Promise((resolve) => setTimeout(resolve, 5000));
     await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-timeouts') });
     await eventually(
-      () => informer.get(namespace, 'after-timeouts'),
+      () => informer.get(taskKey(namespace, 'after-timeouts')),
       10_000,
       'an event after watch timeouts',
     );
@@ -191,7 +195,11 @@ test('a quiet watch stays open past the 30 s a client-side inactivity timeout wo
     await new Promise((resolve) => setTimeout(resolve, 40_000));
     assert.equal(await restarts(), before, 'the quiet watch was not cut and restarted');
     await cluster.kubectl(['apply', '-f', '-'], { input: periodicTaskYaml(namespace, 'after-quiet') });
-    await eventually(() => informer.get(namespace, 'after-quiet'), 10_000, 'an event on the same watch');
+    await eventually(
+      () => informer.get(taskKey(namespace, 'after-quiet')),
+      10_000,
+      'an event on the same watch',
+    );
   } finally {
     await informer.stop();
   }

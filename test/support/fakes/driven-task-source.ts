@@ -1,5 +1,5 @@
 // A TaskSource the test drives: it sets the desired set, whether it is synced and complete, and signals changes.
-import type { PeriodicTask } from '../../../src/api/types.ts';
+import { type PeriodicTask, taskKey } from '../../../src/api/types.ts';
 import type { TaskSource } from '../../../src/contracts.ts';
 
 export class DrivenTaskSource implements TaskSource {
@@ -10,15 +10,19 @@ export class DrivenTaskSource implements TaskSource {
   stopped = false;
   /** Called on stop (to record the order of shutdown steps). */
   onStop: (() => void) | undefined;
-  #onChange: (() => void) | undefined;
+  #onChange: ((keys?: ReadonlySet<string>) => void) | undefined;
 
-  async start(onChange: () => void): Promise<void> {
+  async start(onChange: (keys?: ReadonlySet<string>) => void): Promise<void> {
     this.started = true;
     this.#onChange = onChange;
   }
 
   list(): PeriodicTask[] {
     return this.objects;
+  }
+
+  get(key: string): PeriodicTask | undefined {
+    return this.objects.find((o) => taskKey(o.metadata.namespace ?? 'default', o.metadata.name) === key);
   }
 
   synced(): boolean {
@@ -34,13 +38,19 @@ export class DrivenTaskSource implements TaskSource {
     this.onStop?.();
   }
 
-  /** Replaces the desired set and signals the change. */
+  /** Replaces the desired set and signals that any task may have changed (as a relist does). */
   set(objects: PeriodicTask[]): void {
     this.objects = objects;
     this.signal();
   }
 
-  signal(): void {
-    this.#onChange?.();
+  /** Replaces the desired set and signals the keys that changed (as a watch event does). */
+  change(objects: PeriodicTask[], keys: string[]): void {
+    this.objects = objects;
+    this.signal(new Set(keys));
+  }
+
+  signal(keys?: ReadonlySet<string>): void {
+    this.#onChange?.(keys);
   }
 }

@@ -56,12 +56,24 @@ class ObservedReconciler extends Reconciler {
     }
   }
 
-  /** Retries of single tasks, which are not full passes. */
-  readonly retries: Array<{ names: string[]; at: number }> = [];
+  /** Passes over some tasks only (changed ones, or retries with `verify`), which are not full passes. */
+  readonly keyed: Array<{ keys: string[]; verify: boolean; at: number }> = [];
 
-  override async retry(objects: PeriodicTask[]): Promise<ReconcileSummary> {
-    this.retries.push({ names: objects.map((o) => o.metadata.name), at: Date.now() });
-    return super.retry(objects);
+  get retries(): Array<{ names: string[]; at: number }> {
+    return this.keyed
+      .filter((p) => p.verify)
+      .map((p) => ({ names: p.keys.map((k) => k.slice(k.indexOf('/') + 1)), at: p.at }));
+  }
+
+  override async reconcileKeys(
+    keys: Iterable<string>,
+    current: (key: string) => PeriodicTask | undefined,
+    complete: boolean,
+    verify = false,
+  ): Promise<ReconcileSummary> {
+    const list = [...keys];
+    this.keyed.push({ keys: list, verify, at: Date.now() });
+    return super.reconcileKeys(list, current, complete, verify);
   }
 }
 
@@ -221,6 +233,51 @@ test('change signals during a pass are coalesced into one more pass over the lat
   assert.ok(r.store.keys.has('ns/c'));
   await clock.advance(1000);
   assert.equal(r.reconciler.passes.length, 3, 'no pass without a change');
+  await r.operator.stop();
+});
+
+test('a signal naming tasks reconciles only those, from their current objects; the rest costs nothing', async () => {
+  const r = await rig([periodicTask('a'), periodicTask('b')]);
+  r.leadership.win();
+  await clock.advance(10);
+  assert.equal(r.reconciler.passes.length, 1);
+  const upserts = (key: string) => r.store.calls.filter((c) => c.method === 'upsert' && c.taskKey === key);
+  // The signal names b and c (keys only): their objects are read from the source.
+  r.source.change([periodicTask('a'), periodicTask('b', { args: [2] }), periodicTask('c')], ['ns/b', 'ns/c']);
+  await clock.advance(10);
+  assert.deepEqual(
+    r.reconciler.keyed.map((p) => [p.keys.join(), p.verify]),
+    [['ns/b,ns/c', false]],
+  );
+  assert.equal(r.reconciler.passes.length, 1, 'no full pass for a change the source could name');
+  assert.equal(upserts('ns/a').length, 1, 'an unchanged task is not written again');
+  assert.match(r.store.keys.get('ns/b')!.head, /"args":\[2\]/, 'the edit is written');
+  assert.ok(r.store.keys.has('ns/c'));
+  // A task the source no longer holds is removed by the same kind of pass.
+  r.source.change([periodicTask('a'), periodicTask('c')], ['ns/b']);
+  await clock.advance(10);
+  assert.equal(r.store.keys.has('ns/b'), false);
+  assert.equal(r.beat.get('ns/b'), undefined);
+  assert.ok(r.beat.get('ns/a') && r.beat.get('ns/c'));
+  assert.equal(r.reconciler.passes.length, 1);
+  await r.operator.stop();
+});
+
+test('a removal that fails is retried for that task alone', async () => {
+  const r = await rig([periodicTask('a'), periodicTask('b')]);
+  r.leadership.win();
+  await clock.advance(10);
+  r.store.failNext('delete', new Error('connection lost'), 2);
+  r.source.change([periodicTask('a')], ['ns/b']);
+  await clock.advanceUntil('the key is deleted', () => !r.store.keys.has('ns/b'), 10_000);
+  assert.deepEqual(
+    r.reconciler.retries.map((p) => p.names.join()),
+    ['b', 'b'],
+    'the failed delete is retried alone',
+  );
+  assert.equal(r.reconciler.passes.length, 1, 'no full pass for one failed delete');
+  assert.equal(r.beat.get('ns/b'), undefined, 'not dispatched while its delete is retried');
+  assert.ok(r.store.keys.has('ns/a'));
   await r.operator.stop();
 });
 
