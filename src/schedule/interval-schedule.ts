@@ -28,13 +28,28 @@ export class IntervalSchedule implements Schedule {
 
   next(afterMs: number): number | null {
     if (!Number.isFinite(afterMs)) return null;
+    if (this.#wholeMs(afterMs)) return afterMs + this.everyUs / 1000;
     return (Math.round(afterMs * 1000) + this.everyUs) / 1000;
   }
 
   latest(afterMs: number, atOrBeforeMs: number): { slot: number; count: number } | null {
+    if (this.#wholeMs(afterMs)) {
+      const everyMs = this.everyUs / 1000;
+      const count = Math.floor((atOrBeforeMs - afterMs) / everyMs);
+      if (!(count >= 1)) return null;
+      return { slot: afterMs + count * everyMs, count };
+    }
     const from = Math.round(afterMs * 1000);
     const count = Math.floor((Math.round(atOrBeforeMs * 1000) - from) / this.everyUs);
     if (!(count >= 1)) return null;
     return { slot: (from + count * this.everyUs) / 1000, count };
+  }
+
+  /**
+   * A grid of whole milliseconds through a whole millisecond is computed in milliseconds: exact to 2^53 ms,
+   * where microseconds stop being exact after 2^53 µs (the year 2255).
+   */
+  #wholeMs(afterMs: number): boolean {
+    return this.everyUs % 1000 === 0 && Number.isSafeInteger(afterMs);
   }
 }

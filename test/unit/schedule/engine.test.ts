@@ -68,6 +68,18 @@ test('interval: microsecond grids add up exactly over long windows', () => {
   assert.equal(Math.round(t * 1000), T0 * 1000 + 1000 * 1001);
 });
 
+test('interval: a whole-millisecond grid stays on whole milliseconds past the year 2255 (2^53 µs)', () => {
+  // fast-check seed 943895967: 818,176 hours from the year 2200; in microseconds the 22nd slot was 0.02 ms early.
+  const s = compileSchedule({ kind: 'interval', every: 818_176, period: 'hours' }, 'UTC');
+  const from = 7_258_059_346_797;
+  const every = 818_176 * 3_600_000;
+  let t = from;
+  for (let i = 0; i < 22; i++) t = s.next(t)!;
+  assert.equal(t, from + 22 * every);
+  assert.deepEqual(s.latest(from, t), { slot: t, count: 22 });
+  assert.deepEqual(s.latest(from, t - 0.02), { slot: from + 21 * every, count: 21 });
+});
+
 test('clocked: one slot', () => {
   const s = compileSchedule({ kind: 'clocked', at: T0 }, 'UTC');
   assert.equal(s.next(T0 - 1), T0);
