@@ -3,6 +3,7 @@
 // list (paged) → watch from the list's resourceVersion → on a normal server-side end, watch again from the
 // last resourceVersion; on 410 Gone, relist; on any other failure, back off with jitter and resume;
 // when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
+import { leanCopy } from '../api/lean-object.ts';
 import { type PeriodicTask, taskKey } from '../api/types.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -354,5 +355,5 @@ function slim(object: PeriodicTask): PeriodicTask {
     const { [LAST_APPLIED]: _dropped, ...rest } = metadata.annotations;
     metadata.annotations = rest;
   }
-  return object;
+  return leanCopy(object);
 }

@@ -8,6 +8,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { leanCopy } from '../api/lean-object.ts';
 import type { PeriodicTask } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
 import { projectUuid } from '../api/uuid-v5.ts';
@@ -41,7 +42,8 @@ export class ManifestDirectorySource implements TaskSource {
   readonly #clock: () => number;
   readonly #files = new Map<string, FileState>();
   #tasks: PeriodicTask[] = [];
-  #byKey = new Map<string, PeriodicTask>();
+  /** By key, built when first asked for after a change (only retries of single tasks ask). */
+  #byKey: Map<string, PeriodicTask> | undefined;
   #synced = false;
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
@@ -90,6 +92,9 @@ export class ManifestDirectorySource implements TaskSource {
   }
 
   get(key: string): PeriodicTask | undefined {
+    this.#byKey ??= new Map(
+      this.#tasks.map((t) => [taskKey(t.metadata.namespace ?? 'default', t.metadata.name), t]),
+    );
     return this.#byKey.get(key);
   }
 
@@ -153,8 +158,8 @@ export class ManifestDirectorySource implements TaskSource {
     }
     if (!changed && this.#lost.size === 0) return false;
     const before = this.#tasks;
-    this.#byKey = this.#collect();
-    this.#tasks = [...this.#byKey.values()];
+    this.#tasks = this.#collect();
+    this.#byKey = undefined;
     return changed || this.#tasks.length !== before.length;
   }
 
@@ -192,7 +197,7 @@ export class ManifestDirectorySource implements TaskSource {
         );
         return undefined;
       }
-      tasks.push(withIdentity(object as PeriodicTask));
+      tasks.push(leanCopy(withIdentity(object as PeriodicTask), { flatten: true }));
     }
     return tasks;
   }
@@ -206,7 +211,7 @@ export class ManifestDirectorySource implements TaskSource {
     }, delayMs);
   }
 
-  #collect(): Map<string, PeriodicTask> {
+  #collect(): PeriodicTask[] {
     const byKey = new Map<string, PeriodicTask>();
     for (const [file, state] of this.#files) {
       for (const task of state.tasks) {
@@ -228,7 +233,7 @@ export class ManifestDirectorySource implements TaskSource {
         this.#recheckAt(since + this.#removalGraceMs - now);
       }
     }
-    return byKey;
+    return [...byKey.values()];
   }
 }
 

@@ -159,6 +159,9 @@ function scheduleOf(spec: PeriodicTaskSpec, errors: FieldError[]): ScheduleDefin
   return checkCrontab(spec, errors);
 }
 
+/** The empty kwargs and headers of every task that has none: one frozen object, not one per task. */
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
+
 function optionsOf(spec: PeriodicTaskSpec, errors: FieldError[]): TaskOptions {
   const o = spec.options ?? {};
   for (const name of Object.keys(o.headers ?? {})) {
@@ -169,7 +172,7 @@ function optionsOf(spec: PeriodicTaskSpec, errors: FieldError[]): TaskOptions {
       });
     }
   }
-  const options: TaskOptions = { queue: o.queue ?? DEFAULT_QUEUE, headers: o.headers ?? {} };
+  const options: TaskOptions = { queue: o.queue ?? DEFAULT_QUEUE, headers: o.headers ?? NONE };
   if (o.exchange !== undefined) options.exchange = o.exchange;
   if (o.routingKey !== undefined) options.routingKey = o.routingKey;
   if (o.priority !== undefined) options.priority = o.priority;
@@ -293,7 +296,7 @@ export function validatePeriodicTask(
     timeZone,
     enabled: spec.enabled ?? true,
     args: spec.args ?? [],
-    kwargs: spec.kwargs ?? {},
+    kwargs: spec.kwargs ?? NONE,
     options,
     oneOff: spec.oneOff ?? false,
   };
