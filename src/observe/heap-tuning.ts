@@ -6,15 +6,22 @@
 // rather than on the number of schedules. Favouring size keeps it near the live set.
 // That has a price that grows with the live set and the dispatch rate: at 100,000 schedules sending 10,000
 // runs a second the collector took half the time and the beat fell to a third of its load. So size is
-// favoured only while the collector's pauses stay a small share of the time; past that, the old generation
-// may grow by a bounded factor instead, and a run is never late to save memory (README: Performance; the
-// figures are from test/bench/memory.bench.ts).
+// favoured only while the collector's pauses stay a small share of the time (a smaller one while the event
+// loop is busy); past that, the young generation may grow and the old one by a bounded factor, and a run is
+// never late to save memory (README: Performance; the figures are from test/bench/memory.bench.ts).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 
 /** Share of the time in collector pauses above which speed is favoured. */
 export const TO_SPEED_SHARE = 0.25;
-/** Share below which size is favoured again, held for `TO_SIZE_WINDOWS` windows in a row. */
+/**
+ * While the event loop is busy (at least `BUSY_SHARE` of the time), a smaller share of pauses is enough: the
+ * pauses measured are only part of the collector's cost on the main thread, and a busy beat has no time to
+ * spare (100,000 schedules, 10,000 runs a second: pauses at 20–30 %, and 3,800 runs sent a second).
+ */
+export const BUSY_SHARE = 0.9;
+export const BUSY_TO_SPEED_SHARE = 0.1;
+/** Share below which size is favoured again, held for `TO_SIZE_WINDOWS` windows in a row while not busy. */
 export const TO_SIZE_SHARE = 0.05;
 export const TO_SIZE_WINDOWS = 6;
 const WINDOW_MS = 10_000;
@@ -23,7 +30,7 @@ const SPEED_HEAP_GROWING_PERCENT = 40;
 
 export type HeapMode = 'size' | 'speed';
 
-/** Decides, window by window, from the share of the time spent in collector pauses. */
+/** Decides, window by window, from the share of the time spent in collector pauses and the loop's load. */
 export class HeapGovernor {
   #mode: HeapMode = 'size';
   #quietWindows = 0;
@@ -38,14 +45,15 @@ export class HeapGovernor {
     return this.#mode;
   }
 
-  /** One window: `pauseMs` of collector pauses in `elapsedMs`. */
-  window(pauseMs: number, elapsedMs: number): void {
+  /** One window: `pauseMs` of collector pauses in `elapsedMs`; `busy`, the event loop's utilisation (0–1). */
+  window(pauseMs: number, elapsedMs: number, busy = 0): void {
     const share = elapsedMs > 0 ? pauseMs / elapsedMs : 0;
+    const loaded = busy >= BUSY_SHARE;
     if (this.#mode === 'size') {
-      if (share > TO_SPEED_SHARE) this.#switch('speed');
+      if (share > TO_SPEED_SHARE || (loaded && share > BUSY_TO_SPEED_SHARE)) this.#switch('speed');
       return;
     }
-    this.#quietWindows = share < TO_SIZE_SHARE ? this.#quietWindows + 1 : 0;
+    this.#quietWindows = share < TO_SIZE_SHARE && !loaded ? this.#quietWindows + 1 : 0;
     if (this.#quietWindows >= TO_SIZE_WINDOWS) this.#switch('size');
   }
 
@@ -81,9 +89,12 @@ export function tuneHeapForSize(): void {
     for (const entry of list.getEntries()) pauseMs += entry.duration;
   }).observe({ entryTypes: ['gc'] });
   let from = performance.now();
+  let loop = performance.eventLoopUtilization();
   setInterval(() => {
     const now = performance.now();
-    governor.window(pauseMs, now - from);
+    const since = performance.eventLoopUtilization(loop);
+    loop = performance.eventLoopUtilization();
+    governor.window(pauseMs, now - from, since.utilization);
     pauseMs = 0;
     from = now;
   }, WINDOW_MS).unref();

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import type { TaskDefinition } from '../../../src/api/types.ts';
-import type { RunState } from '../../../src/contracts.ts';
 import { RedisTaskStore } from '../../../src/store/task-store.ts';
+import { definition, runState } from '../../support/fakes/definitions.ts';
 import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
 
@@ -28,28 +27,8 @@ after(async () => {
   await master.stop();
 });
 
-const def: TaskDefinition = {
-  namespace: 'ns',
-  name: 'claimed',
-  uid: 'uid-claimed',
-  generation: 1,
-  task: 'tasks.add',
-  schedule: { kind: 'interval', every: 1, period: 'seconds' },
-  timeZone: 'UTC',
-  enabled: true,
-  args: [],
-  kwargs: {},
-  options: { queue: 'celery', headers: {} },
-  oneOff: false,
-};
-
-const stateAt = (cursor: number): RunState => ({
-  cursor,
-  totalRunCount: cursor,
-  lastTaskId: null,
-  lastTaskSlot: null,
-  missedRunCount: 0,
-});
+const def = definition('claimed');
+const stateAt = (cursor: number) => runState(cursor, { totalRunCount: cursor });
 
 async function waits(): Promise<number> {
   const stats = await redis.info('commandstats');

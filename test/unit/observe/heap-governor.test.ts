@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  BUSY_SHARE,
+  BUSY_TO_SPEED_SHARE,
   HeapGovernor,
   type HeapMode,
   TO_SIZE_SHARE,
@@ -43,6 +45,19 @@ test('back to size only after six quiet windows in a row; a busy one starts the 
   for (let i = 0; i < TO_SIZE_WINDOWS - 1; i += 1) g.window(pauses(TO_SIZE_SHARE / 2), WINDOW);
   assert.equal(g.mode, 'speed');
   g.window(pauses(TO_SIZE_SHARE / 2), WINDOW);
+  assert.equal(g.mode, 'size');
+  assert.deepEqual(applied, ['size', 'speed', 'size']);
+});
+
+test('while the event loop is busy, a tenth of the time in pauses favours speed; it stays while busy', () => {
+  const { g, applied } = governor();
+  g.window(pauses(BUSY_TO_SPEED_SHARE * 1.5), WINDOW, BUSY_SHARE / 2);
+  assert.equal(g.mode, 'size', 'the same pauses in an idle process keep favouring size');
+  g.window(pauses(BUSY_TO_SPEED_SHARE * 1.5), WINDOW, BUSY_SHARE);
+  assert.equal(g.mode, 'speed');
+  for (let i = 0; i < 2 * TO_SIZE_WINDOWS; i += 1) g.window(pauses(TO_SIZE_SHARE / 2), WINDOW, 0.99);
+  assert.equal(g.mode, 'speed', 'quiet pauses do not count while the loop is busy');
+  for (let i = 0; i < TO_SIZE_WINDOWS; i += 1) g.window(pauses(TO_SIZE_SHARE / 2), WINDOW, 0.5);
   assert.equal(g.mode, 'size');
   assert.deepEqual(applied, ['size', 'speed', 'size']);
 });
