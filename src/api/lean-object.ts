@@ -27,10 +27,10 @@ const MAX_SHARED = 4096;
 
 const shared = new Map<string, string>();
 
-function sharedString(value: string): string {
+/** The one held copy of `value`, or undefined once the table is full. */
+function sharedString(value: string): string | undefined {
   const known = shared.get(value);
-  if (known !== undefined) return known;
-  if (shared.size >= MAX_SHARED) return value;
+  if (known !== undefined || shared.size >= MAX_SHARED) return known;
   const flat = flatString(value);
   shared.set(flat, flat);
   return flat;
@@ -48,8 +48,8 @@ function flatString(value: string): string {
 
 function copy(value: unknown, field: string | undefined, flatten: boolean): unknown {
   if (typeof value === 'string') {
-    if (field !== undefined && SHARED_FIELDS.has(field)) return sharedString(value);
-    return flatten ? flatString(value) : value;
+    const held = field !== undefined && SHARED_FIELDS.has(field) ? sharedString(value) : undefined;
+    return held ?? (flatten ? flatString(value) : value);
   }
   if (Array.isArray(value)) return value.map((item: unknown) => copy(item, undefined, flatten));
   if (isPlainObject(value)) {

@@ -103,7 +103,9 @@ export class Reconciler {
     const desired = new Set<string>();
     for (const object of objects) desired.add(keyOf(object));
     const summary = await this.#reconcileAll(objects, verify);
-    const gone = [...this.#applied.keys(), ...this.#invalid.keys()].filter((key) => !desired.has(key));
+    // A task can be in both (valid once, invalid now): each key is removed once.
+    const known = new Set([...this.#applied.keys(), ...this.#invalid.keys()]);
+    const gone = [...known].filter((key) => !desired.has(key));
     await this.#removeAll(gone, complete, summary);
     for (const key of this.#reconciledFrom.keys()) if (!desired.has(key)) this.#reconciledFrom.delete(key);
     for (const key of this.#notes.keys()) if (!desired.has(key)) this.#notes.delete(key);
