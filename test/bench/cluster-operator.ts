@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../support/ports.ts';
 import { registerExitCleanup, withParentDeathSignal } from '../support/process.ts';
-import { buildOperator, COMPILED_MAIN } from './compiled-operator.ts';
+import { buildOperator, COMPILED_MAIN, commandFlags } from './compiled-operator.ts';
 
 export interface ClusterOperatorOptions {
   kubeconfig: string;
@@ -70,6 +70,7 @@ export class ClusterOperator {
     const metricsPort = await freePort();
     const healthPort = await freePort();
     const [file, argv] = withParentDeathSignal(process.execPath, [
+      ...commandFlags(),
       COMPILED_MAIN,
       'run',
       '--kubeconfig',

@@ -1,6 +1,7 @@
 // The operator as users run it: the compiled dist/ (the container image and the npm package run it, not the
 // TypeScript sources, whose type stripping alone would add tens of MB to the resident size).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,13 +16,24 @@ export function buildOperator(): void {
   built = true;
 }
 
+/**
+ * The Node.js flags the command's first line gives (`#!/usr/bin/env -S node <flags>`), which the installed
+ * command and the image run with: started as `node dist/cli/main.js` it would not get them.
+ */
+export function commandFlags(): string[] {
+  const [first = ''] = readFileSync(COMPILED_MAIN, 'utf8').split('\n', 1);
+  const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1]?.trim();
+  if (flags === undefined) throw new Error(`${COMPILED_MAIN}: unexpected first line ${first}`);
+  return flags === '' ? [] : flags.split(/\s+/);
+}
+
 /** Starts `celerybeat-operator run` from dist/ with the given flags; its output is kept for errors. */
 export function spawnCompiledOperator(
   args: readonly string[],
   env: Record<string, string> = {},
 ): { child: ChildProcess; output: () => string } {
   buildOperator();
-  const child = spawn(process.execPath, [COMPILED_MAIN, 'run', ...args], {
+  const child = spawn(process.execPath, [...commandFlags(), COMPILED_MAIN, 'run', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
