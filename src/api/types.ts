@@ -213,7 +213,9 @@ export interface FieldError {
  * (`--redis-schedules`) has no namespace: it is known by its name, the key without the prefix.
  */
 export function taskKey(namespace: string, name: string): string {
-  return namespace === '' ? name : `${namespace}/${name}`;
+  // Joined, not concatenated: `${namespace}/${name}` makes a rope of two strings, and every map that holds
+  // the key keeps both (56 bytes against 32 per key; several maps hold one per task).
+  return namespace === '' ? name : [namespace, name].join('/');
 }
 
 /** A task read from a hand-written Redis key rather than from a PeriodicTask resource or file. */
