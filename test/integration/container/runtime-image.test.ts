@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Copy, parseDockerfile, type Stage, stage } from './dockerfile.ts';
 
@@ -123,10 +123,18 @@ describe('container image runtime stage', { timeout: 900_000 }, () => {
     }
   });
 
-  test('the entry point is an executable node script', () => {
+  test('the entry point is an executable node script that runs with its young generation bounded', () => {
     const main = join(runtime, 'dist', 'cli', 'main.js');
     accessSync(main, constants.X_OK);
-    assert.match(readFileSync(main, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    assert.match(readFileSync(main, 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=8\n/);
+    // Started as the image starts it, through its first line: Node must accept the flags given there.
+    const direct = spawnSync(main, ['--help'], {
+      cwd: runtime,
+      encoding: 'utf8',
+      env: { PATH: `${dirname(node24)}:${process.env.PATH}`, NODE_ENV: 'production', HOME: runtime },
+    });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.match(direct.stdout, /\brun\b/);
   });
 
   test('--help works from the assembled image', () => {

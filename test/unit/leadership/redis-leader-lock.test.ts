@@ -12,6 +12,8 @@ import { type RedisServer, startRedisServer } from '../../support/redis-server.t
 let server: RedisServer;
 let admin: Redis;
 const connections: Redis[] = [];
+/** Every lock a test started: one a failed assertion left running would keep renewing, and the file never end. */
+const locks: RedisLeaderLock[] = [];
 
 /** The options the operator's own store connection uses (src/cli/run.ts). */
 const RUN_OPTIONS: RedisOptions = { maxRetriesPerRequest: 2, connectTimeout: 5000 };
@@ -29,6 +31,8 @@ before(async () => {
 });
 
 after(async () => {
+  // release() stops the lock's timers at once; over a closed connection its reply never comes.
+  for (const lock of locks) void lock.release().catch(() => {});
   for (const redis of connections) redis.disconnect();
   await server.stop();
 });
@@ -62,13 +66,15 @@ function track(lock: RedisLeaderLock): Tracked {
       }
     },
   };
+  locks.push(lock);
   lock.run(t);
   return t;
 }
 
 test('acquires the lock with its token and keeps renewing it past its time to live', async () => {
   const key = lockKey();
-  const lock = new RedisLeaderLock(connect(server.url), { key, ttlMs: 600, retryMs: 100 });
+  // Renewed every 100 ms, the lock outlives a stall of the test process of up to two seconds.
+  const lock = new RedisLeaderLock(connect(server.url), { key, ttlMs: 2000, retryMs: 100 });
   const t = track(lock);
   await waitUntil('leading', () => lock.isLeader(), 5000, 10);
   assert.deepEqual(t.events, ['started']);
