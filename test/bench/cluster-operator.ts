@@ -117,12 +117,23 @@ export class ClusterOperator {
     return { count: this.#problems, first };
   }
 
-  /** The last lines of its output, and how it exited if it did: for failure messages. */
+  /**
+   * How it exited if it did, its warnings and errors (the last lines alone may be only runs sent), and the
+   * last lines of its output: for failure messages.
+   */
   describe(): string {
     const exit = this.#exit
       ? ` (exited: ${this.#exit.code ?? this.#exit.signal})`
       : ` (running, pid ${this.child.pid})`;
-    return `${this.label} operator${exit}, last output:\n${this.#tail.join('\n')}`;
+    const first = this.problems()
+      .first.slice(0, 5)
+      .map((l) => JSON.stringify(l.line).slice(0, 600));
+    return [
+      `${this.label} operator${exit}; messages: ${this.messageSummary() || 'none'}`,
+      ...(first.length > 0 ? ['first warnings and errors:', ...first] : []),
+      'last output:',
+      ...this.#tail,
+    ].join('\n');
   }
 
   /** Its warnings, errors and kept messages, each with how often it came and when last. */
