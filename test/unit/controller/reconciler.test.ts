@@ -309,3 +309,23 @@ test('an edit of what the Redis value does not hold (pause, jitter, concurrencyP
   await reconciler.reconcile([edited(task, {})]);
   assert.equal(lastReady('p')?.reason, 'Scheduled', 'resumed');
 });
+
+test('a pass over many unchanged tasks (a relist hands out new objects) lets timers and I/O run meanwhile', async () => {
+  const { reconciler } = setup();
+  const tasks = Array.from({ length: 2000 }, (_, i) => periodicTask(`t${i}`));
+  await reconciler.reconcile(tasks);
+  // New objects with the same content, as after a relist: each is looked at, none needs a write, so no
+  // step of the pass waits on I/O. The event loop must still get its turns during the pass.
+  const relisted = tasks.map((t) => edited(t, {}));
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    if (!counting) return;
+    turns += 1;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  await reconciler.reconcile(relisted);
+  counting = false;
+  assert.ok(turns >= 10, `the event loop turned ${turns} time(s) during a pass over 2,000 tasks`);
+});
