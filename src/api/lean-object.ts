@@ -2,6 +2,7 @@
 // every byte per object is 100 KB. Arrays are copied at their length (a YAML parser leaves room for 16
 // elements: 150 bytes for `args: [1]`), and the values that repeat across tasks (apiVersion, kind, namespace,
 // the task name, the queue, the time zone, the period…) are held once instead of once per object.
+import { SharedStrings } from './shared-strings.ts';
 
 /** Fields whose values are few across all tasks. */
 const SHARED_FIELDS = new Set([
@@ -23,18 +24,7 @@ const SHARED_FIELDS = new Set([
 ]);
 
 /** Bounds the table: values of those fields that are all different (one queue per task) stop being shared. */
-const MAX_SHARED = 4096;
-
-const shared = new Map<string, string>();
-
-/** The one held copy of `value`, or undefined once the table is full. */
-function sharedString(value: string): string | undefined {
-  const known = shared.get(value);
-  if (known !== undefined || shared.size >= MAX_SHARED) return known;
-  const flat = flatString(value);
-  shared.set(flat, flat);
-  return flat;
-}
+const shared = new SharedStrings(4096);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -48,7 +38,7 @@ function flatString(value: string): string {
 
 function copy(value: unknown, field: string | undefined, flatten: boolean): unknown {
   if (typeof value === 'string') {
-    const held = field !== undefined && SHARED_FIELDS.has(field) ? sharedString(value) : undefined;
+    const held = field !== undefined && SHARED_FIELDS.has(field) ? shared.get(value, flatString) : undefined;
     return held ?? (flatten ? flatString(value) : value);
   }
   if (Array.isArray(value)) return value.map((item: unknown) => copy(item, undefined, flatten));

@@ -38,7 +38,7 @@ test('changes are still told apart once more distinct texts were seen than are k
     sink.report('ns', `t${i}`, { ready: readyCondition('True', 'Scheduled', `note ${i}`) });
   for (let i = 0; i < tasks; i += 1)
     sink.report('ns', `t${i}`, { ready: readyCondition('True', 'Scheduled', `note ${i}`) });
-  assert.equal(lines.length, tasks, 'a repeat after the shared texts were cleared is not a change');
+  assert.equal(lines.length, tasks, 'a repeat of a text the full table does not hold is not a change');
   for (let i = 0; i < tasks; i += 1)
     sink.report('ns', `t${i}`, { ready: readyCondition('True', 'Scheduled', `next ${i}`) });
   assert.equal(lines.length, 2 * tasks, 'every change is logged');
