@@ -31,7 +31,7 @@ export interface StatusWriterOptions {
   burst: number;
   /** Wait before retrying a failed write: initialMs, doubling per failure of that resource, up to maxMs. Default 1 s to 60 s. */
   retryBackoff?: BackoffPolicy;
-  /** Patches under way at once (each for a different resource). Default 4. */
+  /** Patches under way at once (each for a different resource). Default: see defaultMaxInFlight. */
   maxInFlight?: number;
   /** A patch without an answer after this long is retried (a frozen API server would hold it for minutes). Default 30 s. */
   requestTimeoutMs?: number;
@@ -41,6 +41,18 @@ export interface StatusWriterOptions {
 
 /** Default of `minIntervalMs`: a status shows a run within 10 s while the rate limit has room. */
 export const STATUS_MIN_INTERVAL_MS = 10_000;
+
+/** Answer time of a status patch up to which the writer still reaches its qps (a busy API server's). */
+const PATCH_LATENCY_ALLOWANCE_S = 0.25;
+
+/**
+ * Patches under way at once: enough to write `qps` a second while each answer takes up to 250 ms, and at
+ * least 4. A fixed few would set the rate by the server's latency instead (4 at 40 ms: 100 a second, whatever
+ * the qps); the token bucket still bounds the rate.
+ */
+function defaultMaxInFlight(qps: number): number {
+  return Math.max(4, Math.ceil(qps * PATCH_LATENCY_ALLOWANCE_S));
+}
 
 interface Pending {
   namespace: string;
@@ -93,7 +105,7 @@ export class StatusWriter implements StatusSink {
       maxMs: options.retryBackoff?.maxMs ?? 60_000,
       onDue: () => this.#kick(),
     });
-    this.#maxInFlight = options.maxInFlight ?? 4;
+    this.#maxInFlight = options.maxInFlight ?? defaultMaxInFlight(options.qps);
     observeStatusLag(() => this.lagSeconds());
   }
 

@@ -181,3 +181,26 @@ test('reports that change nothing use no share of the rate limit (a new leader r
   assert.equal(api.writes.length, 1, 'only the run is sent');
   assert.equal(status.lagSeconds(), 0);
 });
+
+test('a slow API server still gets the qps: patches under way at once follow the rate, not a fixed few', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  // Every answer takes 100 ms (a busy API server). Four patches at once would make 40 writes a second.
+  const slow = async (namespace: string, name: string, patch: StatusPatch): Promise<unknown> => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return api.patch(namespace, name, patch);
+  };
+  const status = new StatusWriter(slow, {
+    logger: createLogger('fatal'),
+    currentStatus: api.current,
+    qps: 200,
+    burst: 20,
+    minIntervalMs: 10_000,
+  });
+  for (let i = 0; i < 2000; i += 1) status.report('default', `task-${i}`, progress(1));
+  await clock.advance(1000, 10);
+  const before = api.writes.length;
+  await clock.advance(3000, 10);
+  const perSecond = (api.writes.length - before) / 3;
+  assert.ok(perSecond >= 180 && perSecond <= 201, `${perSecond} writes a second at qps 200`);
+});
