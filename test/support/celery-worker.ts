@@ -108,8 +108,10 @@ async function readRecords(file: string): Promise<RecordLine[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return text
-    .split('\n')
+  // A read can meet a line still being written: only lines ended by their newline are whole.
+  const lines = text.split('\n');
+  lines.pop();
+  return lines
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as RecordLine);
 }
