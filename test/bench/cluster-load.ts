@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import { periodicTask } from '../support/operator-cluster.ts';
 import type { ClusterHandle } from '../testbed/cluster.ts';
+import type { FirstRunLedger } from './first-runs.ts';
 
 export const QUEUE = 'bench';
 const MIN_EVERY_S = 10;
@@ -45,14 +46,9 @@ export interface ApplyOptions {
    * position in the List times the time per object the last calls took. The operator must have it by then.
    */
   marginMs: number;
+  /** Takes each task's planned first slot, before the task is sent. */
+  ledger: FirstRunLedger;
   onChunk?: (applied: number) => void;
-}
-
-export interface ApplyResult {
-  /** Planned first slot (epoch ms) by task name. */
-  firstSlots: Map<string, number>;
-  /** Latest planned first slot. */
-  lastFirstSlot: number;
 }
 
 /** Time per object assumed until kubectl calls have been timed (ms). */
@@ -72,9 +68,7 @@ export async function applyInChunks(
   namespace: string,
   count: number,
   options: ApplyOptions,
-): Promise<ApplyResult> {
-  const firstSlots = new Map<string, number>();
-  let lastFirstSlot = 0;
+): Promise<void> {
   let next = 0;
   let applied = 0;
   const timings: number[] = [];
@@ -91,8 +85,7 @@ export async function applyInChunks(
         const every = everySeconds(i);
         const first =
           builtAt + options.marginMs + Math.round((i - from) * perObjectMs) + firstSlotOffsetMs(i);
-        firstSlots.set(taskName(i), first);
-        lastFirstSlot = Math.max(lastFirstSlot, first);
+        options.ledger.plan(taskName(i), first, every * 1000);
         items.push(
           JSON.parse(
             periodicTask(namespace, taskName(i), {
@@ -113,7 +106,6 @@ export async function applyInChunks(
     }
   };
   await Promise.all(Array.from({ length: options.parallel }, worker));
-  return { firstSlots, lastFirstSlot };
 }
 
 export interface FirstMessage {
