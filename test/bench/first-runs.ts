@@ -2,7 +2,8 @@
 // a task whose Redis key appears only after that slot (the apply, the API server or the operator slower than
 // planned) runs first at its next slot, up to an hour later. Such a task is counted as awaited until that
 // slot has passed by a grace, rather than waited for: the load phase then ends when every task has been sent
-// or is awaited this way, and a task that misses the slot its key allowed still stalls the count.
+// or is awaited this way, and a task that misses the slot its key allowed still stalls the count. Their
+// statuses are not waited for either: a late task sent near the end shows its run only a status lag later.
 import type { Redis } from 'ioredis';
 
 /** Time the operator may take past a slot before its run counts as missing. */
@@ -50,6 +51,13 @@ export class FirstRunLedger {
   onPlanned(sent: ReadonlyMap<string, { slot: number }>): number {
     let count = 0;
     for (const [name, first] of sent) if (this.#plans.get(name)?.slot === first.slot) count += 1;
+    return count;
+  }
+
+  /** Late tasks of which `ran` does not hold: their status shows a run only after their later first run. */
+  lateWithout(ran: (name: string) => boolean): number {
+    let count = 0;
+    for (const name of this.#lateUntil.keys()) if (!ran(name)) count += 1;
     return count;
   }
 

@@ -67,6 +67,11 @@ export class PeriodicTaskTally {
     await this.#loop;
   }
 
+  /** The object's status shows a run (totalRunCount >= 1). */
+  hasRun(name: string): boolean {
+    return ((this.#flags.get(name) ?? 0) & RAN) !== 0;
+  }
+
   counts(): TallyCounts {
     return { objects: this.#flags.size, observed: this.#observed, ran: this.#ran };
   }
