@@ -111,9 +111,7 @@ async function readRecords(file: string): Promise<RecordLine[]> {
   // A read can meet a line still being written: only lines ended by their newline are whole.
   const lines = text.split('\n');
   lines.pop();
-  return lines
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as RecordLine);
+  return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as RecordLine);
 }
 
 function nullableNumber(value: unknown): number | null {
