@@ -7,18 +7,34 @@ const layers = {
   manifests: ['api', 'manifests'],
   celery: ['api', 'contracts\\.ts', 'observe', 'celery'],
   store: ['api', 'contracts\\.ts', 'store'],
-  beat: ['api', 'contracts\\.ts', 'schedule', 'celery', 'observe', 'beat'],
-  kube: ['api', 'contracts\\.ts', 'observe', 'workqueue', 'kube'],
-  leadership: ['contracts\\.ts', 'kube', 'store', 'observe', 'leadership'],
-  standalone: ['api', 'contracts\\.ts', 'manifests', 'observe', 'standalone'],
-  controller: ['api', 'contracts\\.ts', 'validation', 'schedule', 'store', 'beat', 'observe', 'workqueue', 'controller'],
+  beat: ['api', 'contracts\\.ts', 'schedule', 'celery', 'observe', 'workqueue', 'timing', 'beat'],
+  kube: ['api', 'contracts\\.ts', 'observe', 'workqueue', 'timing', 'policy', 'kube'],
+  leadership: ['contracts\\.ts', 'kube', 'store', 'observe', 'timing', 'leadership'],
+  standalone: ['api', 'contracts\\.ts', 'manifests', 'observe', 'policy', 'standalone'],
+  policy: ['api', 'contracts\\.ts', 'schedule', 'policy'],
+  controller: [
+    'api',
+    'contracts\\.ts',
+    'validation',
+    'policy',
+    'schedule',
+    'store',
+    'beat',
+    'observe',
+    'workqueue',
+    'timing',
+    'controller',
+  ],
   'redis-schedules': ['api', 'contracts\\.ts', 'validation', 'store', 'observe', 'redis-schedules'],
   import: ['api', 'schedule', 'validation', 'store', 'redis-schedules', 'import'],
   results: ['api', 'contracts\\.ts', 'observe', 'results'],
   observe: ['observe'],
   workqueue: ['workqueue'],
-  plugin: ['api', 'contracts\\.ts', 'schedule', 'validation', 'kube', 'cli', 'plugin'],
+  timing: ['timing'],
+  plugin: ['api', 'contracts\\.ts', 'schedule', 'validation', 'kube', 'cli', 'timing', 'plugin'],
 };
+
+const kubeClientFiles = '^src/kube/kube-(connection|client)\\.ts$';
 
 const allowedPath = (names) => `^src/(${names.join('|')})(/|$)`;
 
@@ -44,6 +60,26 @@ module.exports = {
       from: { path: '^src/api/types\\.ts$' },
       to: { path: '^src/' },
     },
+    {
+      name: 'kubernetes-client-in-two-files',
+      severity: 'error',
+      comment:
+        'Only src/kube/kube-connection.ts and src/kube/kube-client.ts use @kubernetes/client-node (docs/architecture.md).',
+      from: { path: '^src/', pathNot: kubeClientFiles },
+      to: { path: 'node_modules/@kubernetes/client-node/' },
+    },
+    {
+      name: 'kubernetes-client-loaded-on-demand',
+      severity: 'error',
+      comment:
+        'Standalone mode and the file commands never load the Kubernetes client: what uses it is imported with import() (docs/architecture.md).',
+      from: { path: '^src/', pathNot: `${kubeClientFiles}|^src/plugin/task-client\\.ts$` },
+      to: {
+        path: `${kubeClientFiles}|^src/plugin/task-client\\.ts$`,
+        dynamic: false,
+        dependencyTypesNot: ['type-only'],
+      },
+    },
     ...Object.entries(layers).map(([layer, allowed]) => ({
       name: `${layer}-imports`,
       severity: 'error',
@@ -54,7 +90,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

@@ -3,6 +3,7 @@
 import type {
   ConditionStatus,
   PeriodicTask,
+  PeriodicTaskPolicy,
   PeriodicTaskStatus,
   ResultState,
   TaskDefinition,
@@ -27,11 +28,54 @@ export interface TaskSource {
   /** True once the first full read completed and the source is not broken beyond its grace period. */
   synced(): boolean;
   /**
+   * True once the tasks themselves have been read completely at least once, whatever else `synced` waits for
+   * (the policies): from then on a task `get` does not give is gone. Absent: the same as `synced`.
+   */
+  listed?(): boolean;
+  /**
    * False while part of the desired set could not be read at all (a manifest file that never parsed):
    * keys that look orphaned may then belong to it, so they are not pruned. Absent means always complete.
    */
   complete?(): boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * The PeriodicTaskPolicies (from the API server or the manifest directory) and the labels of the namespaces
+ * they select by. `onChange` is a coalesced level signal: a policy or a namespace's labels may have changed.
+ */
+export interface PolicySource {
+  start(onChange: () => void): Promise<void>;
+  /** Every readable policy; objects are shared with the cache and must not be mutated. */
+  policies(): readonly PeriodicTaskPolicy[];
+  /** A namespace's labels; one not seen (yet) has only `kubernetes.io/metadata.name`, as the API server sets. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>>;
+  /** True once policies and namespaces have been read completely: no task is scheduled before. */
+  synced(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Where the Secrets that policies name are read: the operator's own namespace, or a directory in standalone
+ * mode. Only Secrets a policy names are ever read.
+ */
+export interface SecretLookup {
+  /** The Secret's keys and their values as text; undefined when there is no such Secret. Throws when it cannot be read. */
+  read(name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  /** Where the Secret is looked for, for messages: `Secret ops/team-b-broker`. */
+  describe(name: string): string;
+}
+
+/**
+ * The broker a namespace's runs go to: the operator's own (`url` absent), the one its policies name, or
+ * none that can be used now (the policies' Secret cannot be read, or they name different brokers).
+ */
+export type BrokerRoute =
+  | { ok: true; url?: string }
+  | { ok: false; reason: 'PolicyViolation' | 'BrokerSecretUnavailable'; message: string };
+
+export interface BrokerRouter {
+  routeOf(namespace: string): BrokerRoute;
 }
 
 // ── store ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -43,6 +87,32 @@ export interface RunState {
   lastTaskId: string | null;
   lastTaskSlot: number | null;
   missedRunCount: number;
+  /** Slots accounted for inside a pause: neither run nor missed. */
+  pausedRunCount: number;
+  /** Publishes whose outcome is unknown (no confirm, lost reply, crash): never counted as runs, never resent. */
+  unknownRunCount?: number;
+  /**
+   * A publish under way: the slot is claimed (the cursor has moved) but its publish is not settled yet. A
+   * dispatcher that finds it long after `since` (epoch ms) counts it as unknown: its dispatcher stopped.
+   */
+  publishing?: { taskId: string; since: number };
+  /** spec.pauseAfterFailures: the newest runs' FAILURE results in a row; absent until a result is counted. */
+  failures?: ConsecutiveFailures;
+  /** The last resume applied (the `celerybeat.io/resumed-at` annotation, epoch ms): the count started over. */
+  resumedAt?: number;
+}
+
+/** FAILURE results in a row, in slot order, since the last SUCCESS (count 0) or resume. */
+export interface ConsecutiveFailures {
+  count: number;
+  /**
+   * The slot of the newest run counted (epoch ms), a success's too: a result of that run or an older one is not
+   * counted (again).
+   */
+  slot: number;
+  taskId: string;
+  /** The exception type of the newest failure, when its traceback names one (`RuntimeError`); none after a SUCCESS. */
+  exception?: string;
 }
 
 /** The owner marker: only keys carrying it are ever changed or deleted by the operator. */
@@ -50,6 +120,8 @@ export interface Owner {
   namespace: string;
   name: string;
   uid: string;
+  /** The operator that wrote the key (`--operator-id`); absent in keys written before it was recorded. */
+  operator?: string;
 }
 
 export type UpsertStatus = 'created' | 'updated' | 'unchanged';
@@ -64,12 +136,41 @@ export interface DispatchItem {
   push?: { listKey: string; envelope: string };
 }
 
+/**
+ * A run outside the schedule (run-now, backfill), claimed once under its own identity (`claim`) in the
+ * task's manual-run record; the run state is not moved. With a push, claimed as sent in the same step;
+ * without, claimed as a publish under way since `since` (epoch ms, which later settles it).
+ */
+export interface ManualDispatchItem {
+  taskKey: string;
+  claim: string;
+  since: number;
+  push?: { listKey: string; envelope: string };
+}
+
+/** What a manual-run claim found earlier says: a publish under way since `since`, sent, or of unknown outcome. */
+export type ManualClaimState =
+  | { state: 'publishing'; since: number }
+  | { state: 'sent' }
+  | { state: 'unknown' };
+
 export type DispatchResult =
   | { status: 'ok' }
   | { status: 'missing' }
   | { status: 'corrupt' }
   | { status: 'conflict'; stored: RunState }
-  | { status: 'fenced' };
+  | { status: 'fenced' }
+  /** The publish was refused (for a push: the list key holds another type): the slot was not claimed. */
+  | { status: 'publish-failed'; error: Error }
+  /** A manual run's identity was claimed before (by any dispatcher): it is not published again. */
+  | { status: 'claimed-before'; claim: ManualClaimState };
+
+/** A claim of a slot and the run state that replaces it once its publish is known. */
+export interface SettleItem {
+  taskKey: string;
+  claimed: RunState;
+  settled: RunState;
+}
 
 export interface DurableClaims {
   results: DispatchResult[];
@@ -86,25 +187,69 @@ export interface OwnedKey {
   owner: Owner;
 }
 
+/** A task as its key holds it: the definition the reconciler wrote there, and the run state. */
+export interface LoadedTask {
+  taskKey: string;
+  def: TaskDefinition;
+  state: RunState;
+}
+
 /** The schedule store: one key per task; every change is atomic per key. */
 export interface TaskStore {
+  /** The operator whose keys this store writes and deletes (recorded as `owner.operator`). */
+  readonly operatorId: string;
   redisKey(taskKey: string): string;
-  /** Writes the definition (`head`, when already encoded), keeping the stored run state; `initial` otherwise. */
-  upsert(def: TaskDefinition, initial: RunState, head?: string): Promise<UpsertResult>;
+  /**
+   * Writes the definition (`head`, when already encoded), keeping the stored run state; `initial` otherwise.
+   * Every write of the leader carries its fence token ("" = unfenced); one the fence refuses throws, or
+   * (dispatch) is answered `fenced`: another replica leads now.
+   */
+  upsert(def: TaskDefinition, initial: RunState, head?: string, fenceToken?: string): Promise<UpsertResult>;
   /** Claims and records each item's slot (and pushes its message, if given) atomically per item. */
-  dispatch(items: DispatchItem[], fenceToken?: string): Promise<DispatchResult[]>;
+  dispatch(items: (DispatchItem | ManualDispatchItem)[], fenceToken?: string): Promise<DispatchResult[]>;
   /**
    * Claims like `dispatch` (items without a push), then waits until a replica has the claims (`WAIT`), so a
    * failover cannot forget a slot that is about to be published elsewhere. `durable: false` when no replica
    * confirmed them in time. Optional: a store without replicas has nothing to wait for.
    */
-  claimDurably?(items: DispatchItem[], fenceToken?: string): Promise<DurableClaims>;
-  /** Undoes a claim whose publish failed, unless the slot has moved on since. */
-  release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean>;
-  /** Deletes a task's key if it is owned by `uid` ("" = any owner); keys without an owner are never touched. */
-  delete(taskKey: string, uid: string): Promise<boolean>;
-  /** Every key under the prefix that carries an owner marker, and the keys whose value cannot be read. */
+  claimDurably?(items: (DispatchItem | ManualDispatchItem)[], fenceToken?: string): Promise<DurableClaims>;
+  /**
+   * Replaces each claim (the run state it wrote) with what its publish turned out to be: the run (confirmed),
+   * the previous state (not published: given back), or an unknown outcome; one answer per item, false where
+   * the slot moved on (left alone). Throws when the answers are unknown (the connection dropped).
+   */
+  settle(items: readonly SettleItem[]): Promise<boolean[]>;
+  /**
+   * Settles a manual run's claim that was recorded as a publish under way (`since`, as the claim reported):
+   * sent, given back (not published), or unknown (counted in the task's `unknownRunCount`, with the run state
+   * after it). False when the claim is not that one any more.
+   */
+  settleManual(
+    taskKey: string,
+    claim: string,
+    since: number,
+    outcome: 'sent' | 'released' | 'unknown',
+  ): Promise<{ settled: boolean; state?: RunState }>;
+  /**
+   * Deletes a task's key if it is this operator's and owned by `uid` ("" = any owner); keys without an owner,
+   * and keys of another operator or outside this one's scope, are never touched.
+   */
+  delete(taskKey: string, uid: string, fenceToken?: string): Promise<boolean>;
+  /** Every key of this operator's scope under the prefix, and the keys whose value cannot be read. */
   listOwned(): Promise<{ owned: OwnedKey[]; invalid: InvalidKey[] }>;
+  /**
+   * The tasks of the keys this operator wrote (its own id in the owner marker, under its prefix and scope),
+   * each read back exactly as written, for a new leader to dispatch from before its source has read the
+   * resources; `skipped` counts its keys that give no definition (written by an older version, or held).
+   * Optional: a store that cannot read definitions back leaves a new leader to wait for its source.
+   */
+  loadOwned?(): Promise<{ tasks: LoadedTask[]; skipped: number }>;
+  /**
+   * Marks the key of a task that is not dispatched (its spec is invalid, refused by a policy, or missing from
+   * a partial desired set) so that no new leader dispatches the definition it still holds; the next
+   * definition write removes the mark. Fenced and owned like `delete`; false when there is no such key.
+   */
+  hold?(taskKey: string, uid: string, fenceToken?: string): Promise<boolean>;
 }
 
 /** What adopting a hand-written key did; `state` is the run state now in its tail. */
@@ -132,12 +277,11 @@ export interface SlotRange {
   upTo: number;
 }
 
-/** Run-now and backfill bookkeeping of a task, kept in Redis so that every replica agrees. */
+/**
+ * Run-now and backfill bookkeeping of a task, kept in Redis so that every replica agrees. The claims of
+ * manual runs are in the same record but written by the store's dispatch (`ManualDispatchItem`).
+ */
 export interface ManualRunRecord {
-  /** Claims a manual run once (a run-now token, a backfilled slot); false when it was claimed before. */
-  claim(taskKey: string, claim: string): Promise<boolean>;
-  /** Gives a claim back after its publish failed, so it is tried again. */
-  release(taskKey: string, claim: string): Promise<void>;
   /** Records the first cursor of a task once; returns the one recorded first. */
   firstSeen(taskKey: string, cursor: number): Promise<number>;
   recordUnrun(taskKey: string, range: SlotRange): Promise<void>;
@@ -172,16 +316,19 @@ export interface OutgoingMessage {
   options: TaskOptions;
 }
 
-/** `ok: true` only when the broker has the message (Redis replied to LPUSH; RabbitMQ confirmed it). */
-export type PublishOutcome = { ok: true } | { ok: false; error: Error };
+/**
+ * `ok: true` only when the broker has the message (Redis replied to LPUSH; RabbitMQ confirmed it). Not ok
+ * with `unknown: true`: the message went out but its outcome never came back (a confirm timeout, a connection
+ * lost after the write): the broker may deliver it, so it must not be sent again.
+ */
+export type PublishOutcome = { ok: true } | { ok: false; error: Error; unknown?: boolean };
 
 export interface Broker {
   /** The broker URL without credentials, for logs. */
   readonly url: string;
   /**
    * Publishes the messages, one outcome per message in the same order. Never throws for a message-level or
-   * connection problem: a message whose outcome is not ok was not delivered (or, if the connection dropped
-   * after the broker received it, may have been: the per-slot task id lets workers de-duplicate).
+   * connection problem: a message whose outcome is not ok was not delivered, unless it says `unknown`.
    */
   publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]>;
   /**
@@ -211,6 +358,32 @@ export interface ResultBackend {
   close(): Promise<void>;
 }
 
+/** What the result backend says of a task's runs, as its status shows it. */
+export type RunResults = Pick<
+  PeriodicTaskStatus,
+  'lastResult' | 'recentRuns' | 'lastSuccessfulRunAt' | 'lastFailedRunAt'
+>;
+
+/** Told what the result backend says of a task's runs whenever that changes. */
+export interface RunResultsListener {
+  results(namespace: string, name: string, results: RunResults): void;
+}
+
+/** A run whose result is final (SUCCESS, FAILURE or REVOKED). */
+export interface FinishedRun {
+  taskId: string;
+  /** The run's slot (epoch ms): the scheduled time, a backfilled slot, or a run-now's time. */
+  slot: number;
+  state: ResultState;
+  /** The traceback's last line of a FAILURE, when stored. */
+  error: string | null;
+}
+
+/** Told of every run whose result became final, at least once (again after a leader change). */
+export interface RunOutcomeListener {
+  finished(taskKey: string, run: FinishedRun): void;
+}
+
 /** Told of every run the beat sent, to follow its result. */
 export interface RunObserver {
   sent(def: TaskDefinition, taskId: string, slot: number, sentAt: number): void;
@@ -220,8 +393,8 @@ export interface RunObserver {
 export interface OverlapGuard {
   /** The ids among these whose runs have not finished. Throws when that cannot be known now. */
   unfinished(taskIds: readonly string[]): Promise<Set<string>>;
-  /** Revokes and terminates these runs on the workers. */
-  revoke(taskIds: readonly string[]): Promise<void>;
+  /** Revokes and terminates these runs on the workers of the namespace's broker. */
+  revoke(namespace: string, taskIds: readonly string[]): Promise<void>;
 }
 
 // ── beat ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -234,11 +407,28 @@ export interface PlannedSlot {
   publish?: OutgoingMessage;
 }
 
-export type SlotOutcome = DispatchResult | { status: 'publish-failed'; error: Error };
+/** A run-now or backfill run: its own claim identity in the task's manual-run record, and its message. */
+export interface ManualSlot {
+  taskKey: string;
+  claim: string;
+  publish: OutgoingMessage;
+}
 
-/** How planned slots reach the broker and the store; one outcome per slot, in order. */
+export type SlotOutcome =
+  | DispatchResult
+  /**
+   * Sent but not confirmed (confirm timeout, lost reply, or a claim found abandoned under way): the claim
+   * is kept, so it is never sent again, and counted in `unknownRunCount`; `stored` is the run state now
+   * recorded (for a manual run, when the count could be recorded).
+   */
+  | { status: 'unknown'; error: Error; stored?: RunState };
+
+/**
+ * How planned slots and manual runs reach the broker and the store; one outcome per slot, in order. Both
+ * kinds have the same guarantees: the fence token, durable claims, the same-server script.
+ */
 export interface SlotDispatcher {
-  dispatch(slots: PlannedSlot[], fenceToken: string): Promise<SlotOutcome[]>;
+  dispatch(slots: readonly (PlannedSlot | ManualSlot)[], fenceToken: string): Promise<SlotOutcome[]>;
 }
 
 // ── status ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -313,7 +503,10 @@ export interface Leadership {
   isLeader(): boolean;
   /** Re-checks leadership now, after the store refused this instance's token; false once it is lost. */
   confirm(): Promise<boolean>;
-  /** The token dispatches are fenced by in Redis, or "" when the mode has none. */
+  /**
+   * The fence token every leader write to the store carries: the Redis lock's token, or the Lease epoch this
+   * replica took; "" when the mode has none. The store refuses it once another replica has taken over.
+   */
   readonly token: string;
   /** For /healthz: true, or why this instance cannot recover leadership work by itself. */
   healthy(): true | string;

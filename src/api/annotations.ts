@@ -8,7 +8,10 @@
 export const LAST_RUN_AT_ANNOTATION = 'celerybeat.io/last-run-at';
 export const TOTAL_RUN_COUNT_ANNOTATION = 'celerybeat.io/total-run-count';
 
-/** The schedule's name in the system it was imported from, when it had to be changed to a DNS-safe name. */
+/**
+ * The schedule's name in the system it was imported from: sent as the `original_periodic_task_name` header,
+ * which no user header can replace (the namespace's own writers can still set this annotation).
+ */
 export const ORIGINAL_NAME_ANNOTATION = 'celerybeat.io/original-name';
 
 /** Where an imported task came from (`celerybeat-redis`, `redbeat`, `django-celery-beat`, `celery-app`). */
@@ -25,3 +28,10 @@ export const RUN_NOW_ANNOTATION = 'celerybeat.io/run-now';
  * first, with the slot's own task id.
  */
 export const BACKFILL_ANNOTATION = 'celerybeat.io/backfill';
+
+/**
+ * A resume (`kubectl celerybeat resume`, `celerybeat-operator resume`), an RFC 3339 time: a task paused after
+ * failures (spec.pauseAfterFailures) runs again, and its count of failures starts over, once per later value.
+ * Failures of runs whose slot is before it are not counted.
+ */
+export const RESUMED_AT_ANNOTATION = 'celerybeat.io/resumed-at';

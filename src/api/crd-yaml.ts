@@ -1,10 +1,14 @@
-// The CRD file's exact text, so the generator and the drift test produce the same bytes.
+// The CRD files' exact text, so the generator and the drift test produce the same bytes.
 import { stringify } from 'yaml';
-import { periodicTaskCrd } from './crd.ts';
+import { periodicTaskCrd, periodicTaskPolicyCrd } from './crd.ts';
 
-const HEADER = `# Generated from src/api/periodic-task-schema.ts by "npm run generate:crd". Do not edit by hand.
-`;
+const header = (schema: string): string =>
+  `# Generated from src/api/${schema} by "npm run generate:crd". Do not edit by hand.\n`;
 
 export function renderCrdYaml(): string {
-  return HEADER + stringify(periodicTaskCrd(), { lineWidth: 0 });
+  return header('periodic-task-schema.ts') + stringify(periodicTaskCrd(), { lineWidth: 0 });
+}
+
+export function renderPolicyCrdYaml(): string {
+  return header('policy-schema.ts') + stringify(periodicTaskPolicyCrd(), { lineWidth: 0 });
 }

@@ -1,8 +1,10 @@
-// Builds the PeriodicTask CustomResourceDefinition from the schema tree (see scripts/generate-crd.ts).
+// Builds the PeriodicTask and PeriodicTaskPolicy CustomResourceDefinitions from their schema trees (see
+// scripts/generate-crd.ts).
 
 import { periodicTaskSchema } from './periodic-task-schema.ts';
-import type { SchemaNode } from './schema-types.ts';
-import { GROUP, KIND, PLURAL, VERSION } from './types.ts';
+import { periodicTaskPolicySchema } from './policy-schema.ts';
+import type { ObjectNode, SchemaNode } from './schema-types.ts';
+import { GROUP, KIND, PLURAL, POLICY_KIND, POLICY_PLURAL, VERSION } from './types.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -25,6 +27,7 @@ export function toOpenApi(node: SchemaNode): { [key: string]: Json } {
       break;
     case 'number':
       out.type = 'number';
+      if (node.minimum !== undefined) out.minimum = node.minimum;
       if (node.exclusiveMinimum !== undefined) {
         out.minimum = node.exclusiveMinimum;
         out.exclusiveMinimum = true;
@@ -88,7 +91,8 @@ const PRINTER_COLUMNS: Json[] = [
     name: 'Reason',
     type: 'string',
     jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
-    description: 'Why it is (not) ready: Scheduled, InvalidSpec, Disabled, Completed, StoreUnavailable…',
+    description:
+      'Why it is (not) ready: Scheduled, InvalidSpec, PolicyViolation, BrokerSecretUnavailable, Disabled, Completed, StoreUnavailable…',
   },
   { name: 'Last Run', type: 'date', jsonPath: '.status.lastRunAt', description: 'Slot of the last run' },
   // A string, not a date: kubectl prints future dates as "<invalid>".
@@ -103,13 +107,13 @@ const PRINTER_COLUMNS: Json[] = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 
-/** The top level: the standard object fields, then spec and status from the schema tree. */
-function rootSchema(): { [key: string]: Json } {
-  const root = toOpenApi(periodicTaskSchema);
+/** The top level: the standard object fields, then spec (and status) from the schema tree. */
+function rootSchema(schema: ObjectNode, kind: string): { [key: string]: Json } {
+  const root = toOpenApi(schema);
   const properties = root.properties as { [key: string]: Json };
   root.properties = {
     apiVersion: { type: 'string', description: 'celerybeat.io/v1alpha1' },
-    kind: { type: 'string', description: 'PeriodicTask' },
+    kind: { type: 'string', description: kind },
     metadata: { type: 'object' },
     ...properties,
   };
@@ -137,9 +141,44 @@ export function periodicTaskCrd(): { [key: string]: Json } {
           name: VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: rootSchema() },
+          schema: { openAPIV3Schema: rootSchema(periodicTaskSchema, KIND) },
           subresources: { status: {} },
           additionalPrinterColumns: PRINTER_COLUMNS,
+        },
+      ],
+    },
+  };
+}
+
+const POLICY_COLUMNS: Json[] = [
+  { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'Enforce or Warn' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
+
+/** Cluster-scoped, with no status: the operator reports on the PeriodicTasks a policy governs. */
+export function periodicTaskPolicyCrd(): { [key: string]: Json } {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${POLICY_PLURAL}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: POLICY_KIND,
+        listKind: `${POLICY_KIND}List`,
+        plural: POLICY_PLURAL,
+        singular: POLICY_KIND.toLowerCase(),
+        shortNames: ['ptp'],
+        categories: ['celery'],
+      },
+      scope: 'Cluster',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: rootSchema(periodicTaskPolicySchema, POLICY_KIND) },
+          additionalPrinterColumns: POLICY_COLUMNS,
         },
       ],
     },

@@ -36,18 +36,54 @@ function flatString(value: string): string {
   return Buffer.from(value, 'utf8').toString('utf8');
 }
 
-function copy(value: unknown, field: string | undefined, flatten: boolean): unknown {
-  if (typeof value === 'string') {
-    const held = field !== undefined && SHARED_FIELDS.has(field) ? shared.get(value, flatString) : undefined;
-    return held ?? (flatten ? flatString(value) : value);
+/** A string as held: one shared instance for the shared fields, else flat when asked. */
+function leanString(value: string, field: string | undefined, flatten: boolean): string {
+  const held = field !== undefined && SHARED_FIELDS.has(field) ? shared.get(value, flatString) : undefined;
+  return held ?? (flatten ? flatString(value) : value);
+}
+
+type Container = unknown[] | Record<string, unknown>;
+
+/**
+ * The copy of one member: a string or scalar as held, or an empty container of the right kind, queued to be
+ * filled. Iterative, not recursive: a user's args may nest as deep as the API server lets them (thousands of
+ * levels), deeper than the stack.
+ */
+function member(
+  value: unknown,
+  field: string | undefined,
+  flatten: boolean,
+  queue: [Container, Container][],
+) {
+  if (typeof value === 'string') return leanString(value, field, flatten);
+  if (Array.isArray(value)) {
+    // slice: an array of exactly its length (a YAML parser leaves room for more).
+    const out = value.slice();
+    queue.push([value, out]);
+    return out;
   }
-  if (Array.isArray(value)) return value.map((item: unknown) => copy(item, undefined, flatten));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = copy(item, key, flatten);
+    queue.push([value, out]);
     return out;
   }
   return value;
+}
+
+function copy(value: unknown, flatten: boolean): unknown {
+  const queue: [Container, Container][] = [];
+  const root = member(value, undefined, flatten, queue);
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const [source, target] = next;
+    if (Array.isArray(source)) {
+      const out = target as unknown[];
+      for (let i = 0; i < source.length; i++) out[i] = member(source[i], undefined, flatten, queue);
+    } else {
+      const out = target as Record<string, unknown>;
+      for (const key of Object.keys(source)) out[key] = member(source[key], key, flatten, queue);
+    }
+  }
+  return root;
 }
 
 /**
@@ -56,5 +92,5 @@ function copy(value: unknown, field: string | undefined, flatten: boolean): unkn
  * JSON parser's are flat already).
  */
 export function leanCopy<T>(value: T, options: { flatten?: boolean } = {}): T {
-  return copy(value, undefined, options.flatten === true) as T;
+  return copy(value, options.flatten === true) as T;
 }

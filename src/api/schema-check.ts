@@ -63,7 +63,7 @@ export function checkNode(node: SchemaNode, value: unknown, path: string, errors
         wrongType('integer');
         return;
       }
-      const min = node.kind === 'integer' ? node.minimum : undefined;
+      const min = node.minimum;
       if (min !== undefined && value < min) {
         errors.push({
           field: path,

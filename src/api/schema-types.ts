@@ -35,6 +35,7 @@ export interface IntegerNode extends NodeBase {
 
 export interface NumberNode extends NodeBase {
   kind: 'number';
+  minimum?: number;
   /** Strict lower bound: the value must be greater than this. */
   exclusiveMinimum?: number;
   maximum?: number;

@@ -106,6 +106,13 @@ export const statusSchema: ObjectNode = {
       minimum: 0,
       description: 'Slots skipped (operator or broker down, deadline passed).',
     },
+    unknownRunCount: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description:
+        'Runs (scheduled, run-now or backfill) sent whose outcome is unknown (no broker confirm, a lost reply, a crash between claim and publish): not counted as runs, never sent again.',
+    },
     lastSuccessfulRunAt: {
       kind: 'string',
       description: 'Slot of the last run whose result is SUCCESS (--result-backend).',
@@ -147,6 +154,12 @@ export const statusSchema: ObjectNode = {
           minimum: 0,
           description: 'Slots that had run already.',
         },
+        unknown: {
+          kind: 'integer',
+          format: 'int64',
+          minimum: 0,
+          description: 'Slots sent whose outcome is unknown (no confirm): not sent again.',
+        },
         state: {
           kind: 'string',
           enum: ['Running', 'Done', 'TooLarge', 'Invalid'],
@@ -161,6 +174,13 @@ export const statusSchema: ObjectNode = {
       format: 'int64',
       minimum: 0,
       description: 'Slots that fell inside a pause (spec.pause); not counted as missed.',
+    },
+    consecutiveFailures: {
+      kind: 'integer',
+      format: 'int64',
+      minimum: 0,
+      description:
+        'FAILURE results in a row of the newest runs, counted for spec.pauseAfterFailures (absent while none).',
     },
     observedGeneration: {
       kind: 'integer',

@@ -1,98 +1,88 @@
-// A min-heap of tasks by due time. Re-scheduling a task pushes a new node and leaves the old one behind to be
-// skipped when it surfaces (the node's version no longer matches), which keeps every change O(log n).
+// The tasks by due time, in groups (namespaces) served fairly: a batch takes the due tasks of every group in
+// turn, one each per round, so a namespace with thousands of slots due at once delays another namespace's
+// one slot by at most a round of one batch (as long as fewer namespaces than a batch's size are due).
 
-interface Node {
-  due: number;
-  key: string;
-  version: number;
-}
+import { KeyedHeap } from '../workqueue/keyed-heap.ts';
 
 export class DueQueue {
-  readonly #heap: Node[] = [];
-  readonly #versions = new Map<string, number>();
-  #nextVersion = 1;
+  /** Each group's tasks by due time. */
+  readonly #groups = new Map<string, KeyedHeap<string>>();
+  /** The groups by the due time of their earliest task. */
+  readonly #fronts = new KeyedHeap<string>();
+  /** The group of each task scheduled. */
+  readonly #groupOf = new Map<string, string>();
 
-  /** Number of tasks scheduled (not of heap nodes). */
+  /** Number of tasks scheduled. */
   get size(): number {
-    return this.#versions.size;
+    return this.#groupOf.size;
   }
 
-  /** Schedules `key` at `due`, replacing any earlier time it had. */
-  set(key: string, due: number): void {
-    const version = this.#nextVersion++;
-    this.#versions.set(key, version);
-    this.#push({ due, key, version });
-    // Stale nodes are dropped lazily; rebuild when they dominate so memory stays bounded.
-    if (this.#heap.length > 2 * this.#versions.size + 1024) this.#compact();
+  /** Schedules `key` (of `group`) at `due`, replacing any time it had. */
+  set(key: string, due: number, group = ''): void {
+    const previous = this.#groupOf.get(key);
+    if (previous !== undefined && previous !== group) this.delete(key);
+    let heap = this.#groups.get(group);
+    if (heap === undefined) {
+      heap = new KeyedHeap<string>();
+      this.#groups.set(group, heap);
+    }
+    heap.set(key, due);
+    this.#groupOf.set(key, group);
+    this.#fronts.set(group, heap.peek()!.at);
   }
 
   delete(key: string): void {
-    this.#versions.delete(key);
+    const group = this.#groupOf.get(key);
+    if (group === undefined) return;
+    this.#groupOf.delete(key);
+    const heap = this.#groups.get(group)!;
+    heap.delete(key);
+    this.#refront(group, heap);
   }
 
   has(key: string): boolean {
-    return this.#versions.has(key);
+    return this.#groupOf.has(key);
   }
 
   /** The earliest due time, or null when nothing is scheduled. */
   peek(): number | null {
-    this.#dropStale();
-    return this.#heap[0]?.due ?? null;
+    return this.#fronts.peek()?.at ?? null;
   }
 
-  /** Removes and returns up to `limit` keys whose due time is at or before `now`, earliest first. */
+  /**
+   * Removes and returns up to `limit` keys whose due time is at or before `now`: in rounds, each taking the
+   * earliest key of every group with one due, the group whose key is earliest first.
+   */
   popDue(now: number, limit: number): string[] {
     const keys: string[] = [];
     while (keys.length < limit) {
-      this.#dropStale();
-      const top = this.#heap[0];
-      if (!top || top.due > now) break;
-      this.#pop();
-      this.#versions.delete(top.key);
-      keys.push(top.key);
+      const round: string[] = [];
+      for (let front = this.#fronts.peek(); front && front.at <= now; front = this.#fronts.peek()) {
+        round.push(front.key);
+        this.#fronts.pop();
+      }
+      if (round.length === 0) break;
+      for (const group of round) {
+        const heap = this.#groups.get(group)!;
+        if (keys.length < limit) {
+          const { key } = heap.pop()!;
+          this.#groupOf.delete(key);
+          keys.push(key);
+        }
+        this.#refront(group, heap);
+      }
     }
     return keys;
   }
 
-  #dropStale(): void {
-    for (let top = this.#heap[0]; top && this.#versions.get(top.key) !== top.version; top = this.#heap[0]) {
-      this.#pop();
+  /** Puts the group back among the fronts at its earliest task, or forgets it when it has none. */
+  #refront(group: string, heap: KeyedHeap<string>): void {
+    const first = heap.peek();
+    if (first === undefined) {
+      this.#groups.delete(group);
+      this.#fronts.delete(group);
+    } else {
+      this.#fronts.set(group, first.at);
     }
-  }
-
-  #compact(): void {
-    const live = this.#heap.filter((node) => this.#versions.get(node.key) === node.version);
-    this.#heap.length = 0;
-    for (const node of live) this.#push(node);
-  }
-
-  #push(node: Node): void {
-    const heap = this.#heap;
-    heap.push(node);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.due <= node.due) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = node;
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && heap[right]!.due < heap[left]!.due ? right : left;
-      if (heap[child]!.due >= last.due) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
   }
 }

@@ -1,7 +1,9 @@
 // Runs outside the schedule, asked for with annotations: `celerybeat.io/run-now` (one extra run per value)
-// and `celerybeat.io/backfill` (the slots of a past range that have not run). Each run is claimed in Redis
-// before it is published (ManualRunRecord), so it goes out at most once whichever replica handles it and
-// however often the same manifest is applied; a publish that fails gives its claim back and is retried.
+// and `celerybeat.io/backfill` (the slots of a past range that have not run). Each run is a manual slot with
+// its own claim identity, dispatched by the beat's SlotDispatcher with the same guarantees as a scheduled
+// slot (fence token, durable claims, the same-server script): it goes out at most once whichever replica
+// handles it and however often the same manifest is applied. A publish refused gives its claim back and is
+// retried; one of unknown outcome keeps its claim (never sent again) and is counted in unknownRunCount.
 // The regular schedule (cursor, run counts) is not touched.
 import { BACKFILL_ANNOTATION, RUN_NOW_ANNOTATION } from '../api/annotations.ts';
 import type { BackfillStatus, PeriodicTaskStatus, TaskDefinition } from '../api/types.ts';
@@ -9,20 +11,37 @@ import { taskKey } from '../api/types.ts';
 import { projectUuid } from '../api/uuid-v5.ts';
 import { buildTaskMessage } from '../celery/message.ts';
 import { taskIdForSlot } from '../celery/task-id.ts';
-import type { Broker, ManualRunRecord, RunObserver, RunState, SlotRange, StatusSink } from '../contracts.ts';
+import type {
+  ManualRunRecord,
+  ManualSlot,
+  RunObserver,
+  RunState,
+  SlotDispatcher,
+  SlotOutcome,
+  SlotRange,
+  StatusSink,
+} from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
+import { dispatchesTotal } from '../observe/metrics.ts';
 import { PERIOD_MICROSECONDS } from '../schedule/interval-schedule.ts';
 import type { Schedule } from '../schedule/schedule.ts';
+import { WorkQueue } from '../workqueue/work-queue.ts';
 
 export interface ManualRunsOptions {
   record: ManualRunRecord;
-  broker: Broker;
+  /** The beat's dispatcher: manual runs are claimed and published the way scheduled slots are. */
+  dispatcher: SlotDispatcher;
+  /** The fence token of the beat's dispatches ("" when not fenced). */
+  fenceToken?: () => string;
+  /** Told of the run state after a manual run of unknown outcome was counted in it (the beat takes it). */
+  counted?: (taskKey: string, state: RunState) => void;
   status: StatusSink;
   logger: Logger;
   /** --max-backfill: a range with more slots is refused (TooLarge), nothing is sent. */
   maxBackfill: number;
   runs?: RunObserver;
   clock?: () => number;
+  /** A failed manual run is retried after this wait, doubling per failure up to a minute. Default 5 s. */
   retryMs?: number;
 }
 
@@ -34,19 +53,29 @@ interface Request {
   status: PeriodicTaskStatus | undefined;
 }
 
+/** Backfilled slots per dispatch; the status shows the progress after each batch. */
+const BACKFILL_BATCH = 100;
+
 const FINISHED: ReadonlySet<BackfillStatus['state']> = new Set(['Done', 'TooLarge', 'Invalid']);
 
 export class ManualRuns {
-  readonly #o: ManualRunsOptions;
+  readonly #options: ManualRunsOptions;
   readonly #clock: () => number;
   /** What was handled per task, so a re-read of the same object costs nothing. */
   readonly #handled = new Map<string, { runNow?: string; backfill?: string }>();
   readonly #busy = new Set<string>();
-  readonly #retries = new Map<string, NodeJS.Timeout>();
+  /** Failed tasks wait out their backoff here; the request to retry is the latest seen of the task. */
+  readonly #retries: WorkQueue<string>;
+  readonly #toRetry = new Map<string, Request>();
 
   constructor(options: ManualRunsOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    const initialMs = options.retryMs ?? 5000;
+    this.#retries = new WorkQueue({
+      backoff: { initialMs, maxMs: Math.max(initialMs, 60_000) },
+      onReady: () => this.#retryDue(),
+    });
   }
 
   /** Looks at a valid task's annotations; work found is done in the background. */
@@ -64,48 +93,52 @@ export class ManualRuns {
     if (this.#busy.has(key)) return;
     this.#busy.add(key);
     void this.#work(key, req, runNow ? token : undefined, backfill ? range : undefined)
-      .catch((error: unknown) => {
-        this.#o.logger.warn({ err: error, task: key }, 'manual run failed; retrying');
-        this.#retry(key, req);
-      })
+      .then(
+        () => this.#retries.forget(key),
+        (error: unknown) => {
+          const retryInMs = this.#retries.addRateLimited(key);
+          this.#toRetry.set(key, req);
+          this.#options.logger.warn({ err: error, task: key, retryInMs }, 'manual run failed; retrying');
+        },
+      )
       .finally(() => this.#busy.delete(key));
   }
 
   /** A new task key: its first cursor is what backfill compares slots with. */
   created(key: string, cursor: number): void {
-    this.#o.record.firstSeen(key, cursor).catch((error: unknown) => {
-      this.#o.logger.warn({ err: error, task: key }, 'recording when the task was first seen failed');
+    this.#options.record.firstSeen(key, cursor).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error, task: key }, 'recording when the task was first seen failed');
     });
   }
 
   /** Slots the beat accounted for without running them: backfill may run them later. */
   unrun(key: string, range: SlotRange): void {
-    this.#o.record.recordUnrun(key, range).catch((error: unknown) => {
-      this.#o.logger.warn({ err: error, task: key }, 'recording slots that did not run failed');
+    this.#options.record.recordUnrun(key, range).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error, task: key }, 'recording slots that did not run failed');
     });
   }
 
   /** The task is gone: its records go with it. */
   async forget(key: string): Promise<void> {
     this.#handled.delete(key);
-    clearTimeout(this.#retries.get(key));
-    this.#retries.delete(key);
-    await this.#o.record.forget(key);
+    this.#retries.forget(key);
+    this.#toRetry.delete(key);
+    await this.#options.record.forget(key);
   }
 
   stop(): void {
-    for (const timer of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
+    this.#toRetry.clear();
   }
 
-  #retry(key: string, req: Request): void {
-    clearTimeout(this.#retries.get(key));
-    const timer = setTimeout(() => {
-      this.#retries.delete(key);
-      this.request(req);
-    }, this.#o.retryMs ?? 5000);
-    timer.unref();
-    this.#retries.set(key, timer);
+  /** Tasks whose backoff has passed: their latest request is made again. */
+  #retryDue(): void {
+    for (let key = this.#retries.get(); key !== undefined; key = this.#retries.get()) {
+      this.#retries.done(key);
+      const req = this.#toRetry.get(key);
+      this.#toRetry.delete(key);
+      if (req) this.request(req);
+    }
   }
 
   async #work(
@@ -118,11 +151,14 @@ export class ManualRuns {
     this.#handled.set(key, handled);
     if (token !== undefined) {
       const id = projectUuid(`${key}/${req.def.uid}/run-now/${token}`);
-      await this.#runOnce(key, req.def, `run-now:${token}`, id, this.#clock(), false);
+      const at = this.#clock();
+      const [outcome] = await this.#dispatch([this.#slot(key, req.def, `run-now:${token}`, id, at, false)]);
+      const result = this.#runOutcome(key, req.def, outcome!);
+      if (result === 'sent') this.#options.runs?.sent(req.def, id, at, this.#clock());
       handled.runNow = token;
-      this.#o.status.report(req.def.namespace, req.def.name, { lastRunNow: token });
-      this.#o.logger.info(
-        { namespace: req.def.namespace, name: req.def.name, token, taskId: id },
+      this.#options.status.report(req.def.namespace, req.def.name, { lastRunNow: token });
+      this.#options.logger.info(
+        { namespace: req.def.namespace, name: req.def.name, token, taskId: id, result },
         'run-now handled',
       );
     }
@@ -132,17 +168,15 @@ export class ManualRuns {
     }
   }
 
-  /** Claims, publishes, and gives the claim back if the broker did not take the message. */
-  async #runOnce(
+  /** A manual run as a slot for the dispatcher; a backfilled one keeps no expiry (its slot is past by design). */
+  #slot(
     key: string,
     def: TaskDefinition,
     claim: string,
     id: string,
     at: number,
     backfilled: boolean,
-  ) {
-    if (!(await this.#o.record.claim(key, claim))) return false;
-    // A backfilled slot is past by design: an expiry counted from it would drop the run at once.
+  ): ManualSlot {
     const { expires: _expires, ...unexpiring } = def.options;
     const options = backfilled ? unexpiring : def.options;
     const message = buildTaskMessage({
@@ -153,20 +187,52 @@ export class ManualRuns {
       options,
       scheduledAt: at,
       periodicTaskName: key,
+      namespace: def.namespace,
+      ...(def.originalName === undefined ? {} : { originalName: def.originalName }),
     });
-    const [outcome] = await this.#o.broker.publish([{ message, options }]);
-    if (!outcome?.ok) {
-      await this.#o.record.release(key, claim);
-      throw outcome?.error ?? new Error('the broker did not take the message');
+    return { taskKey: key, claim, publish: { message, options } };
+  }
+
+  async #dispatch(slots: ManualSlot[]): Promise<SlotOutcome[]> {
+    return this.#options.dispatcher.dispatch(slots, this.#options.fenceToken?.() ?? '');
+  }
+
+  /**
+   * What one manual run's dispatch came to: sent, claimed before (not sent again), or sent with an unknown
+   * outcome (kept, not sent again). Anything else throws, so the request is retried.
+   */
+  #runOutcome(key: string, def: TaskDefinition, outcome: SlotOutcome): 'sent' | 'before' | 'unknown' {
+    switch (outcome.status) {
+      case 'ok':
+        dispatchesTotal.inc({ result: 'published' });
+        return 'sent';
+      case 'claimed-before':
+        // Under way elsewhere, or abandoned too recently to tell: asked again later.
+        if (outcome.claim.state === 'publishing')
+          throw new Error(
+            `its claim of ${new Date(outcome.claim.since).toISOString()} is still under way (another dispatcher publishing it, or one that stopped: then counted as unknown a minute after the claim)`,
+          );
+        return 'before';
+      case 'unknown':
+        dispatchesTotal.inc({ result: 'unknown' });
+        this.#options.logger.warn(
+          { namespace: def.namespace, name: def.name, err: outcome.error },
+          'manual run of unknown outcome: counted as unknown, not sent again',
+        );
+        if (outcome.stored) this.#options.counted?.(key, outcome.stored);
+        return 'unknown';
+      case 'publish-failed':
+        dispatchesTotal.inc({ result: 'failed' });
+        throw outcome.error;
+      default:
+        throw new Error(`the manual run was not dispatched: ${outcome.status}`);
     }
-    this.#o.runs?.sent(def, id, at, this.#clock());
-    return true;
   }
 
   async #backfill(key: string, req: Request, range: string): Promise<void> {
     const { def, schedule, state } = req;
     const report = (progress: BackfillStatus) =>
-      this.#o.status.report(def.namespace, def.name, { backfill: progress });
+      this.#options.status.report(def.namespace, def.name, { backfill: progress });
     const bounds = parseRange(range);
     if (typeof bounds === 'string') {
       report({ range, slots: 0, sent: 0, alreadyRun: 0, state: 'Invalid', message: bounds });
@@ -181,27 +247,52 @@ export class ManualRuns {
       at = schedule.next(at)
     ) {
       slots.push(at);
-      if (slots.length > this.#o.maxBackfill) break;
+      if (slots.length > this.#options.maxBackfill) break;
     }
-    if (slots.length > this.#o.maxBackfill) {
-      const message = `the range has more than ${this.#o.maxBackfill} slots (--max-backfill); nothing was sent`;
+    if (slots.length > this.#options.maxBackfill) {
+      const message = `the range has more than ${this.#options.maxBackfill} slots (--max-backfill); nothing was sent`;
       report({ range, slots: slots.length, sent: 0, alreadyRun: 0, state: 'TooLarge', message });
       return;
     }
-    const { firstSeen, unrun } = await this.#o.record.read(key);
+    const { firstSeen, unrun } = await this.#options.record.read(key);
+    const toRun = slots.filter((slot) => !ranByTheSchedule(slot, firstSeen, unrun));
     let sent = 0;
-    let alreadyRun = 0;
-    for (const slot of slots) {
-      if (ranByTheSchedule(slot, firstSeen, unrun)) alreadyRun += 1;
-      else if (await this.#runOnce(key, def, `slot:${slot}`, taskIdForSlot(key, def.uid, slot), slot, true))
-        sent += 1;
-      else alreadyRun += 1;
-      if ((sent + alreadyRun) % 100 === 0)
-        report({ range, slots: slots.length, sent, alreadyRun, state: 'Running' });
+    let alreadyRun = slots.length - toRun.length;
+    let unknown = 0;
+    const progress = (state: BackfillStatus['state']): BackfillStatus => ({
+      range,
+      slots: slots.length,
+      sent,
+      alreadyRun,
+      ...(unknown > 0 ? { unknown } : {}),
+      state,
+    });
+    for (let start = 0; start < toRun.length; start += BACKFILL_BATCH) {
+      const batch = toRun.slice(start, start + BACKFILL_BATCH);
+      const outcomes = await this.#dispatch(
+        batch.map((slot) =>
+          this.#slot(key, def, `slot:${slot}`, taskIdForSlot(key, def.uid, slot), slot, true),
+        ),
+      );
+      let failure: unknown;
+      outcomes.forEach((outcome, i) => {
+        try {
+          const result = this.#runOutcome(key, def, outcome);
+          if (result === 'sent') {
+            sent += 1;
+            this.#options.runs?.sent(def, taskIdForSlot(key, def.uid, batch[i]!), batch[i]!, this.#clock());
+          } else if (result === 'unknown') unknown += 1;
+          else alreadyRun += 1;
+        } catch (error) {
+          failure ??= error;
+        }
+      });
+      if (failure !== undefined) throw failure;
+      if (start + BACKFILL_BATCH < toRun.length) report(progress('Running'));
     }
-    report({ range, slots: slots.length, sent, alreadyRun, state: 'Done' });
-    this.#o.logger.info(
-      { namespace: def.namespace, name: def.name, range, sent, alreadyRun },
+    report(progress('Done'));
+    this.#options.logger.info(
+      { namespace: def.namespace, name: def.name, range, sent, alreadyRun, unknown },
       'backfill done',
     );
   }

@@ -58,6 +58,9 @@ function returnReason(msg: Message): string {
   return `${f.replyCode ?? ''} ${f.replyText ?? 'returned'}: no queue is bound on ${where} for routing key ${JSON.stringify(f.routingKey ?? '')}`;
 }
 
+/** amqplib's words for a channel RabbitMQ closed with an error of its own (404, 403, 406). */
+const CLOSED_BY_SERVER = 'Channel closed by server';
+
 /** A Broker over RabbitMQ. It connects on first use and again on the first publish after a broker restart. */
 export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker {
   const safeUrl = redactUrl(url);
@@ -134,8 +137,10 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
       const returned = l.returned.get(id);
       l.returned.delete(id);
       if (err) {
-        const cause = l.closedBy ? l.closedBy.message : String((err as Error).message ?? err);
-        settle(notConfirmed(cause));
+        // A nack, or the channel closed by RabbitMQ for a message of this lane (a missing exchange), is a
+        // refusal; a channel lost with its connection after the message was written may have delivered it.
+        const lost = l.closedBy !== undefined && !l.closedBy.message.startsWith(CLOSED_BY_SERVER);
+        settle(notConfirmed(l.closedBy ? l.closedBy.message : String((err as Error).message ?? err), lost));
       } else if (returned !== undefined) {
         settle({
           ok: false,
@@ -159,11 +164,10 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     }
   }
 
-  function notConfirmed(cause: string): PublishOutcome {
-    return {
-      ok: false,
-      error: new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`),
-    };
+  /** `unknown`: the message was written, so the broker may still deliver it. */
+  function notConfirmed(cause: string, unknown = false): PublishOutcome {
+    const error = new Error(`RabbitMQ broker ${safeUrl} did not confirm the message: ${cause}`);
+    return unknown ? { ok: false, error, unknown } : { ok: false, error };
   }
 
   async function publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
@@ -191,7 +195,9 @@ export function createAmqpBroker(url: string, opts: BrokerOptions = {}): Broker 
     // stall the caller.
     const timer = setTimeout(() => {
       for (let i = 0; i < messages.length; i++) {
-        settler(i)(notConfirmed(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`));
+        settler(i)(
+          notConfirmed(`no confirm within ${confirmTimeout} ms (the broker may still deliver it)`, true),
+        );
       }
     }, confirmTimeout);
     const byExchange = new Map<string, number[]>();

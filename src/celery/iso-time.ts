@@ -4,11 +4,14 @@
 
 /** Python `isoformat()` of the UTC datetime at `epochMs` (fractions kept to the microsecond). */
 export function pythonIsoUtc(epochMs: number): string {
-  const micros = Math.round(epochMs * 1000);
-  const fraction = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
-  const iso = new Date((micros - fraction) / 1000).toISOString();
-  if (iso.length !== 24)
-    throw new RangeError(`time ${epochMs} ms is outside the years 0000-9999 Python supports`);
+  // The fraction apart from the whole milliseconds: epoch microseconds after 2255 pass MAX_SAFE_INTEGER.
+  const wholeMs = Math.floor(epochMs);
+  const fractionUs = Math.round((epochMs - wholeMs) * 1000);
+  const date = new Date(wholeMs + Math.floor(fractionUs / 1000));
+  const fraction = date.getUTCMilliseconds() * 1000 + (fractionUs % 1000);
+  const iso = date.toISOString();
+  if (iso.length !== 24 || iso.startsWith('0000'))
+    throw new RangeError(`time ${epochMs} ms is outside the years 0001-9999 Python supports`);
   const seconds = iso.slice(0, 19);
   return fraction === 0 ? `${seconds}+00:00` : `${seconds}.${String(fraction).padStart(6, '0')}+00:00`;
 }

@@ -26,9 +26,10 @@ export const MAX_JSON_DEPTH = 100;
 
 /**
  * Why `value` cannot travel as JSON to Python unchanged (NaN, Infinity, BigInt, undefined, functions, class
- * instances such as Date or Map, sparse arrays, lone surrogates, cycles), or undefined when it can.
+ * instances such as Date or Map, sparse arrays, lone surrogates, cycles), or undefined when it can. Too deep a
+ * value is named by `root`, the path it was asked about: the path of its deepest part is thousands of characters.
  */
-export function jsonProblem(value: unknown, path: string, depth = 0): string | undefined {
+export function jsonProblem(value: unknown, path: string, depth = 0, root = path): string | undefined {
   switch (typeof value) {
     case 'string':
       return value.isWellFormed() ? undefined : `${path} contains a lone UTF-16 surrogate (not valid UTF-8)`;
@@ -46,11 +47,11 @@ export function jsonProblem(value: unknown, path: string, depth = 0): string | u
   }
   if (value === null) return undefined;
   if (depth >= MAX_JSON_DEPTH)
-    return `${path} is nested deeper than ${MAX_JSON_DEPTH} levels (or is circular)`;
+    return `${root} is nested deeper than ${MAX_JSON_DEPTH} levels (or is circular)`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) return `${path}[${i}] is a hole in a sparse array`;
-      const problem = jsonProblem(value[i], `${path}[${i}]`, depth + 1);
+      const problem = jsonProblem(value[i], `${path}[${i}]`, depth + 1, root);
       if (problem) return problem;
     }
     return undefined;
@@ -61,7 +62,7 @@ export function jsonProblem(value: unknown, path: string, depth = 0): string | u
     return `${path} is a ${name}, not a plain JSON object`;
   }
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const problem = jsonProblem(item, `${path}.${key}`, depth + 1);
+    const problem = jsonProblem(item, `${path}.${key}`, depth + 1, root);
     if (problem) return problem;
   }
   return undefined;

@@ -1,5 +1,6 @@
 // Celery task protocol v2 messages, transport-neutral: the headers, properties and body a Celery 5.x client
-// sends, plus `periodic_task_name` and `periodic_task_scheduled_at`. The transports only wrap this.
+// sends, plus the operator's own headers (`periodic_task_name`, `periodic_task_scheduled_at`,
+// `periodic_task_namespace`, `original_periodic_task_name`). The transports only wrap this.
 import { hostname } from 'node:os';
 import type { TaskOptions } from '../api/types.ts';
 import type { TaskMessage, TaskMessageProperties } from '../contracts.ts';
@@ -7,7 +8,10 @@ import { pythonIsoUtc } from './iso-time.ts';
 import { checkTaskMessage, jsonProblem, UnsafeMessageError } from './message-check.ts';
 import { celerySaferepr } from './python-repr.ts';
 
-/** Headers Celery itself fills (5.2 and the 5.3+ additions) and the two this operator adds. */
+/**
+ * Headers Celery itself fills (5.2 and the 5.3+ additions) and those this operator adds: the task's identity,
+ * which task code may trust because no user header can replace it.
+ */
 export const PROTOCOL_HEADERS: readonly string[] = [
   'lang',
   'task',
@@ -30,6 +34,8 @@ export const PROTOCOL_HEADERS: readonly string[] = [
   'stamps',
   'periodic_task_name',
   'periodic_task_scheduled_at',
+  'periodic_task_namespace',
+  'original_periodic_task_name',
 ];
 
 /**
@@ -49,6 +55,10 @@ export interface TaskMessageInput {
   scheduledAt: number;
   /** `<namespace>/<name>` of the PeriodicTask. */
   periodicTaskName: string;
+  /** The PeriodicTask's namespace ("" for a hand-written Redis key): `periodic_task_namespace`. */
+  namespace: string;
+  /** The schedule's name where it was imported from (`celerybeat.io/original-name`): `original_periodic_task_name`. */
+  originalName?: string;
   /** Default `celerybeat-operator@<hostname>`. */
   origin?: string;
   /** The clock for the `expiration` property; default Date.now(). */
@@ -121,6 +131,8 @@ export function buildTaskMessage(input: TaskMessageInput): TaskMessage {
     ...options.headers,
     periodic_task_name: input.periodicTaskName,
     periodic_task_scheduled_at: pythonIsoUtc(input.scheduledAt),
+    periodic_task_namespace: input.namespace,
+    ...(input.originalName === undefined ? {} : { original_periodic_task_name: input.originalName }),
   };
   const properties: TaskMessageProperties = {
     correlation_id: input.id,
@@ -144,4 +156,10 @@ export function buildTaskMessage(input: TaskMessageInput): TaskMessage {
   // transports check again right before sending.
   checkTaskMessage(message, now);
   return message;
+}
+
+/** The namespace a message was built for (its `periodic_task_namespace` header): what its broker is chosen by. */
+export function namespaceOfMessage(message: TaskMessage): string {
+  const namespace = message.headers.periodic_task_namespace;
+  return typeof namespace === 'string' ? namespace : '';
 }

@@ -21,6 +21,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'print the next run times of the PeriodicTasks in a file',
     load: async () => (await import('./next.ts')).runNextCommand,
   },
+  timeline: {
+    summary: 'draw how many runs of the PeriodicTasks in files fall in each minute or hour ahead',
+    load: async () => (await import('./timeline.ts')).runTimelineCommand,
+  },
   import: {
     summary: 'print the schedules of another Celery scheduler as PeriodicTask YAML',
     load: async () => (await import('./import.ts')).runImportCommand,

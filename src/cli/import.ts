@@ -1,6 +1,7 @@
 // `celerybeat-operator import --from SOURCE …`: the schedules of another Celery scheduler as PeriodicTask YAML
 // on stdout, one document per schedule; what cannot be expressed is reported per entry on stderr.
 import { parseArgs } from 'node:util';
+import { writtenNamespace } from '../api/types.ts';
 import type { ImportSourceName } from '../import/manifests.ts';
 import type { SourceEntry } from '../import/source-entry.ts';
 import { redactUrl } from '../observe/redact-url.ts';
@@ -102,7 +103,7 @@ export async function runImportCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const { documents, problems } = buildManifests(entries, {
-    namespace: values.namespace ?? 'default',
+    namespace: writtenNamespace(values.namespace),
     source,
     ...(values.timezone !== undefined ? { crontabTimeZone: values.timezone } : {}),
   });

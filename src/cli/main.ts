@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // Entry point of the `celerybeat-operator` command. V8 fixes the young generation's maximum when the heap is
-// created, so it is given on the first line: V8's own (64 MB per semi-space) kept 130 MB resident for garbage
-// at 100,000 schedules; 8 MB keeps up with 10,000 runs a second (see observe/heap-tuning.ts).
+// created, so it is given on the first line: V8's own kept much garbage resident with many schedules, and this
+// one still keeps up with the highest dispatch rates (see observe/heap-tuning.ts, docs/performance.md).
 // It checks the Node.js version before anything else is loaded, so it has no static imports and uses no recent
 // syntax or API: on an older Node.js it must still run far enough to say what is wrong. Everything else,
 // command by command, is imported on demand.

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { taskKey } from '../api/types.ts';
+import { taskKey, writtenNamespace } from '../api/types.ts';
 import {
   expandManifestPaths,
   isPeriodicTaskDocument,
@@ -27,9 +27,7 @@ interface Located {
 function identity(object: unknown): { namespace: string; name: string } | null {
   const meta = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
   if (typeof meta?.name !== 'string') return null;
-  // `namespace: ""` or none is the default namespace, as for kubectl and the manifest source.
-  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
-  return { namespace, name: meta.name };
+  return { namespace: writtenNamespace(meta.namespace), name: meta.name };
 }
 
 async function locate(paths: readonly string[], namespace: string, name: string): Promise<Located> {
@@ -130,8 +128,7 @@ export async function runManifestCommand(command: ManifestCommand, argv: string[
           : `one NAME only, got ${positionals.join(' ')}`,
       );
     const name = positionals[0]!;
-    const namespace =
-      typeof flags.namespace === 'string' && flags.namespace !== '' ? flags.namespace : 'default';
+    const namespace = writtenNamespace(flags.namespace);
     const key = taskKey(namespace, name);
     const { patch, done } = command.edit(flags, key);
     const where = await patchManifestTask([flags.manifests], namespace, name, patch);

@@ -1,14 +1,14 @@
 // Loading and validating the PeriodicTasks of manifest files for `validate` and `next`: one line per problem,
 // naming the file, the line of the field, the resource and the field.
 import type { FieldError, TaskDefinition } from '../api/types.ts';
-import { taskKey } from '../api/types.ts';
+import { taskKey, writtenNamespace } from '../api/types.ts';
 import {
   expandManifestPaths,
   isPeriodicTaskDocument,
   type ManifestDocument,
   readManifestFile,
 } from '../manifests/manifest-file.ts';
-import { crontabDayNote } from '../schedule/day-note.ts';
+import { scheduleDayNote } from '../schedule/day-note.ts';
 import { validatePeriodicTask } from '../validation/validate.ts';
 
 /** Why nothing was found, naming where it was looked for: the files, or the paths that held none. */
@@ -45,24 +45,25 @@ function where(doc: ManifestDocument, field?: string): string {
 function resourceName(object: unknown): string {
   const meta = (object as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
   const name = typeof meta?.name === 'string' ? meta.name : '<unnamed>';
-  const namespace = typeof meta?.namespace === 'string' ? meta.namespace : 'default';
-  return taskKey(namespace, name);
+  return taskKey(writtenNamespace(meta?.namespace), name);
 }
 
 function formatError(e: FieldError): string {
   return e.field ? `${e.field}: ${e.message}` : e.message;
 }
 
-/** The field that holds a crontab schedule: the five-field string or the object. */
+/** The field that holds a schedule with a day note: the solar event, the five-field string or the crontab object. */
 function scheduleField(object: unknown): string {
-  const spec = (object as { spec?: { cron?: unknown } }).spec;
-  return spec?.cron !== undefined && spec.cron !== null ? 'spec.cron' : 'spec.crontab';
+  const spec = (object as { spec?: { cron?: unknown; solar?: unknown } }).spec;
+  if (spec?.solar != null) return 'spec.solar';
+  return spec?.cron != null ? 'spec.cron' : 'spec.crontab';
 }
 
 /** Reads and validates every PeriodicTask in the given files and directories. */
 export async function loadPeriodicTasks(
   paths: readonly string[],
   defaultTimeZone: string,
+  keyPrefix?: string,
 ): Promise<LoadResult> {
   const files = await expandManifestPaths(paths);
   const result: LoadResult = { tasks: [], problems: [], warnings: [], files, skipped: 0 };
@@ -78,7 +79,7 @@ export async function loadPeriodicTasks(
         continue;
       }
       const name = resourceName(document.object);
-      const verdict = validatePeriodicTask(document.object, { defaultTimeZone });
+      const verdict = validatePeriodicTask(document.object, { defaultTimeZone, keyPrefix });
       if (!verdict.ok) {
         for (const e of verdict.errors)
           result.problems.push(`${where(document, e.field)} ${name}: ${formatError(e)}`);
@@ -95,7 +96,7 @@ export async function loadPeriodicTasks(
       seen.set(key, document);
       result.tasks.push({ document, definition: verdict.definition });
       const { schedule } = verdict.definition;
-      const warning = schedule.kind === 'crontab' ? crontabDayNote(schedule) : null;
+      const warning = scheduleDayNote(schedule);
       if (warning !== null) {
         const field = scheduleField(document.object);
         result.warnings.push(`${where(document, field)} ${name}: ${field}: warning: ${warning}`);

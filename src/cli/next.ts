@@ -1,9 +1,8 @@
 // `celerybeat-operator next FILE… [--count N] [--from ISO]`: the next run times of each PeriodicTask.
 import { parseArgs } from 'node:util';
 import { taskKey } from '../api/types.ts';
-import { compileSchedule } from '../schedule/compile.ts';
-import { initialCursor } from '../schedule/cursor.ts';
 import { runTimeOf } from '../schedule/jitter.ts';
+import { planFromFirstSight } from '../schedule/run-plan.ts';
 import { checkFlags } from './flag-check.ts';
 import { loadPeriodicTasks, noPeriodicTaskMessage } from './manifest-files.ts';
 
@@ -67,16 +66,16 @@ export async function runNextCommand(argv: string[]): Promise<number> {
   }
   for (const { definition: def } of tasks) {
     const key = taskKey(def.namespace, def.name);
-    if (!def.enabled) {
-      process.stderr.write(`${key}: disabled, no runs\n`);
+    const plan = planFromFirstSight(def, from);
+    if (plan.limit === 0) {
+      const why = !def.enabled ? 'disabled' : def.pause ? 'paused until resumed' : 'completed (spec.maxRuns)';
+      process.stderr.write(`${key}: ${why}, no runs\n`);
       continue;
     }
-    const schedule = compileSchedule(def.schedule, def.timeZone);
-    const limit = def.oneOff ? 1 : count;
-    let cursor = initialCursor(def, from);
     const lines: string[] = [];
-    for (let i = 0; i < limit; i++) {
-      const slot = schedule.next(cursor);
+    let cursor = plan.cursor;
+    for (let i = 0; i < Math.min(plan.limit, count); i++) {
+      const slot = plan.schedule.next(cursor);
       if (slot === null) break;
       lines.push(`${key} ${new Date(runTimeOf(def, key, slot)).toISOString()}`);
       cursor = slot;

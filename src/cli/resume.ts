@@ -1,12 +1,14 @@
-// `celerybeat-operator resume --manifests DIR NAME`: removes spec.pause from the task's manifest (the kubectl
-// plugin's `resume`).
+// `celerybeat-operator resume --manifests DIR NAME`: removes spec.pause from the task's manifest and sets the
+// resumed-at annotation, which also lifts a pause after failures (the kubectl plugin's `resume`).
 import { type ManifestCommand, runManifestCommand } from './manifest-action.ts';
 import { resumePatch } from './task-edits.ts';
 
 const USAGE = `Usage: celerybeat-operator resume --manifests DIR NAME [-n NAMESPACE]
 
-Removes spec.pause from the PeriodicTask NAME in its manifest file under DIR (the rest of the file is left
-as it is): the task runs again from its next slot.
+Removes spec.pause from the PeriodicTask NAME in its manifest file under DIR and sets its annotation
+celerybeat.io/resumed-at to the current time, which lifts a pause after failures (spec.pauseAfterFailures)
+and starts the count of failures over (the rest of the file is left as it is): the task runs again from its
+next slot.
 
 Flags:
   --manifests DIR      the manifest directory (or file) of standalone mode
@@ -20,7 +22,7 @@ const COMMAND: ManifestCommand = {
   usage: USAGE,
   options: {},
   edit(_values, key) {
-    return { patch: resumePatch(), done: `${key}: resumed` };
+    return { patch: resumePatch(new Date()), done: `${key}: resumed` };
   },
 };
 

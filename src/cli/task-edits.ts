@@ -1,7 +1,7 @@
 // What run-now, backfill, pause and resume change on a PeriodicTask, as a JSON merge patch (RFC 7386): the
 // kubectl plugin sends it to the API server, standalone mode applies it to the task's YAML document. The
 // flag values are checked here with the project's validator, so both give the verdict the operator would.
-import { BACKFILL_ANNOTATION, RUN_NOW_ANNOTATION } from '../api/annotations.ts';
+import { BACKFILL_ANNOTATION, RESUMED_AT_ANNOTATION, RUN_NOW_ANNOTATION } from '../api/annotations.ts';
 import { API_VERSION, KIND, type PauseSpec } from '../api/types.ts';
 import { validatePeriodicTask } from '../validation/validate.ts';
 import { UsageError } from './flag-check.ts';
@@ -84,6 +84,10 @@ export function pausePatch(pause: PauseSpec): TaskPatch {
   return { spec: { pause: { reason: pause.reason, until: pause.until ?? null } } };
 }
 
-export function resumePatch(): TaskPatch {
-  return { spec: { pause: null } };
+/**
+ * Removes spec.pause and sets the resumed-at annotation to `now`: a task paused after failures (its run state,
+ * which only the operator writes) runs again, its count of failures starting over.
+ */
+export function resumePatch(now: Date): TaskPatch {
+  return { metadata: { annotations: { [RESUMED_AT_ANNOTATION]: now.toISOString() } }, spec: { pause: null } };
 }

@@ -1,9 +1,10 @@
 // `celerybeat-operator validate FILE…`: checks PeriodicTask manifests with the operator's own validator.
 import { parseArgs } from 'node:util';
+import { DEFAULT_KEY_PREFIX } from '../api/types.ts';
 import { checkFlags } from './flag-check.ts';
 import { loadPeriodicTasks, noPeriodicTaskMessage } from './manifest-files.ts';
 
-const USAGE = `Usage: celerybeat-operator validate [--timezone ZONE] FILE|DIR...
+const USAGE = `Usage: celerybeat-operator validate [--timezone ZONE] [--key-prefix PREFIX] FILE|DIR...
 
 Checks every PeriodicTask in the YAML files (multi-document; a directory means its *.yaml, *.yml and *.json
 files) with the same rules as the API server and the operator. Documents of other kinds are skipped.
@@ -11,12 +12,18 @@ Prints one line per problem: file:line namespace/name: field: message, the line 
 A valid task whose schedule means something else to a Kubernetes CronJob gets a "warning:" line.
 
 Flags:
-  --timezone ZONE   default time zone of crontab schedules (env TIMEZONE, default UTC)
-  -h, --help        show this help
+  --timezone ZONE      default time zone of crontab schedules (env TIMEZONE, default UTC)
+  --key-prefix PREFIX  the operator's Redis key prefix, which no queue, exchange or routing key may
+                       start with (env KEY_PREFIX, default ${DEFAULT_KEY_PREFIX})
+  -h, --help           show this help
 
 Exit status: 0 all valid (warnings allowed), 1 a problem was found or no PeriodicTask, 2 bad usage.`;
 
-const OPTIONS = { timezone: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = {
+  timezone: { type: 'string' },
+  'key-prefix': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export async function runValidateCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -35,7 +42,16 @@ export async function runValidateCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const timeZone = parsed.values.timezone ?? (process.env.TIMEZONE || 'UTC');
-  const { tasks, problems, warnings, files } = await loadPeriodicTasks(parsed.positionals, timeZone);
+  const keyPrefix = parsed.values['key-prefix'] ?? (process.env.KEY_PREFIX || DEFAULT_KEY_PREFIX);
+  if (keyPrefix === '') {
+    process.stderr.write('celerybeat-operator validate: --key-prefix must not be empty\n');
+    return 2;
+  }
+  const { tasks, problems, warnings, files } = await loadPeriodicTasks(
+    parsed.positionals,
+    timeZone,
+    keyPrefix,
+  );
   for (const line of problems) process.stderr.write(`${line}\n`);
   for (const line of warnings) process.stderr.write(`${line} "celerybeat-operator next" shows the runs.\n`);
   if (problems.length > 0) {

@@ -1,17 +1,25 @@
-// What the controller tells the outside about a task: status updates (through the StatusSink) and events.
-// The Ready condition, nextRunAt and the schedules gauge all derive from the same definition and run state
-// here, so they cannot disagree.
-import type { ConditionStatus, PeriodicTask, ReadyReason, TaskDefinition } from '../api/types.ts';
+// The parts of a task's status the projection (status-projection.ts) is made of, and its events' references: the
+// Ready condition, nextRunAt and the schedules gauge all derive from the same definition and run state here, so
+// they cannot disagree.
+import { RESUMED_AT_ANNOTATION } from '../api/annotations.ts';
+import {
+  type ConditionStatus,
+  namespaceOf,
+  type PeriodicTask,
+  type ReadyReason,
+  type TaskDefinition,
+} from '../api/types.ts';
 import type { BeatProblem } from '../beat/beat.ts';
 import type { ReadyCondition, RunState, StatusUpdate, TaskRef } from '../contracts.ts';
-import { compileSchedule } from '../schedule/compile.ts';
-import { isCompleted, isPaused } from '../schedule/completion.ts';
-import { crontabDayNote } from '../schedule/day-note.ts';
+import { compileTaskSchedule } from '../schedule/compile.ts';
+import { type Completion, completionOf, isPaused } from '../schedule/completion.ts';
+import { scheduleDayNote } from '../schedule/day-note.ts';
+import { isPausedByFailures } from '../schedule/failure-pause.ts';
 import type { Schedule } from '../schedule/schedule.ts';
 
 export function refOf(object: PeriodicTask): TaskRef {
-  const { namespace = 'default', name, uid = '' } = object.metadata;
-  return { namespace, name, uid };
+  const { name, uid = '' } = object.metadata;
+  return { namespace: namespaceOf(object.metadata), name, uid };
 }
 
 /**
@@ -35,13 +43,15 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * The run-state part of the status; lastRunAt is the slot of the last run, not the cursor. A task without a
  * next run says so (null), so that an earlier nextRunAt does not stay behind in the resource.
  */
-export function runStatus(state: RunState, nextRunAt: number | null, pausedRunCount?: number): StatusUpdate {
+export function runStatus(state: RunState, nextRunAt: number | null): StatusUpdate {
   const update: StatusUpdate = {
     totalRunCount: state.totalRunCount,
     missedRunCount: state.missedRunCount,
     nextRunAt: nextRunAt === null ? null : iso(nextRunAt),
   };
-  if (pausedRunCount !== undefined) update.pausedRunCount = pausedRunCount;
+  // Shown once a pause has counted slots, as the run state's tail carries it.
+  if (state.pausedRunCount > 0) update.pausedRunCount = state.pausedRunCount;
+  if (state.unknownRunCount) update.unknownRunCount = state.unknownRunCount;
   if (state.lastTaskSlot !== null) update.lastRunAt = iso(state.lastTaskSlot);
   if (state.lastTaskId !== null) update.lastTaskId = state.lastTaskId;
   return update;
@@ -50,16 +60,21 @@ export function runStatus(state: RunState, nextRunAt: number | null, pausedRunCo
 /** What a known, valid task is doing: the `state` label of celerybeat_schedules and the Ready reason. */
 export type ScheduleState = 'scheduled' | 'disabled' | 'paused' | 'completed';
 
-export function scheduleState(def: TaskDefinition, state: RunState, now: number = Date.now()): ScheduleState {
+export function scheduleState(
+  def: TaskDefinition,
+  state: RunState,
+  now: number = Date.now(),
+  schedule?: Schedule,
+): ScheduleState {
   if (!def.enabled) return 'disabled';
-  if (isCompleted(def, state)) return 'completed';
-  if (isPaused(def, now)) return 'paused';
+  if (completionOf(def, state, schedule) !== null) return 'completed';
+  if (isPaused(def, now) || isPausedByFailures(def, state)) return 'paused';
   return 'scheduled';
 }
 
-/** Celery's reading of a crontab's two day fields, when a CronJob would read them differently; else null. */
+/** How the schedule reads its two day fields, when Celery and a CronJob would read them differently; else null. */
 export function dayNote(def: TaskDefinition): string | null {
-  return def.schedule.kind === 'crontab' ? crontabDayNote(def.schedule) : null;
+  return scheduleDayNote(def.schedule);
 }
 
 /** Runs shown after the day note: enough to see which days match, short enough for a column-width message. */
@@ -75,6 +90,20 @@ export function noteWithNextRuns(note: string, schedule: Schedule, cursor: numbe
   return runs.length === 0 ? text : `${text}; next runs: ${runs.join(', ')}`;
 }
 
+const COMPLETED_MESSAGES: Record<Completion, (def: TaskDefinition) => string> = {
+  'ran-once': () => 'ran once; it will not run again',
+  'missed-once': () => 'its one slot passed without a run (missed); it will not run',
+  'max-runs': (def) => `ran ${def.maxRuns} times (spec.maxRuns); it will not run again`,
+  'end-time': (def) =>
+    `no slot is left before spec.endTime ${iso(def.endTime as number)}; it will not run again`,
+  'no-slot': () => 'no slot is left (past, or excluded by spec.exclude); it will not run again',
+};
+
+function completedMessage(def: TaskDefinition, state: RunState, schedule: Schedule | undefined): string {
+  const completion = completionOf(def, state, schedule);
+  return completion === null ? '' : COMPLETED_MESSAGES[completion](def);
+}
+
 /** The Ready condition of a valid task; a Scheduled task with a day note carries it in the message. */
 export function readyOf(
   def: TaskDefinition,
@@ -82,24 +111,40 @@ export function readyOf(
   schedule?: Schedule,
   now: number = Date.now(),
 ): ReadyCondition {
-  switch (scheduleState(def, state, now)) {
+  switch (scheduleState(def, state, now, schedule)) {
     case 'disabled':
       return readyCondition('False', 'Disabled', 'enabled is false');
     case 'paused': {
+      if (!isPaused(def, now)) return readyCondition('False', 'Paused', pausedByFailuresMessage(def, state));
       const until = def.pause?.until;
       const resumes = until === undefined ? 'until spec.pause is removed' : `until ${iso(until)}`;
       return readyCondition('False', 'Paused', `${def.pause?.reason} (paused ${resumes})`);
     }
     case 'completed':
-      return state.totalRunCount > 0
-        ? readyCondition('False', 'Completed', 'ran once; it will not run again')
-        : readyCondition('False', 'Completed', 'its one slot passed without a run (missed); it will not run');
+      return readyCondition('False', 'Completed', completedMessage(def, state, schedule));
     case 'scheduled': {
       const note = dayNote(def);
-      if (note === null) return readyCondition('True', 'Scheduled', '');
+      const inert = inertNote(def);
+      if (note === null) return readyCondition('True', 'Scheduled', inert ?? '');
       // Only tasks with a note pay for compiling here (the beat's listener has no Schedule at hand).
-      const slots = schedule ?? compileSchedule(def.schedule, def.timeZone);
-      return readyCondition('True', 'Scheduled', noteWithNextRuns(note, slots, state.cursor));
+      const slots = schedule ?? compileTaskSchedule(def);
+      const message = noteWithNextRuns(note, slots, state.cursor);
+      return readyCondition('True', 'Scheduled', inert === undefined ? message : `${inert}; ${message}`);
     }
   }
+}
+
+/** Why a task is paused by its failures: how many, the newest failed run, its exception, and how to resume. */
+export function pausedByFailuresMessage(def: TaskDefinition, state: RunState): string {
+  const failures = state.failures;
+  const count = failures?.count ?? 0;
+  const last = failures === undefined ? '' : `; the last: task ${failures.taskId}`;
+  const exception = failures?.exception === undefined ? '' : ` (${failures.exception})`;
+  return `paused after ${count} failed runs in a row (spec.pauseAfterFailures: ${def.pauseAfterFailures})${last}${exception}; "kubectl celerybeat resume" (or the ${RESUMED_AT_ANNOTATION} annotation) resumes it`;
+}
+
+/** spec.pauseAfterFailures on an operator that reads no run results: said, since it has no effect. */
+function inertNote(def: TaskDefinition): string | undefined {
+  if (def.inertPauseAfterFailures === undefined) return undefined;
+  return `spec.pauseAfterFailures has no effect: the operator runs without --result-backend, so it cannot see failed runs`;
 }

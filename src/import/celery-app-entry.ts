@@ -2,7 +2,7 @@
 // in the app's time zone (`app.conf.timezone`), as Celery beat runs them.
 import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
-import type { CrontabSpec, PeriodicTaskSpec } from '../api/types.ts';
+import type { CrontabSpec, PeriodicTaskSpec, SolarEvent } from '../api/types.ts';
 import { parseIsoTime } from '../store/hand-written-state.ts';
 import { celeryOptions, describe } from './celery-options.ts';
 import { intervalOfMicroseconds, intervalOfSeconds } from './interval.ts';
@@ -38,7 +38,7 @@ export function celeryAppEntries(app: DescribedApp, fallbackZone: string | undef
   );
 }
 
-function scheduleOf(schedule: unknown): Pick<PeriodicTaskSpec, 'interval' | 'crontab'> {
+function scheduleOf(schedule: unknown): Pick<PeriodicTaskSpec, 'interval' | 'crontab' | 'solar'> {
   if (!isPlainObject(schedule)) throw new UnsupportedError('it has no schedule');
   switch (schedule.kind) {
     case 'seconds':
@@ -64,9 +64,14 @@ function scheduleOf(schedule: unknown): Pick<PeriodicTaskSpec, 'interval' | 'cro
       return { crontab };
     }
     case 'solar':
-      throw new UnsupportedError(
-        `solar schedule (${schedule.event} at ${schedule.lat}, ${schedule.lon}) cannot be expressed yet`,
-      );
+      // Celery keeps solar()'s arguments as given; the validator checks the event and the ranges.
+      return {
+        solar: {
+          event: schedule.event as SolarEvent,
+          latitude: Number(schedule.lat),
+          longitude: Number(schedule.lon),
+        },
+      };
     default:
       throw new UnsupportedError(`schedule class ${String(schedule.class)} cannot be expressed`);
   }

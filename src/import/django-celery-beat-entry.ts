@@ -2,7 +2,7 @@
 // columns are those of django-celery-beat's models: args, kwargs and headers are JSON text, the send options
 // are columns, and exactly one of interval, crontab (with its own time zone), clocked or solar is set.
 import { isPlainObject } from '../api/plain-object.ts';
-import type { PeriodicTaskSpec, TaskOptionsSpec } from '../api/types.ts';
+import type { PeriodicTaskSpec, SolarEvent, TaskOptionsSpec } from '../api/types.ts';
 import { parseIsoTime } from '../store/hand-written-state.ts';
 import { isoInstant } from './iso-time.ts';
 import { entryOf, isEmpty, type SourceEntry, UnsupportedError } from './source-entry.ts';
@@ -76,9 +76,14 @@ function scheduleOf(row: Row, schedules: ScheduleRows): Partial<PeriodicTaskSpec
   if (clocked) return { clocked: isoInstant(timeOf(clocked.clocked_time, 'clocked_time')) };
   const solar = linked('solar');
   if (solar) {
-    throw new UnsupportedError(
-      `solar schedule (${solar.event} at ${Number(solar.latitude)}, ${Number(solar.longitude)}) cannot be expressed yet`,
-    );
+    // latitude and longitude are decimal columns (text from PostgreSQL); the validator checks the event.
+    return {
+      solar: {
+        event: solar.event as SolarEvent,
+        latitude: Number(solar.latitude),
+        longitude: Number(solar.longitude),
+      },
+    };
   }
   throw new UnsupportedError('it has no schedule (interval, crontab, clocked or solar)');
 }

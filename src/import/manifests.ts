@@ -1,6 +1,6 @@
 // The PeriodicTask documents of an import: DNS-safe names, the namespace, the annotations that say where a
-// task came from and carry its run state, and the original name as a header for task code. Every document
-// is checked with the operator's own validator; one it refuses is reported, never printed.
+// task came from, carry its run state and its original name (which the operator sends as a header for task
+// code). Every document is checked with the operator's own validator; one it refuses is reported, never printed.
 import {
   IMPORTED_FROM_ANNOTATION,
   LAST_RUN_AT_ANNOTATION,
@@ -14,10 +14,10 @@ import { isoInstant } from './iso-time.ts';
 import type { SourceEntry } from './source-entry.ts';
 
 /**
- * The header that carries the schedule's name in the source. `periodic_task_name` itself is a protocol header
- * the operator fills with `<namespace>/<name>` and no user header may replace, so the original gets its own.
+ * The header the operator fills from the original-name annotation. A source schedule that sets it itself (one
+ * moved before) keeps its value, as the annotation: the header is reserved in a PeriodicTask's own headers.
  */
-export const ORIGINAL_NAME_HEADER = 'original_periodic_task_name';
+const ORIGINAL_NAME_HEADER = 'original_periodic_task_name';
 
 export type ImportSourceName = 'celerybeat-redis' | 'redbeat' | 'django-celery-beat' | 'celery-app';
 
@@ -68,7 +68,8 @@ function manifestOf(
   options: ManifestOptions,
 ): PeriodicTask {
   const annotations: Record<string, string> = { [IMPORTED_FROM_ANNOTATION]: options.source };
-  if (name !== entry.name) annotations[ORIGINAL_NAME_ANNOTATION] = entry.name;
+  const { spec, originalName } = withoutOriginalNameHeader(entry.spec, entry.name);
+  annotations[ORIGINAL_NAME_ANNOTATION] = originalName;
   if (entry.lastRunAt !== null) {
     annotations[LAST_RUN_AT_ANNOTATION] = isoInstant(entry.lastRunAt);
     annotations[TOTAL_RUN_COUNT_ANNOTATION] = String(entry.totalRunCount);
@@ -77,7 +78,7 @@ function manifestOf(
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { name, namespace: options.namespace, annotations },
-    spec: withOriginalName(withZone(entry.spec, options.crontabTimeZone), entry.name),
+    spec: withZone(spec, options.crontabTimeZone),
   };
 }
 
@@ -87,11 +88,17 @@ function withZone(spec: PeriodicTaskSpec, zone: string | undefined): PeriodicTas
   return insertAfter(spec, spec.crontab !== undefined ? 'crontab' : 'cron', { timeZone: zone });
 }
 
-function withOriginalName(spec: PeriodicTaskSpec, original: string): PeriodicTaskSpec {
-  const headers = spec.options?.headers ?? {};
-  // A header of that name the user set already is theirs to keep.
-  if (Object.hasOwn(headers, ORIGINAL_NAME_HEADER)) return spec;
-  return { ...spec, options: { ...spec.options, headers: { ...headers, [ORIGINAL_NAME_HEADER]: original } } };
+function withoutOriginalNameHeader(
+  spec: PeriodicTaskSpec,
+  name: string,
+): { spec: PeriodicTaskSpec; originalName: string } {
+  const headers = spec.options?.headers;
+  const value = headers?.[ORIGINAL_NAME_HEADER];
+  if (!headers || !Object.hasOwn(headers, ORIGINAL_NAME_HEADER)) return { spec, originalName: name };
+  const { [ORIGINAL_NAME_HEADER]: _moved, ...rest } = headers;
+  const { headers: _all, ...others } = spec.options ?? {};
+  const options = Object.keys(rest).length > 0 ? { ...others, headers: rest } : others;
+  return { spec: { ...spec, options }, originalName: typeof value === 'string' ? value : name };
 }
 
 /** The spec with `extra` placed right after `key`, so the YAML reads in the resource's field order. */

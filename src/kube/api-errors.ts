@@ -1,6 +1,6 @@
-// What an API call failure means for a retry. src/kube/api-client.ts throws ApiError with the HTTP status
-// and the API server's Status object; a watch ERROR event carries a Status with `code`; network failures
-// and timeouts have neither.
+// What an API call failure means for a retry. src/kube/kube-client.ts turns the client library's failures
+// into ApiError with the HTTP status and the API server's Status object; a watch ERROR event carries a
+// Status with `code`; network failures and timeouts have neither.
 import { isPlainObject } from '../api/plain-object.ts';
 
 /** The Status object the API server sends with a failure (metav1.Status). */
@@ -15,18 +15,20 @@ export class ApiError extends Error {
   /** The API server's Status, when its answer was one. */
   readonly serverStatus: ServerStatus | undefined;
 
-  constructor(what: string, statusCode: number, body: string) {
+  /** `body` is the answer as text, or already parsed. */
+  constructor(what: string, statusCode: number, body: unknown) {
     const serverStatus = readServerStatus(body);
-    const said = serverStatus?.message ?? body.trim().split('\n')[0]?.slice(0, 200) ?? '';
+    const text = typeof body === 'string' ? body : '';
+    const said = serverStatus?.message ?? text.trim().split('\n')[0]?.slice(0, 200) ?? '';
     super(`${what}: HTTP ${statusCode}${said ? `: ${said}` : ''}`);
     this.statusCode = statusCode;
     this.serverStatus = serverStatus;
   }
 }
 
-function readServerStatus(body: string): ServerStatus | undefined {
+function readServerStatus(body: unknown): ServerStatus | undefined {
   try {
-    const parsed: unknown = JSON.parse(body);
+    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
     if (!isPlainObject(parsed) || parsed.kind !== 'Status') return undefined;
     return {
       ...(typeof parsed.message === 'string' ? { message: parsed.message } : {}),

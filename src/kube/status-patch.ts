@@ -1,31 +1,18 @@
 // Pure rules of the status write-back: merging reports, and turning a report into a merge-patch body.
 import { isDeepStrictEqual } from 'node:util';
-import type { BackfillStatus, Condition, LastResult, PeriodicTaskStatus, RecentRun } from '../api/types.ts';
+import type { Condition, PeriodicTaskStatus } from '../api/types.ts';
 import type { StatusUpdate } from '../contracts.ts';
 
-const SCALAR_FIELDS = [
-  'lastRunAt',
-  'totalRunCount',
-  'lastTaskId',
-  'nextRunAt',
-  'missedRunCount',
-  'observedGeneration',
-  'schedule',
-  'lastSuccessfulRunAt',
-  'lastFailedRunAt',
-  'lastRunNow',
-  'pausedRunCount',
-] as const;
-
-/** A lastResult in a merge patch: a member that no longer holds is sent as null, so nothing old survives. */
-type LastResultPatch = { [K in keyof LastResult]-?: LastResult[K] | null };
-
-/** The merge-patch body of the status: `nextRunAt: null` removes the field. */
-export type StatusPatch = Omit<PeriodicTaskStatus, 'nextRunAt' | 'lastResult' | 'backfill'> & {
-  nextRunAt?: string | null;
-  lastResult?: LastResultPatch;
-  backfill?: Omit<BackfillStatus, 'message'> & { message: string | null };
-  recentRuns?: RecentRun[];
+/**
+ * The merge-patch body of the status. A merge patch keeps what it does not mention, so a value that no longer
+ * holds is sent as null: a field (`nextRunAt: null` removes it), or a member of an object field.
+ */
+export type StatusPatch = {
+  [K in keyof PeriodicTaskStatus]?: NonNullable<PeriodicTaskStatus[K]> extends readonly unknown[]
+    ? PeriodicTaskStatus[K]
+    : NonNullable<PeriodicTaskStatus[K]> extends object
+      ? { [M in keyof NonNullable<PeriodicTaskStatus[K]>]?: NonNullable<PeriodicTaskStatus[K]>[M] | null }
+      : PeriodicTaskStatus[K] | null;
 };
 
 /** A later report overrides an earlier one field by field (a null, "no next run", overrides too). */
@@ -37,40 +24,41 @@ export function mergeUpdates(earlier: StatusUpdate, later: StatusUpdate): Status
   return merged;
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * The `status` object to send for `update` given the `current` status, or undefined when it would change
- * nothing. Merge patch replaces lists whole, so `conditions` carries every condition: the others as they
- * are, Ready with a lastTransitionTime that moves only when its status flips.
+ * nothing. Every field is treated by its shape, so a new status field needs nothing here: a scalar is sent
+ * with any change (and makes one when it differs); a list (replaced whole by a merge patch) or an object only
+ * when it differs, an object with its members that no longer hold as null. `conditions` carries every
+ * condition: the others as they are, Ready with a lastTransitionTime that moves only when its status flips.
  */
 export function statusPatch(
   update: StatusUpdate,
   current: PeriodicTaskStatus | undefined,
   now: Date,
 ): StatusPatch | undefined {
-  const patch: StatusPatch = {};
+  const patch: Record<string, unknown> = {};
   let changed = false;
-  for (const field of SCALAR_FIELDS) {
-    const value = update[field];
-    if (value === undefined) continue;
-    const present = current?.[field];
-    // A merge patch keeps a field it does not mention: a value that no longer holds must be sent as null.
-    if (value === null && present === undefined) continue;
-    Object.assign(patch, { [field]: value });
-    if (present !== value) changed = true;
-  }
-  if (update.lastResult && !isDeepStrictEqual(update.lastResult, current?.lastResult)) {
-    const { taskId, state, finishedAt = null, error = null } = update.lastResult;
-    patch.lastResult = { taskId, state, finishedAt, error };
-    changed = true;
-  }
-  if (update.backfill && !isDeepStrictEqual(update.backfill, current?.backfill)) {
-    patch.backfill = { ...update.backfill, message: update.backfill.message ?? null };
-    changed = true;
-  }
-  // Lists are replaced whole by a merge patch.
-  if (update.recentRuns && !isDeepStrictEqual(update.recentRuns, current?.recentRuns ?? [])) {
-    patch.recentRuns = update.recentRuns;
-    changed = true;
+  for (const [field, value] of Object.entries(update)) {
+    if (value === undefined || field === 'ready') continue;
+    const present = (current as Record<string, unknown> | undefined)?.[field];
+    if (Array.isArray(value)) {
+      // An absent list and an empty one read the same.
+      if (isDeepStrictEqual(value, present ?? [])) continue;
+      patch[field] = value;
+      changed = true;
+    } else if (isPlainObject(value)) {
+      if (isDeepStrictEqual(value, present)) continue;
+      const gone = isPlainObject(present) ? Object.keys(present).filter((member) => !(member in value)) : [];
+      patch[field] = Object.assign(Object.fromEntries(gone.map((member) => [member, null])), value);
+      changed = true;
+    } else {
+      if (value === null && present === undefined) continue;
+      patch[field] = value;
+      if (present !== value) changed = true;
+    }
   }
   if (update.ready) {
     const conditions = current?.conditions ?? [];
@@ -96,7 +84,7 @@ export function statusPatch(
     }
     patch.conditions = [...conditions.filter((condition) => condition.type !== 'Ready'), ready];
   }
-  return changed ? patch : undefined;
+  return changed ? (patch as StatusPatch) : undefined;
 }
 
 /** metav1.Time has second precision; the API server would truncate anyway, and a stable value compares equal. */

@@ -1,20 +1,23 @@
 // Status write-back to PeriodicTask objects: merge patches on the status subresource (so spec is never
 // written and Argo CD sees no drift), merged per resource so that only the latest state goes out, and
 // paced by a token bucket so a thousand tasks firing at once cannot flood the API server.
-// Staleness is bounded (README: Status write-back): a state change (Ready, observedGeneration, schedule)
-// goes ahead of run progress; progress of one task is written at most once per `minIntervalMs`, oldest
-// first, so with T tasks running each status is at most max(minIntervalMs, T / qps) behind.
+// Staleness is bounded (docs/performance.md, Status write-back): a state change (Ready, observedGeneration, schedule)
+// goes ahead of run progress; progress is written as soon as the rate limit has a token to spare, and only
+// when it has none is the progress of one task spaced to once per `minIntervalMs`, oldest first, so with T
+// tasks running each status is at most max(minIntervalMs, T / qps) behind.
 import { type PeriodicTaskStatus, taskKey } from '../api/types.ts';
 import type { CurrentStatusLookup, ObservedObject, StatusSink, StatusUpdate } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { observeStatusLag, statusWritesTotal } from '../observe/metrics.ts';
-import { RetryQueue } from '../workqueue/retry-queue.ts';
-import type { KubeApi } from './api-client.ts';
+import { sleep } from '../timing/sleep.ts';
+import { TokenBucket } from '../timing/token-bucket.ts';
+import { withTimeout } from '../timing/with-timeout.ts';
+import type { BackoffPolicy } from '../workqueue/backoff.ts';
+import { RoundRobin } from '../workqueue/round-robin.ts';
+import { WorkQueue } from '../workqueue/work-queue.ts';
 import { describeApiError, httpStatus, isRetryable } from './api-errors.ts';
-import { type BackoffPolicy, sleep } from './backoff.ts';
-import { taskPath } from './resource-paths.ts';
+import type { TaskCalls } from './kube-calls.ts';
 import { isStateChange, mergeUpdates, type StatusPatch, statusPatch } from './status-patch.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 export const FIELD_MANAGER = 'celerybeat-operator';
 
@@ -35,11 +38,16 @@ export interface StatusWriterOptions {
   maxInFlight?: number;
   /** A patch without an answer after this long is retried (a frozen API server would hold it for minutes). Default 30 s. */
   requestTimeoutMs?: number;
-  /** Run progress of one task is written at most this often (state changes are not held). Default 10 s. */
+  /**
+   * While the rate limit has no token to spare, run progress of one task is written at most this often (state
+   * changes are not held). Default 10 s.
+   */
   minIntervalMs?: number;
+  /** The jitter's source of the retry backoff (tests fix it; 1 gives the unjittered delay). */
+  random?: () => number;
 }
 
-/** Default of `minIntervalMs`: a status shows a run within 10 s while the rate limit has room. */
+/** Default of `minIntervalMs`: a status shows a run within 10 s while the rate limit is short. */
 export const STATUS_MIN_INTERVAL_MS = 10_000;
 
 /** Answer time of a status patch up to which the writer still reaches its qps (a busy API server's). */
@@ -79,18 +87,23 @@ export class StatusWriter implements StatusSink {
   readonly #options: StatusWriterOptions;
   readonly #minIntervalMs: number;
   readonly #bucket: TokenBucket;
-  /** Resources whose last write failed: each waits out its own backoff before the pump writes it again. */
-  readonly #retries: RetryQueue;
+  /**
+   * Resources whose last write failed: each waits out its own backoff before the pump writes it again. The
+   * pending entry holds what to write; the queue says when its retry is due.
+   */
+  readonly #retries: WorkQueue<string>;
   readonly #maxInFlight: number;
   readonly #pending = new Map<string, Pending>();
+  /** The pending keys by namespace, each namespace in turn, so one namespace's thousands wait their turn. */
+  readonly #order = new RoundRobin<string>();
   /** Writes under way, at most one per resource so that an older state can never land after a newer one. */
   readonly #inFlight = new Map<string, { entry: Pending; done: Promise<void> }>();
   /** What our own last patch returned: fresher than the cache until the watch catches up. */
   readonly #written = new Map<string, Written>();
   /** When each task was last written: its progress waits until minIntervalMs after that. */
   readonly #lastWriteAt = new Map<string, number>();
-  /** Keys whose pending entry carries a state change, oldest first (stale keys are dropped when met). */
-  readonly #urgent = new Set<string>();
+  /** Keys whose pending entry carries a state change, oldest first, namespaces in turn. */
+  readonly #urgent = new RoundRobin<string>();
   #pump: Promise<void> | undefined;
   #wake = new AbortController();
   #flushWaiters: { entries: Pending[]; resolve: () => void }[] = [];
@@ -100,10 +113,10 @@ export class StatusWriter implements StatusSink {
     this.#options = options;
     this.#minIntervalMs = options.minIntervalMs ?? STATUS_MIN_INTERVAL_MS;
     this.#bucket = new TokenBucket(options.qps, options.burst);
-    this.#retries = new RetryQueue({
-      baseMs: options.retryBackoff?.initialMs ?? 1000,
-      maxMs: options.retryBackoff?.maxMs ?? 60_000,
-      onDue: () => this.#kick(),
+    this.#retries = new WorkQueue({
+      backoff: options.retryBackoff ?? { initialMs: 1000, maxMs: 60_000 },
+      onReady: () => this.#retryDue(),
+      ...(options.random ? { random: options.random } : {}),
     });
     this.#maxInFlight = options.maxInFlight ?? defaultMaxInFlight(options.qps);
     observeStatusLag(() => this.lagSeconds());
@@ -117,9 +130,9 @@ export class StatusWriter implements StatusSink {
       existing.update = mergeUpdates(existing.update, update);
       existing.urgent ||= urgent;
     } else {
-      this.#pending.set(key, newEntry(namespace, name, update, Date.now(), urgent));
+      this.#queue(key, newEntry(namespace, name, update, Date.now(), urgent));
     }
-    if (urgent) this.#urgent.add(key);
+    if (urgent) this.#urgent.add(key, namespace);
     this.#kick();
   }
 
@@ -146,6 +159,12 @@ export class StatusWriter implements StatusSink {
     let count = this.#pending.size;
     for (const key of this.#inFlight.keys()) if (!this.#pending.has(key)) count += 1;
     return count;
+  }
+
+  /** A retry came due: its entry is writable again, and the pump writes it in its turn. */
+  #retryDue(): void {
+    for (let key = this.#retries.get(); key !== undefined; key = this.#retries.get()) this.#retries.done(key);
+    this.#kick();
   }
 
   #kick(): void {
@@ -178,9 +197,10 @@ export class StatusWriter implements StatusSink {
       const { key, entry } = next;
       // What would change nothing costs no request: a new leader re-reports every task's Ready and schedule,
       // which the previous leader mostly wrote already, and those must not use up the rate limit.
+      this.#urgent.served(entry.namespace);
+      this.#order.served(entry.namespace);
       if (!this.#patchBody(key, entry)) {
-        this.#pending.delete(key);
-        this.#urgent.delete(key);
+        this.#unqueue(key, entry);
         this.#unchanged(key);
         entry.attempted = true;
         this.#settleFlush();
@@ -191,8 +211,7 @@ export class StatusWriter implements StatusSink {
       settledInARow = 0;
       for (let wait = this.#bucket.take(); wait > 0; wait = this.#bucket.take()) await sleep(wait);
       // The entry may have been merged into while waiting for a token; it is written in its latest state.
-      this.#pending.delete(key);
-      this.#urgent.delete(key);
+      this.#unqueue(key, entry);
       this.#lastWriteAt.set(key, Date.now());
       const done = this.#write(key, entry).finally(() => {
         this.#inFlight.delete(key);
@@ -205,29 +224,47 @@ export class StatusWriter implements StatusSink {
 
   /**
    * The entry to write now: the oldest state change, else the oldest progress whose interval has passed (or
-   * that is flushed). When only intervals hold entries back, the time the first of them ends.
+   * that is flushed), else, while the rate limit has a token to spare, the oldest progress: spacing is for when
+   * the budget is short. When only intervals hold entries back, the time the first of them ends.
    */
   #nextReady(): { key: string; entry: Pending } | { at: number } | undefined {
+    // A key leaves #urgent with its pending entry (#unqueue), so each one here has its entry.
     for (const key of this.#urgent) {
-      const entry = this.#pending.get(key);
-      if (!entry?.urgent) {
-        this.#urgent.delete(key);
-        continue;
-      }
+      const entry = this.#pending.get(key)!;
       if (this.#writable(key, entry)) return { key, entry };
     }
     const now = Date.now();
     let at = Number.POSITIVE_INFINITY;
-    // Entries are in the order of their first report: the first eligible one is the oldest. Saturated, that
-    // is the first entry (its task was last written long ago), so this loop is short when it matters.
-    for (const [key, entry] of this.#pending) {
+    let spaced: { key: string; entry: Pending } | undefined;
+    // Entries are in the order of their first report, namespaces in turn: the first eligible one is the oldest
+    // of the namespace whose turn it is. Saturated, that is the first entry (its task was last written long
+    // ago), so this loop is short when it matters.
+    for (const key of this.#order) {
+      const entry = this.#pending.get(key)!;
       if (!this.#writable(key, entry)) continue;
       if (entry.flushing) return { key, entry };
       const allowedAt = (this.#lastWriteAt.get(key) ?? Number.NEGATIVE_INFINITY) + this.#minIntervalMs;
       if (allowedAt <= now) return { key, entry };
+      spaced ??= { key, entry };
       at = Math.min(at, allowedAt);
     }
+    if (spaced) {
+      const tokenIn = this.#bucket.msUntilToken(now);
+      if (tokenIn === 0) return spaced;
+      at = Math.min(at, now + tokenIn);
+    }
     return at === Number.POSITIVE_INFINITY ? undefined : { at };
+  }
+
+  #queue(key: string, entry: Pending): void {
+    this.#pending.set(key, entry);
+    this.#order.add(key, entry.namespace);
+  }
+
+  #unqueue(key: string, entry: Pending): void {
+    this.#pending.delete(key);
+    this.#order.delete(key, entry.namespace);
+    this.#urgent.delete(key, entry.namespace);
   }
 
   /** Not under way, and not waiting out a retry backoff (unless flushed). */
@@ -279,7 +316,13 @@ export class StatusWriter implements StatusSink {
     const cachedAtWrite = this.#options.currentStatus(namespace, name);
     try {
       const request = this.#patch(namespace, name, body);
-      const response: unknown = await withTimeout(request, this.#options.requestTimeoutMs ?? 30_000);
+      // A merge patch is idempotent, so an abandoned request that lands late does no harm.
+      const timeoutMs = this.#options.requestTimeoutMs ?? 30_000;
+      const response: unknown = await withTimeout(
+        request,
+        timeoutMs,
+        () => new Error(`no answer from the API server within ${timeoutMs} ms`),
+      );
       statusWritesTotal.inc({ result: 'written' });
       this.#retries.forget(key);
       this.#written.set(key, readWritten(response, cachedAtWrite));
@@ -301,15 +344,12 @@ export class StatusWriter implements StatusSink {
           newer.firstReportedAt = entry.firstReportedAt;
           newer.urgent ||= entry.urgent;
         } else {
-          this.#pending.set(
-            key,
-            newEntry(namespace, name, entry.update, entry.firstReportedAt, entry.urgent),
-          );
+          this.#queue(key, newEntry(namespace, name, entry.update, entry.firstReportedAt, entry.urgent));
         }
-        if (entry.urgent) this.#urgent.add(key);
+        if (entry.urgent) this.#urgent.add(key, namespace);
         // Its retry backoff paces it now, not the interval.
         this.#lastWriteAt.delete(key);
-        const retryInMs = this.#retries.retryLater(key);
+        const retryInMs = this.#retries.addRateLimited(key);
         log.warn({ retryInMs }, `status write failed, will retry: ${describeApiError(error)}`);
       } else {
         statusWritesTotal.inc({ result: 'rejected' });
@@ -318,15 +358,6 @@ export class StatusWriter implements StatusSink {
       }
     }
   }
-}
-
-/** A merge patch is idempotent, so an abandoned request that lands late does no harm. */
-function withTimeout<T>(request: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the API server within ${ms} ms`)), ms);
-  });
-  return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
 }
 
 function newEntry(
@@ -340,13 +371,8 @@ function newEntry(
 }
 
 /** The status patch of the API server behind `api`, as the operator's field manager. */
-export function statusPatcher(api: KubeApi): StatusPatcher {
-  return (namespace, name, status) =>
-    api.request('PATCH', taskPath(namespace, name, 'status'), {
-      query: { fieldManager: FIELD_MANAGER },
-      body: { status },
-      contentType: 'application/merge-patch+json',
-    });
+export function statusPatcher(api: Pick<TaskCalls, 'patchTaskStatus'>): StatusPatcher {
+  return (namespace, name, status) => api.patchTaskStatus(namespace, name, status, FIELD_MANAGER);
 }
 
 /** Resolves when the signal aborts. */

@@ -1,19 +1,20 @@
-// A list+watch cache of PeriodicTask objects that keeps going through what real clusters do (a list+watch
-// that stops for good on any error but 410, or has no watchdog, does not), so this runs the loop itself:
+// A list+watch cache of PeriodicTask objects that keeps going through what real clusters do (the client
+// library's ListWatch stops for good on any error but 410, lists without pages and has no watchdog), so this
+// runs the loop itself on the library's list and Watch calls (src/kube/kube-client.ts):
 // list (paged) → watch from the list's resourceVersion → on a normal server-side end, watch again from the
 // last resourceVersion; on 410 Gone, relist; on any other failure, back off with jitter and resume;
 // when nothing at all arrives for `stallTimeoutMs`, abort the attempt and start over.
 import { leanCopy } from '../api/lean-object.ts';
-import { type PeriodicTask, taskKey } from '../api/types.ts';
+import { sameJson } from '../api/same-json.ts';
+import { type PeriodicTask, taskKey, taskKeyOf } from '../api/types.ts';
 import type { TaskSource } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
-import { watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
-import type { KubeApi } from './api-client.ts';
+import { internalErrorsTotal, watchRestartsTotal, watchSynced } from '../observe/metrics.ts';
+import { sleep } from '../timing/sleep.ts';
+import { type BackoffPolicy, backoffDelay } from '../workqueue/backoff.ts';
 import { describeApiError, httpStatus } from './api-errors.ts';
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.ts';
-import { taskPath } from './resource-paths.ts';
+import type { TaskCalls } from './kube-calls.ts';
 import { bookmarkVersion, isPeriodicTask, type ListPage, readListPage } from './task-objects.ts';
-import { watchRequest } from './watch-request.ts';
 
 export interface TaskInformerOptions {
   /** Watch one namespace; undefined watches all. */
@@ -37,7 +38,7 @@ class StalledError extends Error {}
 class StoppedError extends Error {}
 
 export class PeriodicTaskInformer implements TaskSource {
-  readonly #api: KubeApi;
+  readonly #api: TaskCalls;
   readonly #options: Required<Omit<TaskInformerOptions, 'namespace'>> & { namespace: string | undefined };
   #cache = new Map<string, PeriodicTask>();
   #resourceVersion = '';
@@ -56,7 +57,7 @@ export class PeriodicTaskInformer implements TaskSource {
   /** Consecutive failed attempts; reset by a list or a watch that connects. */
   #failures = 0;
 
-  constructor(api: KubeApi, options: TaskInformerOptions) {
+  constructor(api: TaskCalls, options: TaskInformerOptions) {
     this.#api = api;
     this.#options = {
       namespace: options.namespace,
@@ -160,13 +161,9 @@ export class PeriodicTaskInformer implements TaskSource {
     watchSynced.set(this.synced() ? 1 : 0);
   }
 
-  #path(): string {
-    return taskPath(this.#options.namespace);
-  }
-
   async #listPage(continueToken: string | undefined, signal: AbortSignal): Promise<ListPage> {
-    const query = { limit: this.#options.pageSize, continue: continueToken };
-    return readListPage(await this.#api.request('GET', this.#path(), { query, signal }));
+    const page = { limit: this.#options.pageSize, continueToken, signal };
+    return readListPage(await this.#api.listTasks(this.#options.namespace, page));
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
@@ -177,12 +174,12 @@ export class PeriodicTaskInformer implements TaskSource {
       const page = await this.#listPage(continueToken, signal);
       if (signal.aborted) return;
       this.#lastActivity = Date.now();
-      for (const item of page.items)
-        fresh.set(taskKey(item.metadata.namespace ?? '', item.metadata.name), slim(item));
+      for (const item of page.items) fresh.set(taskKeyOf(item), slim(item));
       continueToken = page.continueToken;
       resourceVersion = page.resourceVersion;
     } while (continueToken);
-    const changed = !this.#everSynced || !sameObjects(this.#cache, fresh);
+    const first = !this.#everSynced;
+    const changed = first || !sameObjects(this.#cache, fresh);
     this.#cache = fresh;
     this.#resourceVersion = resourceVersion;
     this.#brokenSince = undefined;
@@ -193,7 +190,9 @@ export class PeriodicTaskInformer implements TaskSource {
       this.#options.logger.info({ count: fresh.size, resourceVersion }, 'PeriodicTask cache synced');
     }
     this.#updateSyncedGauge();
-    if (changed) this.#signalChange();
+    // The first complete read is told at once, not coalesced: tasks gone from it must leave the beat now.
+    if (first) this.#signalNow();
+    else if (changed) this.#signalChange();
   }
 
   /** One watch request; resolves when the server ends it normally, rejects on anything else. */
@@ -212,16 +211,22 @@ export class PeriodicTaskInformer implements TaskSource {
         else this.#options.logger.warn({ status: object }, 'PeriodicTask watch sent an ERROR event');
         return;
       }
-      this.#apply(phase, object);
+      try {
+        this.#apply(phase, object);
+      } catch (error) {
+        // Thrown inside the stream's line handler, it would end the process (and every replica with it, each
+        // on the same event): the event is dropped, the next relist reads the object again.
+        internalErrorsTotal.inc();
+        this.#options.logger.error({ err: error, phase }, 'PeriodicTask watch event could not be handled');
+      }
     };
     const onDone = (error: unknown) => {
       finished = true;
       if (gone) settle(new GoneError('resourceVersion too old'));
       else settle(error ?? undefined);
     };
-    const request = watchRequest(
-      this.#api,
-      this.#path(),
+    const request = this.#api.watchTasks(
+      this.#options.namespace,
       { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       onEvent,
       onDone,
@@ -267,6 +272,16 @@ export class PeriodicTaskInformer implements TaskSource {
       if (!previous || !sameIntent(previous, current)) this.#signalChange(key);
     } else if (phase === 'DELETED') {
       if (this.#cache.delete(key)) this.#signalChange(key);
+    }
+  }
+
+  /** Tells that any task may have changed, now (a change pending is included). */
+  #signalNow(): void {
+    this.#changed = new Set();
+    try {
+      this.#onChange(undefined);
+    } catch (error) {
+      this.#options.logger.error({ err: error }, 'PeriodicTask change handler failed');
     }
   }
 
@@ -335,9 +350,9 @@ function sameIntent(a: PeriodicTask, b: PeriodicTask): boolean {
   return (
     m.uid === n.uid &&
     m.generation === n.generation &&
-    JSON.stringify(a.spec) === JSON.stringify(b.spec) &&
-    JSON.stringify(m.labels) === JSON.stringify(n.labels) &&
-    JSON.stringify(m.annotations) === JSON.stringify(n.annotations)
+    sameJson(a.spec, b.spec) &&
+    sameJson(m.labels, n.labels) &&
+    sameJson(m.annotations, n.annotations)
   );
 }
 

@@ -2,17 +2,23 @@
 // Mutual exclusion comes only from optimistic concurrency: every write is a replace carrying the
 // resourceVersion we read, so of two concurrent writers one gets 409 Conflict. Expiry is judged by our own
 // clock (see heldByOther). This is not fencing: a paused leader may act for up to a lease duration, which is
-// why the store claims each slot atomically in Redis as well.
+// why the Lease's epoch fences every leader write in Redis (lease-epoch.ts).
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeApi } from '../kube/api-client.ts';
 import { describeApiError, httpStatus, isRefusal } from '../kube/api-errors.ts';
-import { jitter, sleep } from '../kube/backoff.ts';
-import { leasePath } from '../kube/resource-paths.ts';
+import type { Lease, LeaseCalls } from '../kube/kube-calls.ts';
 import type { Logger } from '../observe/logger.ts';
-import { claimRecord, heldByOther, type Lease, recordFingerprint, releaseRecord } from './lease-record.ts';
-import { DEFAULT_TIMINGS, JITTER_FACTOR, type LeaseTimings, validateTimings } from './lease-timings.ts';
+import { sleep } from '../timing/sleep.ts';
+import { withTimeout } from '../timing/with-timeout.ts';
+import { claimRecord, heldByOther, recordFingerprint, releaseRecord } from './lease-record.ts';
+import {
+  DEFAULT_TIMINGS,
+  JITTER_FACTOR,
+  jitter,
+  type LeaseTimings,
+  validateTimings,
+} from './lease-timings.ts';
 
 export const LEASE_NAME = 'celerybeat-operator';
 
@@ -36,10 +42,8 @@ export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
 }
 
-class TimeoutError extends Error {}
-
 export class LeaseElector {
-  readonly #api: KubeApi;
+  readonly #api: LeaseCalls;
   readonly #options: LeaseElectorOptions;
   readonly #name: string;
   readonly #identity: string;
@@ -55,7 +59,7 @@ export class LeaseElector {
   #refused: { since: number; reason: string } | undefined;
   #loop: Promise<void> | undefined;
 
-  constructor(api: KubeApi, options: LeaseElectorOptions) {
+  constructor(api: LeaseCalls, options: LeaseElectorOptions) {
     this.#api = api;
     this.#options = options;
     this.#name = options.name ?? LEASE_NAME;
@@ -76,6 +80,12 @@ export class LeaseElector {
   /** Holder changes recorded in the Lease, as last observed. */
   leaseTransitions(): number {
     return this.#lease?.spec?.leaseTransitions ?? 0;
+  }
+
+  /** The uid of the Lease as last observed: a Lease deleted and created again is another one. */
+  leaseUid(): string {
+    const uid = this.#lease?.metadata.uid;
+    return typeof uid === 'string' ? uid : '';
   }
 
   /**
@@ -106,7 +116,7 @@ export class LeaseElector {
 
   /** Stops campaigning and renewing without touching the Lease (as a crash would; tests use it). */
   async stop(): Promise<void> {
-    this.#stop.abort();
+    this.#stop.abort(new Error('leader election stopped'));
     await this.#loop;
     this.#setLeading(false);
   }
@@ -178,7 +188,14 @@ export class LeaseElector {
     const namespace = this.#options.namespace;
     const name = this.#name;
     const durationSeconds = Math.ceil(this.#timings.leaseDurationMs / 1000);
-    const call = <T>(request: Promise<T>) => withDeadline(request, deadline, this.#stop.signal);
+    // A request is bounded by the deadline and by shutdown; it is abandoned, not cancelled.
+    const call = <T>(request: Promise<T>) =>
+      withTimeout(
+        request,
+        deadline - Date.now(),
+        () => new Error('no answer from the API server within the renew deadline'),
+        this.#stop.signal,
+      );
     try {
       // Fast path: while our lease is still valid by our clock, renew from the cached object without a read.
       if (this.#leading && this.#lease && this.#observedAt + this.#timings.leaseDurationMs > Date.now()) {
@@ -207,7 +224,7 @@ export class LeaseElector {
           metadata: { name, namespace },
           spec: claimRecord(undefined, this.#identity, durationSeconds, new Date()),
         };
-        this.#observe((await call(this.#api.request('POST', leasePath(namespace), { body }))) as Lease);
+        this.#observe(await call(this.#api.createLease(namespace, body)));
         return true;
       }
       this.#observe(current);
@@ -236,8 +253,7 @@ export class LeaseElector {
   }
 
   async #replace(body: Lease): Promise<Lease> {
-    const path = leasePath(this.#options.namespace, this.#name);
-    return (await this.#api.request('PUT', path, { body })) as Lease;
+    return this.#api.replaceLease(this.#options.namespace, this.#name, body);
   }
 
   /** Remembers the Lease; a changed record restarts the local expiry clock and may announce a new leader. */
@@ -260,22 +276,6 @@ export class LeaseElector {
 }
 
 /** The Lease as the API server has it (ApiError 404 when there is none). */
-export async function readLease(api: KubeApi, namespace: string, name: string): Promise<Lease> {
-  return (await api.request('GET', leasePath(namespace, name))) as Lease;
-}
-
-/** Bounds a request by a deadline and by shutdown; the request itself is abandoned, not cancelled. */
-function withDeadline<T>(request: Promise<T>, deadline: number, stopped: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TimeoutError(`no answer from the API server within the renew deadline`)),
-      Math.max(0, deadline - Date.now()),
-    );
-    const onStop = () => reject(new TimeoutError('leader election stopped'));
-    stopped.addEventListener('abort', onStop, { once: true });
-    request.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      stopped.removeEventListener('abort', onStop);
-    });
-  });
+export function readLease(api: LeaseCalls, namespace: string, name: string): Promise<Lease> {
+  return api.readLease(namespace, name);
 }

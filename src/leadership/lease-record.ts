@@ -1,22 +1,6 @@
 // The pure part of leader election: client-go's rules for reading and writing a Lease record.
+import type { LeaseSpec } from '../kube/kube-calls.ts';
 import { microTime } from '../kube/micro-time.ts';
-
-/** coordination.k8s.io/v1 LeaseSpec, the members leader election reads and writes (times are MicroTime). */
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-/** A Lease as the API server returns it; written back whole (a replace carries its resourceVersion). */
-export interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name?: string; namespace?: string; resourceVersion?: string; [member: string]: unknown };
-  spec?: LeaseSpec;
-}
 
 /** A comparable form of the record. */
 export function recordFingerprint(spec: LeaseSpec | undefined): string {

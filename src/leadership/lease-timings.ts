@@ -16,6 +16,11 @@ export const DEFAULT_TIMINGS: LeaseTimings = {
 /** client-go's JitterFactor: waits between acquire attempts are retryPeriod × [1, 2.2). */
 export const JITTER_FACTOR = 1.2;
 
+/** client-go's wait.Jitter: a duration in [d, d × (1 + factor)). */
+export function jitter(durationMs: number, factor: number, random: () => number = Math.random): number {
+  return durationMs + random() * factor * durationMs;
+}
+
 /** client-go's validation: leaseDuration > renewDeadline > JitterFactor × retryPeriod > 0. */
 export function validateTimings(timings: LeaseTimings): void {
   const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = timings;

@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { GROUP, KIND } from '../api/types.ts';
+import { GROUP, KIND, POLICY_KIND } from '../api/types.ts';
 import { fieldLine } from './field-line.ts';
 
 /**
@@ -29,6 +29,8 @@ export type ManifestDocument =
       error: string;
     };
 
+const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
+
 export async function readManifestFile(path: string): Promise<ManifestDocument[]> {
   let text: string;
   try {
@@ -37,7 +39,14 @@ export async function readManifestFile(path: string): Promise<ManifestDocument[]
     return [{ file: path, index: 0, line: 1, error: `cannot read file: ${(err as Error).message}` }];
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { version: '1.1', lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    lineCounter,
+    prettyErrors: false,
+    // kubectl reads an unquoted time (startTime: 2026-01-01T03:00:00Z) as the string it is, not a date.
+    customTags: (tags) =>
+      tags.filter((tag) => (typeof tag === 'string' ? tag !== 'timestamp' : tag.tag !== TIMESTAMP_TAG)),
+  });
   if (!Array.isArray(docs)) return [];
   const out: ManifestDocument[] = [];
   docs.forEach((doc, index) => {
@@ -49,7 +58,11 @@ export async function readManifestFile(path: string): Promise<ManifestDocument[]
         index,
         // An unclosed quote or bracket is reported at the end of the text: the last line, not the one after.
         line: lineCounter.linePos(Math.max(0, Math.min(firstError.pos[0], text.trimEnd().length - 1))).line,
-        error: `YAML: ${firstError.message.split('\n')[0]}`,
+        // The parser's own stack ran out (flow collections nested thousands deep): say so, not how.
+        error:
+          firstError.code === 'RESOURCE_EXHAUSTION'
+            ? 'YAML: nested too deeply to read'
+            : `YAML: ${firstError.message.split('\n')[0]}`,
       });
       return;
     }
@@ -80,5 +93,11 @@ export async function expandManifestPaths(paths: readonly string[]): Promise<str
 export function isPeriodicTaskDocument(object: unknown): boolean {
   if (typeof object !== 'object' || object === null) return true;
   const { kind, apiVersion } = object as { kind?: unknown; apiVersion?: unknown };
+  if (isPolicyDocument(object)) return false;
   return kind === KIND || (typeof apiVersion === 'string' && apiVersion.startsWith(`${GROUP}/`));
+}
+
+/** Whether a document is a PeriodicTaskPolicy (standalone mode reads them from the manifest directory). */
+export function isPolicyDocument(object: unknown): boolean {
+  return typeof object === 'object' && object !== null && (object as { kind?: unknown }).kind === POLICY_KIND;
 }

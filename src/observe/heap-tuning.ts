@@ -1,15 +1,13 @@
-// V8's defaults suit a browser tab on a large machine: the young generation grows up to 32 MB per
-// semi-space whenever a burst survives a scavenge, and the old generation is allowed to fill with garbage
-// up to several times the live size before a full collection. For the beat, which allocates steadily (each
-// dispatch, each status report) around a live set of a few KB per schedule, that made the resident size
-// four to six times the live heap (230 MB at 10,000 schedules with 38 MB live) and dependent on the machine
+// V8's defaults suit a browser tab on a large machine: the young generation grows whenever a burst survives
+// a scavenge, and the old generation may fill with garbage up to several times the live size before a full
+// collection. For the beat, which allocates steadily (each dispatch, each status report) around a small live
+// set per schedule, that made the resident size several times the live heap and dependent on the machine
 // rather than on the number of schedules. Favouring size keeps it near the live set.
-// That has a price that grows with the live set and the dispatch rate: at 100,000 schedules sending 10,000
-// runs a second the collector took half the time and the beat fell to a third of its load. So size is
-// favoured only while the collector's pauses stay a small share of the time (a smaller one while the event
-// loop is busy); past that, the young generation may grow to a bounded size and the old one by a bounded
-// factor, and a run is never late to save memory (README: Performance; the figures are from
-// test/bench/memory.bench.ts).
+// That has a price that grows with the live set and the dispatch rate: with very many schedules and runs the
+// collector takes much of the time and the beat falls behind. So size is favoured only while the collector's
+// pauses stay a small share of the time (a smaller one while the event loop is busy); past that, the young
+// generation may grow to a bounded size and the old one by a bounded factor, and a run is never late to save
+// memory (docs/performance.md, from test/bench/memory.bench.ts).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 
@@ -18,7 +16,7 @@ export const TO_SPEED_SHARE = 0.25;
 /**
  * While the event loop is busy (at least `BUSY_SHARE` of the time), a smaller share of pauses is enough: the
  * pauses measured are only part of the collector's cost on the main thread, and a busy beat has no time to
- * spare (100,000 schedules, 10,000 runs a second: pauses at 20–30 %, and 3,800 runs sent a second).
+ * spare.
  */
 export const BUSY_SHARE = 0.9;
 export const BUSY_TO_SPEED_SHARE = 0.1;
@@ -27,8 +25,8 @@ export const TO_SIZE_SHARE = 0.05;
 export const TO_SIZE_WINDOWS = 6;
 const WINDOW_MS = 10_000;
 /**
- * Favouring speed, the old generation's limit grows to 1.2 × the live size after a full collection (100,000
- * schedules, 10,000 runs a second: 1.4 × held 513 MB resident, 1.2 × 383 MB, both keeping up).
+ * Favouring speed, the old generation's limit grows to 1.2 × the live size after a full collection: a larger
+ * factor kept up no better and held more memory resident.
  */
 const SPEED_HEAP_GROWING_PERCENT = 20;
 
@@ -77,10 +75,9 @@ function applyMode(mode: HeapMode): void {
   } else {
     setFlagsFromString('--no-optimize-for-size');
     setFlagsFromString(`--heap-growing-percent=${SPEED_HEAP_GROWING_PERCENT}`);
-    // With the young generation held at its first size, scavenges alone kept the collector at a quarter of
-    // the time (100,000 schedules, 10,000 runs a second: 3,800 sent a second); let it grow to the maximum
-    // the entry point sets (`--max-semi-space-size`: 4 MB promotes so much that the old generation grows
-    // more than the young one saves: 407 MB resident against 383 MB at 8 MB).
+    // With the young generation held at its first size, scavenges alone kept the collector busy; let it grow
+    // to the maximum the entry point sets (`--max-semi-space-size`; a smaller one promotes so much that the
+    // old generation grows more than the young one saves).
     setFlagsFromString('--semi-space-growth-factor=2');
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 // Not `import … from 'node:http'`: the ES module face of node:http reads every export, and one of them
-// loads the bundled fetch implementation (about 9 MB resident) that the operator never uses.
+// loads the bundled fetch implementation (several MB resident) that the operator never uses.
 const { createServer } = process.getBuiltinModule('node:http');
 
 export interface ListenAddress {

@@ -7,10 +7,14 @@ collectDefaultMetrics({ register: registry });
 
 const registers = [registry];
 
-/** result: `published`, `failed` (broker error, slot released), `duplicate` (slot already claimed), `expired`. */
+/**
+ * Scheduled slots and manual runs (run-now, backfill) alike. result: `published`, `failed` (broker error, slot released), `unknown` (sent but never confirmed, or a claim
+ * found abandoned under way: kept, not sent again, not a run), `store_unavailable` (Redis refused the batch or
+ * could not be reached), `duplicate` (slot already claimed), `expired`, `error` (a defect).
+ */
 export const dispatchesTotal = new Counter({
   name: 'celerybeat_dispatches_total',
-  help: 'Dispatch attempts of due slots, by result.',
+  help: 'Dispatch attempts of due slots and manual runs, by result.',
   labelNames: ['result'] as const,
   registers,
 });
@@ -49,6 +53,17 @@ export const schedules = new Gauge({
   },
 });
 
+/**
+ * Times a PeriodicTask was found violating a policy (each distinct violation once), by namespace and the
+ * policy's mode (`Enforce`: not scheduled; `Warn`: runs). Namespaces, never tasks: the series stay few.
+ */
+export const policyViolationsTotal = new Counter({
+  name: 'celerybeat_policy_violations_total',
+  help: 'PeriodicTasks found violating a PeriodicTaskPolicy, by namespace and mode.',
+  labelNames: ['task_namespace', 'mode'] as const,
+  registers,
+});
+
 export const missedRunsTotal = new Counter({
   name: 'celerybeat_missed_runs_total',
   help: 'Slots skipped because they could not be published in time.',
@@ -81,6 +96,31 @@ export const runDurationSeconds = new Histogram({
 export const pausedRunsTotal = new Counter({
   name: 'celerybeat_paused_runs_total',
   help: 'Slots that fell inside a pause (spec.pause); not counted as missed.',
+  registers,
+});
+
+/**
+ * Slots recorded per namespace (a namespace label, never a task's): `published` runs, `missed` and `paused`
+ * slots; what one namespace gets next to the others.
+ */
+export const namespaceThrottledTotal = new Counter({
+  name: 'celerybeat_namespace_throttled_total',
+  help: "Due runs held back by their namespace's maxRunsPerSecond (each time one waits for its turn).",
+  labelNames: ['task_namespace'] as const,
+  registers,
+});
+
+export const namespaceSlotsTotal = new Counter({
+  name: 'celerybeat_namespace_slots_total',
+  help: 'Slots recorded per namespace: published runs, missed and paused slots.',
+  labelNames: ['task_namespace', 'outcome'] as const,
+  registers,
+});
+
+/** Run state rebuilt from a resource's status because its Redis key was gone and no process knew it. */
+export const runStateRecoveriesTotal = new Counter({
+  name: 'celerybeat_run_state_recoveries_total',
+  help: 'Task keys re-created with run state read back from the resource status (the key was gone from Redis and no run state was in memory).',
   registers,
 });
 

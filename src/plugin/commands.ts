@@ -1,4 +1,5 @@
-// `kubectl celerybeat`: run-now, backfill, pause, resume, next and history on one PeriodicTask. The help and
+// `kubectl celerybeat`: run-now, backfill, pause, resume, next and history on one PeriodicTask; timeline on
+// all of a namespace's (or all namespaces'). The help and
 // usage errors answer before the Kubernetes client is loaded; every failure is one line and a non-zero exit.
 
 import { UsageError } from '../cli/flag-check.ts';
@@ -7,10 +8,18 @@ import { type Action, type CommandName, type Connection, parsePluginArgs } from 
 import type { TaskClient } from './task-client.ts';
 
 const CONNECTION_FLAGS = `Connection flags (as kubectl's):
-  --kubeconfig FILE    kubeconfig file (default: KUBECONFIG, else ~/.kube/config)
-  --context NAME       kubeconfig context (default: the current context)
-  -n, --namespace NS   the task's namespace (default: the context's, else default)
-  -h, --help           show this help`;
+  --kubeconfig FILE             kubeconfig file (default: KUBECONFIG, else ~/.kube/config)
+  --context NAME                kubeconfig context (default: the current context)
+  --cluster NAME                kubeconfig cluster to use instead of the context's
+  --user NAME                   kubeconfig user to use instead of the context's
+  -s, --server URL              the API server's address
+  --token TOKEN                 bearer token for the API server
+  --as USER                     user to impersonate
+  --as-group GROUP              group to impersonate (needs --as)
+  --insecure-skip-tls-verify    do not check the server's certificate (insecure)
+  --request-timeout DURATION    give up on a request after this long (0: never; default 30s)
+  -n, --namespace NS            the task's namespace (default: the context's, else default)
+  -h, --help                    show this help`;
 
 const HELP: Record<CommandName, { summary: string; usage: string }> = {
   'run-now': {
@@ -52,7 +61,9 @@ Flags:
     summary: 'resume a paused task',
     usage: `Usage: kubectl celerybeat resume NAME
 
-Removes spec.pause: the task runs again from its next slot.`,
+Removes spec.pause and sets the annotation celerybeat.io/resumed-at to the current time, which lifts a pause
+after failures (spec.pauseAfterFailures) and starts the count of failures over: the task runs again from its
+next slot.`,
   },
   next: {
     summary: 'print the next run times of a task',
@@ -72,11 +83,28 @@ Flags:
 Prints what the status says: runs, last and next run, results (with the operator's --result-backend),
 missed and paused slots, the last run-now token and backfill progress, and the recent runs.`,
   },
+  timeline: {
+    summary: 'draw how many runs fall in each minute or hour ahead',
+    usage: `Usage: kubectl celerybeat timeline [--hours N] [--bucket minute|hour] [--by namespace|task] [-A]
+
+Draws how many runs of the namespace's PeriodicTasks (of all namespaces with -A) fall in each minute or hour
+of the next N hours: one line per bucket with a bar, the namespaces or tasks that make it up, and the peaks
+marked. Computed from each task's spec and status with the operator's own schedule engine (jitter and pauses
+included). Needs list on periodictasks. Times are UTC.
+
+Flags:
+  --hours N            the window (default 24, at most 744)
+  --bucket UNIT        minute or hour (default: minute up to 2 hours, else hour)
+  --by GROUP           namespace or task (default: namespace when the tasks are in several, else task)
+  -A, --all-namespaces every namespace's tasks
+  --timezone ZONE      the operator's --timezone, for a crontab without timeZone (env TIMEZONE, default UTC)`,
+  },
 };
 
-const USAGE = `Usage: kubectl celerybeat COMMAND NAME [flags]
+const USAGE = `Usage: kubectl celerybeat COMMAND [NAME] [flags]
 
-Acts on one PeriodicTask (celerybeat.io/v1alpha1). Needs only get and patch on periodictasks.
+Acts on one PeriodicTask (celerybeat.io/v1alpha1), or with timeline on all of a namespace's. Needs get and
+patch on periodictasks, and list for timeline.
 
 Commands:
 ${Object.entries(HELP)
@@ -111,7 +139,7 @@ async function waitForRunNow(client: TaskClient, name: string, token: string, wa
 async function execute(name: string, connection: Connection, action: Action): Promise<number> {
   const { connect, PluginError, TaskClient: Client } = await import('./task-client.ts');
   const { kube, namespace } = connect(connection);
-  const client = new Client(kube, namespace);
+  const client = new Client(kube, namespace, connection.requestTimeoutMs);
   const resource = `periodictask.celerybeat.io/${name}`;
   switch (action.command) {
     case 'run-now': {
@@ -134,7 +162,7 @@ async function execute(name: string, connection: Connection, action: Action): Pr
       return 0;
     }
     case 'resume':
-      await client.patch(name, resumePatch());
+      await client.patch(name, resumePatch(new Date()));
       out(`${resource} resumed`);
       return 0;
     case 'next': {
@@ -148,6 +176,23 @@ async function execute(name: string, connection: Connection, action: Action): Pr
     case 'history': {
       const { historyLines } = await import('./history-table.ts');
       for (const line of historyLines(await client.get(name), Date.now())) out(line);
+      return 0;
+    }
+    case 'timeline': {
+      const [{ livePlan }, chart] = await Promise.all([
+        import('./live-next.ts'),
+        import('../cli/timeline-chart.ts'),
+      ]);
+      const now = Date.now();
+      const window = chart.timelineWindow(action.hours, action.bucket, now);
+      const plans = [];
+      for (const task of await client.list(action.allNamespaces)) {
+        const plan = livePlan(task, now, action.timeZone);
+        if (plan.ok) plans.push(plan);
+        else process.stderr.write(`${plan.key}: ${plan.message}\n`);
+      }
+      for (const line of chart.renderTimeline(chart.timelineOf(plans, window, chart.groupingOf(action.by))))
+        out(line);
       return 0;
     }
   }

@@ -1,6 +1,6 @@
 // `kubectl celerybeat history`: what the status says about a task's runs, as a block of facts and a table of
 // the recent runs. Only the status is read: it is what the operator has written, nothing is recomputed.
-import type { PeriodicTask, RecentRun } from '../api/types.ts';
+import { namespaceOf, type PeriodicTask, type RecentRun } from '../api/types.ts';
 
 function age(iso: string, now: number): string {
   const ms = now - Date.parse(iso);
@@ -59,6 +59,18 @@ export function historyLines(task: PeriodicTask, now: number): string[] {
   facts.push(['Last failure', at(s.lastFailedRunAt)]);
   facts.push(['Missed runs', s.missedRunCount === undefined ? undefined : String(s.missedRunCount)]);
   facts.push(['Skipped by pause', s.pausedRunCount === undefined ? undefined : String(s.pausedRunCount)]);
+  facts.push([
+    'Failures in a row',
+    s.consecutiveFailures === undefined
+      ? undefined
+      : `${s.consecutiveFailures} (pauses at ${task.spec.pauseAfterFailures ?? '-'})`,
+  ]);
+  facts.push([
+    'Outcome unknown',
+    s.unknownRunCount === undefined
+      ? undefined
+      : `${s.unknownRunCount} (sent, never confirmed; not sent again)`,
+  ]);
   if (task.spec.pause) {
     const until = task.spec.pause.until ? ` until ${task.spec.pause.until}` : ' until resumed';
     facts.push(['Paused', `${task.spec.pause.reason}${until}`]);
@@ -66,12 +78,13 @@ export function historyLines(task: PeriodicTask, now: number): string[] {
   facts.push(['Last run-now', s.lastRunNow]);
   if (s.backfill) {
     const b = s.backfill;
-    const counts = `${b.sent} of ${b.slots} slot(s) sent, ${b.alreadyRun} had run already`;
+    const unknown = b.unknown ? `, ${b.unknown} of unknown outcome` : '';
+    const counts = `${b.sent} of ${b.slots} slot(s) sent, ${b.alreadyRun} had run already${unknown}`;
     facts.push(['Backfill', `${b.range}: ${b.state}, ${counts}${b.message ? ` (${b.message})` : ''}`]);
   }
   const shown = facts.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');
   const width = Math.max(...shown.map(([label]) => label.length)) + 1;
-  const namespace = task.metadata.namespace ?? 'default';
+  const namespace = namespaceOf(task.metadata);
   const lines = [`PeriodicTask ${namespace}/${task.metadata.name} (${task.spec.task})`];
   if (task.status === undefined) lines.push('No status yet: the operator has not handled this task.');
   lines.push(...shown.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}`));

@@ -4,12 +4,14 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import type { PauseSpec } from '../api/types.ts';
 import { checkFlags, UsageError } from '../cli/flag-check.ts';
 import { backfillRange, pauseSpec, runNowToken } from '../cli/task-edits.ts';
+import { groupingOf, timelineWindow } from '../cli/timeline-chart.ts';
+import type { ConnectionOptions } from '../kube/kube-connection.ts';
 
 /** Where the API server and the task are, as kubectl's flags say; unset means the kubeconfig's choice. */
-export interface Connection {
-  kubeconfig?: string;
-  context?: string;
+export interface Connection extends ConnectionOptions {
   namespace?: string;
+  /** --request-timeout; 0: no limit. */
+  requestTimeoutMs?: number;
 }
 
 export type Action =
@@ -18,7 +20,15 @@ export type Action =
   | { command: 'pause'; pause: PauseSpec }
   | { command: 'resume' }
   | { command: 'next'; count: number; timeZone: string }
-  | { command: 'history' };
+  | { command: 'history' }
+  | {
+      command: 'timeline';
+      hours?: string;
+      bucket?: string;
+      by?: string;
+      allNamespaces: boolean;
+      timeZone: string;
+    };
 
 export type CommandName = Action['command'];
 
@@ -26,9 +36,20 @@ export type Invocation =
   | { kind: 'help'; command?: CommandName }
   | { kind: 'action'; name: string; connection: Connection; action: Action };
 
+/** Commands on all the tasks of a namespace (or of all), which take no NAME. */
+const WITHOUT_NAME: ReadonlySet<CommandName> = new Set(['timeline']);
+
 const CONNECTION_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
+  cluster: { type: 'string' },
+  user: { type: 'string' },
+  server: { type: 'string', short: 's' },
+  token: { type: 'string' },
+  as: { type: 'string' },
+  'as-group': { type: 'string', multiple: true },
+  'request-timeout': { type: 'string' },
+  'insecure-skip-tls-verify': { type: 'boolean' },
   namespace: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
@@ -40,6 +61,13 @@ export const COMMAND_OPTIONS = {
   resume: {},
   next: { count: { type: 'string' }, timezone: { type: 'string' } },
   history: {},
+  timeline: {
+    hours: { type: 'string' },
+    bucket: { type: 'string' },
+    by: { type: 'string' },
+    timezone: { type: 'string' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+  },
 } as const satisfies Record<CommandName, ParseArgsOptionsConfig>;
 
 const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMAND_OPTIONS, name);
@@ -68,7 +96,7 @@ function countOf(text: string | undefined): number {
   return count;
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 const str = (values: Values, name: string): string | undefined => {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
@@ -96,6 +124,21 @@ function actionOf(command: CommandName, values: Values, env: NodeJS.ProcessEnv, 
         count: countOf(str(values, 'count')),
         timeZone: str(values, 'timezone') ?? (env.TIMEZONE || 'UTC'),
       };
+    case 'timeline': {
+      // Checked here, so a mistake is a usage error before anything is asked of the API server.
+      timelineWindow(str(values, 'hours'), str(values, 'bucket'), now.getTime());
+      groupingOf(str(values, 'by'));
+      const action: Extract<Action, { command: 'timeline' }> = {
+        command,
+        allNamespaces: values['all-namespaces'] === true,
+        timeZone: str(values, 'timezone') ?? (env.TIMEZONE || 'UTC'),
+      };
+      for (const flag of ['hours', 'bucket', 'by'] as const) {
+        const value = str(values, flag);
+        if (value !== undefined) action[flag] = value;
+      }
+      return action;
+    }
   }
 }
 
@@ -128,19 +171,60 @@ export function parsePluginArgs(
   checkFlags(rest, options, true);
   const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
   if (values.help) return { kind: 'help', command };
+  if (WITHOUT_NAME.has(command)) {
+    if (positionals.length > 0)
+      throw new UsageError(
+        `${command}: takes no NAME (it reads every task of the namespace, or of all with -A)`,
+      );
+    return {
+      kind: 'action',
+      name: '',
+      connection: connectionOf(values as Values),
+      action: actionOf(command, values as Values, env, now),
+    };
+  }
   if (positionals.length === 0)
     throw new UsageError(`${command}: no NAME given (see kubectl celerybeat ${command} --help)`);
   if (positionals.length > 1) throw new UsageError(`${command}: one NAME only, got ${positionals.join(' ')}`);
-  const connection: Connection = {};
-  for (const key of ['kubeconfig', 'context', 'namespace'] as const) {
-    const value = values[key];
-    if (value === '') throw new UsageError(`--${key} must not be empty`);
-    if (typeof value === 'string') connection[key] = value;
-  }
   return {
     kind: 'action',
     name: positionals[0]!,
-    connection,
+    connection: connectionOf(values as Values),
     action: actionOf(command, values as Values, env, now),
   };
+}
+
+/** kubectl's connection flags, each with kubectl's meaning. */
+function connectionOf(values: Values): Connection {
+  const connection: Connection = {};
+  const names = {
+    kubeconfig: 'kubeconfig',
+    context: 'context',
+    cluster: 'cluster',
+    user: 'user',
+    server: 'server',
+    token: 'token',
+    as: 'impersonate',
+    namespace: 'namespace',
+  } as const;
+  for (const [flag, key] of Object.entries(names) as [
+    keyof typeof names,
+    (typeof names)[keyof typeof names],
+  ][]) {
+    const value = values[flag];
+    if (value === '') throw new UsageError(`--${flag} must not be empty`);
+    if (typeof value === 'string') connection[key] = value;
+  }
+  const groups = values['as-group'];
+  if (Array.isArray(groups)) {
+    if (groups.includes('')) throw new UsageError('--as-group must not be empty');
+    if (connection.impersonate === undefined) throw new UsageError('--as-group needs --as');
+    connection.impersonateGroups = groups;
+  }
+  if (values['insecure-skip-tls-verify'] === true) connection.insecureSkipTlsVerify = true;
+  const timeout = values['request-timeout'];
+  // kubectl's 0 means no limit; a bare number is seconds.
+  if (typeof timeout === 'string')
+    connection.requestTimeoutMs = timeout === '0' ? 0 : durationMs('--request-timeout', timeout);
+  return connection;
 }

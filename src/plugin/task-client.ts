@@ -1,53 +1,56 @@
-// The plugin's API calls: get and merge-patch one PeriodicTask, as the user of the kubeconfig's context, and
-// nothing else, so the user needs only those two verbs. A failure becomes one line in kubectl's words.
-import type { PeriodicTask } from '../api/types.ts';
+// The plugin's API calls: get and merge-patch one PeriodicTask, and list them for `timeline`, as the user of
+// the kubeconfig's context (or whom kubectl's flags name), and nothing else, so the user needs only those
+// verbs. A failure becomes one line in kubectl's words.
+import { type PeriodicTask, writtenNamespace } from '../api/types.ts';
 import type { TaskPatch } from '../cli/task-edits.ts';
-import { KubeApi } from '../kube/api-client.ts';
 import { ApiError, describeApiError, httpStatus } from '../kube/api-errors.ts';
-import { KubeConfigError, type KubeConnection, loadKubeConfig } from '../kube/kubeconfig.ts';
-import { taskPath } from '../kube/resource-paths.ts';
+import { KubeClient } from '../kube/kube-client.ts';
+import { KubeConfigError, type KubeConnection, loadKubeConnection } from '../kube/kube-connection.ts';
+import { withTimeout } from '../timing/with-timeout.ts';
 import type { Connection } from './plugin-args.ts';
 
 /** Recorded in managedFields: who set spec.pause or an annotation. */
 const FIELD_MANAGER = 'kubectl-celerybeat';
-const REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** A failure to report in one line (no stack trace): no such task, forbidden, unreachable, timed out. */
 export class PluginError extends Error {}
 
 /**
- * The kubeconfig and context kubectl would use: --kubeconfig, else KUBECONFIG, else ~/.kube/config (the
- * operator's loader, which inside a pod tries the pod's service account before ~/.kube/config).
+ * The connection kubectl would use: --kubeconfig, else KUBECONFIG, else ~/.kube/config (inside a pod the
+ * pod's service account is tried before ~/.kube/config), with kubectl's flags applied.
  */
 export function connect(connection: Connection): { kube: KubeConnection; namespace: string } {
+  const { namespace, requestTimeoutMs: _timeout, ...flags } = connection;
   let kube: KubeConnection;
   try {
-    kube = loadKubeConfig(connection.kubeconfig, connection.context);
+    kube = loadKubeConnection(flags);
   } catch (error) {
     if (error instanceof KubeConfigError) throw new PluginError(error.message);
     throw error;
   }
-  return { kube, namespace: connection.namespace ?? kube.namespace ?? 'default' };
+  return { kube, namespace: writtenNamespace(namespace ?? kube.namespace) };
 }
 
-function withTimeout<T>(request: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PluginError(`${what}: no answer from the API server within 30 s`)),
-      REQUEST_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
+/** A request bounded by --request-timeout (0: no limit); an abandoned get or patch does no harm. */
+function bounded<T>(request: Promise<T>, what: string, ms: number): Promise<T> {
+  if (ms === 0) return request;
+  return withTimeout(
+    request,
+    ms,
+    () => new PluginError(`${what}: no answer from the API server within ${ms / 1000} s`),
+  );
 }
 
 export class TaskClient {
-  readonly #api: KubeApi;
+  readonly #api: KubeClient;
   readonly #server: string;
+  readonly #timeoutMs: number;
   readonly namespace: string;
 
-  constructor(kube: KubeConnection, namespace: string) {
-    this.#api = new KubeApi(kube);
+  constructor(kube: KubeConnection, namespace: string, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+    this.#timeoutMs = requestTimeoutMs;
+    this.#api = new KubeClient(kube);
     this.#server = kube.server;
     this.namespace = namespace;
   }
@@ -72,22 +75,40 @@ export class TaskClient {
 
   async get(name: string): Promise<PeriodicTask> {
     try {
-      const request = this.#api.request('GET', taskPath(this.namespace, name));
-      return (await withTimeout(request, `get ${name}`)) as PeriodicTask;
+      const request = this.#api.getTask(this.namespace, name);
+      return (await bounded(request, `get ${name}`, this.#timeoutMs)) as PeriodicTask;
     } catch (error) {
       throw this.#explain(error, name);
     }
   }
 
+  /** Every PeriodicTask of the namespace, or of all namespaces, page by page. */
+  async list(allNamespaces: boolean): Promise<PeriodicTask[]> {
+    const namespace = allNamespaces ? undefined : this.namespace;
+    const tasks: PeriodicTask[] = [];
+    let continueToken: string | undefined;
+    try {
+      do {
+        const signal = AbortSignal.timeout(this.#timeoutMs > 0 ? this.#timeoutMs : 2 ** 31 - 1);
+        const page = (await bounded(
+          this.#api.listTasks(namespace, { limit: 500, continueToken, signal }),
+          'list periodictasks',
+          this.#timeoutMs,
+        )) as { items?: PeriodicTask[]; metadata?: { continue?: string } };
+        tasks.push(...(page.items ?? []));
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken !== undefined);
+    } catch (error) {
+      throw this.#explain(error, '');
+    }
+    return tasks;
+  }
+
   /** A JSON merge patch of the resource. */
   async patch(name: string, body: TaskPatch): Promise<PeriodicTask> {
     try {
-      const request = this.#api.request('PATCH', taskPath(this.namespace, name), {
-        query: { fieldManager: FIELD_MANAGER },
-        body,
-        contentType: 'application/merge-patch+json',
-      });
-      return (await withTimeout(request, `patch ${name}`)) as PeriodicTask;
+      const request = this.#api.patchTask(this.namespace, name, body, FIELD_MANAGER);
+      return (await bounded(request, `patch ${name}`, this.#timeoutMs)) as PeriodicTask;
     } catch (error) {
       throw this.#explain(error, name);
     }

@@ -26,7 +26,7 @@ interface KnownKey {
 export class RedisScheduleSource implements TaskSource {
   readonly #redis: Redis;
   readonly #logger: Logger;
-  readonly #o: Required<RedisScheduleSourceOptions>;
+  readonly #options: Required<RedisScheduleSourceOptions>;
   readonly #keys = new Map<string, KnownKey>();
   #tasks: PeriodicTask[] = [];
   #byKey = new Map<string, PeriodicTask>();
@@ -39,7 +39,7 @@ export class RedisScheduleSource implements TaskSource {
   constructor(redis: Redis, logger: Logger, options: RedisScheduleSourceOptions) {
     this.#redis = redis;
     this.#logger = logger.child({ source: 'redis-schedules' });
-    this.#o = { pollMs: 1000, ...options };
+    this.#options = { pollMs: 1000, ...options };
   }
 
   async start(onChange: () => void): Promise<void> {
@@ -79,12 +79,12 @@ export class RedisScheduleSource implements TaskSource {
         this.#logger.warn({ err: error }, 'scanning hand-written keys failed; retrying');
       this.#lastScanFailed = true;
     }
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#scanAndSchedule(), this.#o.pollMs);
+    if (!this.#stopped) this.#timer = setTimeout(() => void this.#scanAndSchedule(), this.#options.pollMs);
   }
 
   /** Reads every key under the prefix; true when the set of hand-written tasks changed. */
   async #scan(): Promise<boolean> {
-    const prefix = this.#o.keyPrefix;
+    const prefix = this.#options.keyPrefix;
     const seen = new Set<string>();
     let changed = false;
     const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
@@ -120,8 +120,8 @@ export class RedisScheduleSource implements TaskSource {
   }
 
   #read(redisKey: string, raw: string, definition: string): KnownKey {
-    const name = redisKey.slice(this.#o.keyPrefix.length);
-    const reading = readScheduleDocument(name, raw, this.#o.defaultTimeZone);
+    const name = redisKey.slice(this.#options.keyPrefix.length);
+    const reading = readScheduleDocument(name, raw, this.#options.defaultTimeZone, this.#options.keyPrefix);
     if (reading.ok) {
       this.#logger.info({ key: redisKey, task: reading.document.task.spec.task }, 'hand-written key read');
       return { definition, task: reading.document.task, problem: null };

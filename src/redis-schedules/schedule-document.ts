@@ -1,11 +1,11 @@
 // One hand-written celerybeat-redis key read as a PeriodicTask: celerybeat-redis's documented (README) shape with a
 // top-level `interval` or `crontab`, and the shape celerybeat-redis 0.1.x itself writes (`schedule`, send
-// options in `options`), plus the operator's own fields (`timezone`, `clocked`, `one_off`, …). The result is
+// options in `options`), plus the operator's own fields (`timezone`, `clocked`, `solar`, `one_off`, `end_time`, `max_runs`, `catch_up`, …). The result is
 // validated with the same rules as a PeriodicTask; a problem names the member of the key, not the spec field.
 
 import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
-import { API_VERSION, KIND, type PeriodicTask, type PeriodicTaskSpec } from '../api/types.ts';
+import { API_VERSION, KIND, type PeriodicTask, type PeriodicTaskSpec, type SolarSpec } from '../api/types.ts';
 import { RunStateFieldError, readWrittenRunState, readWrittenTime } from '../store/hand-written-state.ts';
 import { validatePeriodicTask } from '../validation/validate.ts';
 import { IntervalError, intervalOf } from './interval-units.ts';
@@ -21,6 +21,13 @@ export interface ScheduleDocument {
 export type DocumentReading =
   | { ok: true; document: ScheduleDocument }
   | { ok: false; field: string; message: string };
+
+/** Celery's solar arguments and the spec fields they become. */
+const SOLAR_ARGUMENTS = [
+  ['event', 'event'],
+  ['lat', 'latitude'],
+  ['lon', 'longitude'],
+] as const;
 
 const OPTION_FIELDS = [
   ['queue', 'queue'],
@@ -42,7 +49,12 @@ class DocumentError extends Error {
 }
 
 /** Reads the value of the key `<prefix><name>`; never throws. */
-export function readScheduleDocument(name: string, raw: string, defaultTimeZone = 'UTC'): DocumentReading {
+export function readScheduleDocument(
+  name: string,
+  raw: string,
+  defaultTimeZone = 'UTC',
+  keyPrefix?: string,
+): DocumentReading {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -60,7 +72,7 @@ export function readScheduleDocument(name: string, raw: string, defaultTimeZone 
       metadata: { namespace: '', name, uid: `redis:${name}`, generation: 1 },
       spec,
     };
-    const verdict = validatePeriodicTask(task, { defaultTimeZone, handWritten: true });
+    const verdict = validatePeriodicTask(task, { defaultTimeZone, handWritten: true, keyPrefix });
     if (!verdict.ok) {
       const [first] = verdict.errors;
       return { ok: false, field: documentField(first?.field ?? '', origin), message: first?.message ?? '' };
@@ -97,9 +109,15 @@ function specOf(value: Record<string, unknown>, origin: Map<string, string>): Pe
   copy(value, 'description', spec, 'description', origin);
   copy(value, 'one_off', spec, 'oneOff', origin);
   copy(value, 'starting_deadline_seconds', spec, 'startingDeadlineSeconds', origin);
+  copy(value, 'max_runs', spec, 'maxRuns', origin);
+  copy(value, 'catch_up', spec, 'catchUp', origin);
   if (value.start_time != null) {
     spec.startTime = new Date(readWrittenTime(value.start_time, 'start_time')).toISOString();
     origin.set('spec.startTime', 'start_time');
+  }
+  if (value.end_time != null) {
+    spec.endTime = new Date(readWrittenTime(value.end_time, 'end_time')).toISOString();
+    origin.set('spec.endTime', 'end_time');
   }
   const options = optionsOf(value, origin);
   if (Object.keys(options).length > 0) spec.options = options;
@@ -107,12 +125,12 @@ function specOf(value: Record<string, unknown>, origin: Map<string, string>): Pe
 }
 
 function scheduleOf(value: Record<string, unknown>, spec: PeriodicTaskSpec, origin: Map<string, string>) {
-  const present = ['interval', 'crontab', 'schedule', 'clocked'].filter((f) => value[f] != null);
+  const present = ['interval', 'crontab', 'schedule', 'clocked', 'solar'].filter((f) => value[f] != null);
   if (present.length !== 1) {
     throw new DocumentError(
       present.join(', ') || 'interval',
       present.length === 0
-        ? 'Required value: one of "interval", "crontab" or "clocked"'
+        ? 'Required value: one of "interval", "crontab", "clocked" or "solar"'
         : `exactly one of ${present.map((f) => `"${f}"`).join(', ')} may be set`,
     );
   }
@@ -124,6 +142,14 @@ function scheduleOf(value: Record<string, unknown>, spec: PeriodicTaskSpec, orig
     return;
   }
   if (!isPlainObject(schedule)) throw new DocumentError(field, 'must be an object');
+  if (field === 'solar') {
+    // Celery's arguments, as `solar(event, lat, lon)` takes them; the values are checked by the validator.
+    spec.solar = { event: schedule.event, latitude: schedule.lat, longitude: schedule.lon } as SolarSpec;
+    for (const [written, specName] of SOLAR_ARGUMENTS)
+      origin.set(`spec.solar.${specName}`, `solar.${written}`);
+    origin.set('spec.solar', 'solar');
+    return;
+  }
   // `schedule` (the 0.1.x writer) holds either shape: {every, period} or the crontab fields.
   if (field === 'interval' || (field === 'schedule' && 'every' in schedule)) {
     spec.interval = intervalOf(schedule, field);

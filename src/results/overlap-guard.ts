@@ -1,15 +1,16 @@
 // concurrencyPolicy Forbid and Replace: whether the previous run has finished is read from the result
 // backend (SUCCESS, FAILURE or REVOKED stored); a run with nothing stored yet is still queued or running.
-import type { Broker, OverlapGuard, ResultBackend } from '../contracts.ts';
+import type { OverlapGuard, ResultBackend } from '../contracts.ts';
 import { FINAL_STATES } from './result-meta.ts';
 
 export class ResultOverlapGuard implements OverlapGuard {
   readonly #backend: ResultBackend;
-  readonly #broker: Broker;
+  readonly #revoke: OverlapGuard['revoke'];
 
-  constructor(backend: ResultBackend, broker: Broker) {
+  /** `revoke`: the broadcast on the namespace's broker (the routed dispatcher's). */
+  constructor(backend: ResultBackend, revoke: OverlapGuard['revoke']) {
     this.#backend = backend;
-    this.#broker = broker;
+    this.#revoke = revoke;
   }
 
   async unfinished(taskIds: readonly string[]): Promise<Set<string>> {
@@ -17,7 +18,7 @@ export class ResultOverlapGuard implements OverlapGuard {
     return new Set(taskIds.filter((id) => !FINAL_STATES.has(results.get(id)?.state ?? 'PENDING')));
   }
 
-  revoke(taskIds: readonly string[]): Promise<void> {
-    return this.#broker.revoke(taskIds);
+  revoke(namespace: string, taskIds: readonly string[]): Promise<void> {
+    return this.#revoke(namespace, taskIds);
   }
 }

@@ -1,7 +1,7 @@
 // The recent runs of one task and what the result backend said of each: the source of the status fields
 // lastSuccessfulRunAt, lastFailedRunAt, lastResult and recentRuns. Pure: the tracker feeds it.
 import type { LastResult, RecentRun, ResultState } from '../api/types.ts';
-import type { RunResult, StatusUpdate } from '../contracts.ts';
+import type { RunResult, RunResults } from '../contracts.ts';
 import { FINAL_STATES } from './result-meta.ts';
 
 export const RECENT_RUNS = 10;
@@ -50,8 +50,8 @@ export class RunHistory {
   }
 
   /** The status fields; lastResult is the newest run the backend has said anything about. */
-  status(): StatusUpdate {
-    const update: StatusUpdate = { recentRuns: this.runs.map(recentRun) };
+  status(): RunResults {
+    const update: RunResults = { recentRuns: this.runs.map(recentRun) };
     if (this.lastSuccessfulRunAt !== null) update.lastSuccessfulRunAt = iso(this.lastSuccessfulRunAt);
     if (this.lastFailedRunAt !== null) update.lastFailedRunAt = iso(this.lastFailedRunAt);
     const known = this.runs.find((r) => r.state !== 'PENDING');

@@ -1,10 +1,12 @@
-// Follows every run the beat sent in the result backend (`--result-backend`) and reports what it learns as
-// status: the last success and failure, the last result and the recent runs. Polled, since Celery's result
+// Follows every run the beat sent in the result backend (`--result-backend`) and tells what it learns (the last
+// success and failure, the last result and the recent runs) to the status projection. Polled, since Celery's result
 // backend has no change feed that every setup enables. The history of each task is also kept in Redis, so a
-// new leader (or a restarted standalone operator) carries it on.
+// new leader (or a restarted standalone operator) carries it on. Each final result is also told to the one
+// that counts failures in a row (the beat, for spec.pauseAfterFailures), at least once: those of the saved
+// history again when a process takes it over, since the previous one may have stopped before its record.
 import type { TaskDefinition } from '../api/types.ts';
 import { taskKey } from '../api/types.ts';
-import type { ResultBackend, RunObserver, StatusSink } from '../contracts.ts';
+import type { ResultBackend, RunObserver, RunOutcomeListener, RunResultsListener } from '../contracts.ts';
 import type { Logger } from '../observe/logger.ts';
 import { runDurationSeconds, runResultsTotal } from '../observe/metrics.ts';
 import { FINAL_STATES } from './result-meta.ts';
@@ -18,7 +20,10 @@ export interface HistoryStore {
 
 export interface RunTrackerOptions {
   backend: ResultBackend;
-  status: StatusSink;
+  /** Told what changed (the status projection). */
+  results: RunResultsListener;
+  /** Told of each final result (the beat, which counts failures in a row). */
+  finished?: RunOutcomeListener;
   logger: Logger;
   history?: HistoryStore;
   pollMs?: number;
@@ -32,7 +37,7 @@ interface Followed {
 }
 
 export class RunTracker implements RunObserver {
-  readonly #o: RunTrackerOptions;
+  readonly #options: RunTrackerOptions;
   readonly #clock: () => number;
   readonly #tasks = new Map<string, Followed>();
   #timer: NodeJS.Timeout | undefined;
@@ -40,7 +45,7 @@ export class RunTracker implements RunObserver {
   #failing = false;
 
   constructor(options: RunTrackerOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -57,7 +62,7 @@ export class RunTracker implements RunObserver {
   }
 
   start(): void {
-    const pollMs = this.#o.pollMs ?? 1000;
+    const pollMs = this.#options.pollMs ?? 1000;
     const tick = (): void => {
       this.#polling = this.poll().finally(() => {
         this.#polling = undefined;
@@ -82,11 +87,12 @@ export class RunTracker implements RunObserver {
     if (ids.length === 0) return;
     let results: Awaited<ReturnType<ResultBackend['fetch']>>;
     try {
-      results = await this.#o.backend.fetch(ids);
-      if (this.#failing) this.#o.logger.info('result backend readable again');
+      results = await this.#options.backend.fetch(ids);
+      if (this.#failing) this.#options.logger.info('result backend readable again');
       this.#failing = false;
     } catch (error) {
-      if (!this.#failing) this.#o.logger.warn({ err: error }, 'reading the result backend failed; retrying');
+      if (!this.#failing)
+        this.#options.logger.warn({ err: error }, 'reading the result backend failed; retrying');
       this.#failing = true;
       return;
     }
@@ -99,11 +105,12 @@ export class RunTracker implements RunObserver {
         if (!applied) continue;
         changed = true;
         this.#observe(task, applied);
+        this.#finished(key, applied);
       }
       if (!changed) continue;
-      this.#o.status.report(task.namespace, task.name, task.history.status());
-      await this.#o.history?.save(key, task.history.runs).catch((error: unknown) => {
-        this.#o.logger.debug({ err: error, task: key }, 'saving the run history failed');
+      this.#options.results.results(task.namespace, task.name, task.history.status());
+      await this.#options.history?.save(key, task.history.runs).catch((error: unknown) => {
+        this.#options.logger.debug({ err: error, task: key }, 'saving the run history failed');
       });
     }
   }
@@ -122,12 +129,24 @@ export class RunTracker implements RunObserver {
       ...(run.error === null ? {} : { error: run.error }),
       ...(duration === undefined ? {} : { durationSeconds: duration }),
     };
-    if (run.state === 'SUCCESS') this.#o.logger.info(line, 'run finished');
-    else this.#o.logger.warn(line, run.state === 'RETRY' ? 'run retrying' : 'run did not succeed');
+    if (run.state === 'SUCCESS') this.#options.logger.info(line, 'run finished');
+    else this.#options.logger.warn(line, run.state === 'RETRY' ? 'run retrying' : 'run did not succeed');
+  }
+
+  #finished(key: string, run: TrackedRun): void {
+    if (!FINAL_STATES.has(run.state)) return;
+    this.#options.finished?.finished(key, {
+      taskId: run.taskId,
+      slot: run.slot,
+      state: run.state,
+      error: run.error,
+    });
   }
 
   async #load(key: string, task: Followed): Promise<void> {
-    const saved = await this.#o.history?.load(key).catch(() => null);
+    const saved = await this.#options.history?.load(key).catch(() => null);
+    // Oldest first, as they happened: the count in a row is made in slot order.
+    for (const run of [...(saved ?? [])].reverse()) this.#finished(key, run);
     for (const run of saved ?? []) {
       if (task.history.runs.some((r) => r.taskId === run.taskId)) continue;
       task.history.add(run.slot, run.taskId, run.sentAt);

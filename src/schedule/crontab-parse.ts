@@ -165,29 +165,3 @@ export function parseCrontabField(text: string, field: CrontabFieldName): ParseR
     throw err;
   }
 }
-
-/** The `cron` shorthand's field order: minute hour dayOfMonth monthOfYear dayOfWeek. */
-export const CRON_FIELD_ORDER: readonly CrontabFieldName[] = [
-  'minute',
-  'hour',
-  'dayOfMonth',
-  'monthOfYear',
-  'dayOfWeek',
-];
-
-/**
- * Splits a cron string into crontab fields, or null unless it is five words separated by spaces. Whitespace
- * separates the words, so a word cannot hold any (Celery's " 5" or "1, 2" are written "5" and "1,2" in `cron`,
- * or kept as they are in `crontab` fields); this is what the CRD's cron pattern says too.
- */
-export function splitCron(cron: string): Record<CrontabFieldName, string> | null {
-  const words = cron.replace(/^ +| +$/g, '').split(/ +/);
-  if (words.length !== 5 || words.some((w) => /[\t\n\v\f\r]/.test(w))) return null;
-  return {
-    minute: words[0]!,
-    hour: words[1]!,
-    dayOfMonth: words[2]!,
-    monthOfYear: words[3]!,
-    dayOfWeek: words[4]!,
-  };
-}

@@ -1,5 +1,5 @@
-// A crontab read in a time zone. Matching is done on wall-clock field sets (WallCalendar); this file maps wall
-// times to instants with the DST rule:
+// A crontab or cron string read in a time zone. Matching is done on wall-clock minutes (a MinuteCalendar); this
+// file maps wall times to instants with the DST rule, the same for both:
 // - a wall time inside a spring-forward gap fires once, shifted forward by the gap; a shifted time that lands on
 //   a real matching time is one slot, not two;
 // - a wall time repeated by a fall-back (the fold) fires at both occurrences when the hour field is every hour
@@ -9,8 +9,7 @@
 //   fold runs in the second pass: it is the only choice under which each runs exactly once, whichever later
 //   slot becomes the cursor.
 import type { Schedule } from './schedule.ts';
-import type { CrontabSets } from './wall-calendar.ts';
-import { WallCalendar } from './wall-calendar.ts';
+import type { MinuteCalendar } from './wall-calendar.ts';
 import type { Transition, WallInstant, Zone } from './zone.ts';
 
 const MINUTE_MS = 60_000;
@@ -26,15 +25,16 @@ function foldLength(t: Transition): number {
 }
 
 export class CrontabSchedule implements Schedule {
-  private readonly calendar: WallCalendar;
+  private readonly calendar: MinuteCalendar;
   private readonly zone: Zone;
   /** The hour field matches every hour: repeated wall times fire at both occurrences. */
   private readonly everyHour: boolean;
 
-  constructor(sets: CrontabSets, zone: Zone) {
-    this.calendar = new WallCalendar(sets);
+  /** `everyHour`: the hour field matches every hour (repeated wall times then fire at both occurrences). */
+  constructor(calendar: MinuteCalendar, zone: Zone, everyHour: boolean) {
+    this.calendar = calendar;
     this.zone = zone;
-    this.everyHour = sets.hour.length === 24;
+    this.everyHour = everyHour;
   }
 
   next(afterMs: number): number | null {

@@ -1,6 +1,10 @@
 // Celery ANDs the two day fields; a Kubernetes CronJob (robfig/cron) ORs them unless one of them is `*`. A user who
-// knows one of them is surprised by the other, so say it when the two readings differ.
+// knows one of them is surprised by the other, so say it when the two readings differ: for `crontab` (Celery's
+// rule) and for `cron` (a CronJob's). A solar event skips days near the poles, where Celery raises: say that too.
+import type { ScheduleDefinition, SolarEvent } from '../api/types.ts';
+import { CRON_JOB_FIELDS, cronJobSchedule } from './cron-job-parse.ts';
 import { type CrontabFieldName, FIELD_RANGES, parseCrontabField } from './crontab-parse.ts';
+import { happensEveryDay } from './solar-events.ts';
 
 type DayFields = Readonly<Pick<Record<CrontabFieldName, string>, 'dayOfMonth' | 'dayOfWeek'>>;
 
@@ -32,4 +36,44 @@ export function crontabDayNote(fields: DayFields): string | null {
     `dayOfMonth ${JSON.stringify(dayOfMonth)} and dayOfWeek ${JSON.stringify(dayOfWeek)} must both match, as in ` +
     'Celery; a Kubernetes CronJob with the same fields runs on days that match either.'
   );
+}
+
+/**
+ * A one-sentence note when a `cron` string's day fields are both restricted, so it runs on days that match either
+ * (as a CronJob does) where Celery would run only on days that match both; null otherwise (also when the string
+ * does not parse, an error reported elsewhere). No note when both fields cover every day: the readings agree.
+ */
+export function cronDayNote(expression: string): string | null {
+  const parsed = cronJobSchedule(expression);
+  if (!parsed.ok || parsed.schedule.kind !== 'calendar' || !parsed.schedule.eitherDay) return null;
+  const { dayOfMonth, dayOfWeek } = parsed.schedule.sets;
+  if (dayOfMonth.length === 31 && dayOfWeek.length === 7) return null;
+  const words = expression.trim().split(/[\t\n\v\f\r ]+/);
+  const dom = words[CRON_JOB_FIELDS.indexOf('dayOfMonth')]!;
+  const dow = words[CRON_JOB_FIELDS.indexOf('dayOfWeek')]!;
+  return (
+    `day of month ${JSON.stringify(dom)} and day of week ${JSON.stringify(dow)}: runs when either matches, as a ` +
+    "CronJob does; use `crontab` for Celery's rule (both must match)."
+  );
+}
+
+/**
+ * A one-sentence note when a solar event does not happen on every day at the task's latitude (polar day or
+ * night), or null. Celery raises on such a day; here the day has no run and the next run is the next day with
+ * the event.
+ */
+export function solarDayNote(event: SolarEvent, latitude: number): string | null {
+  if (happensEveryDay(event, latitude, 0)) return null;
+  return (
+    `at latitude ${latitude} some days have no ${event} (polar day or night): those days have no run, and the ` +
+    'next run is the next day with one.'
+  );
+}
+
+/** The day note of a schedule, or null (see crontabDayNote, cronDayNote and solarDayNote). */
+export function scheduleDayNote(schedule: ScheduleDefinition): string | null {
+  if (schedule.kind === 'crontab') return crontabDayNote(schedule);
+  if (schedule.kind === 'cron') return cronDayNote(schedule.expression);
+  if (schedule.kind === 'solar') return solarDayNote(schedule.event, schedule.latitude);
+  return null;
 }

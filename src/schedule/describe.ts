@@ -11,7 +11,13 @@ export function describeSchedule(schedule: ScheduleDefinition, timeZone: string)
       const { minute, hour, dayOfMonth, monthOfYear, dayOfWeek } = schedule;
       return `cron ${minute} ${hour} ${dayOfMonth} ${monthOfYear} ${dayOfWeek} ${timeZone}`;
     }
+    case 'cron':
+      return `cron ${schedule.expression} ${timeZone}`;
     case 'clocked':
       return `once at ${new Date(schedule.at).toISOString()}`;
+    case 'solar':
+      return `${schedule.event} at ${schedule.latitude}, ${schedule.longitude}`;
+    case 'set':
+      return schedule.schedules.map((s) => describeSchedule(s, timeZone)).join(' and ');
   }
 }

@@ -1,10 +1,22 @@
 // The calendar side of a crontab: which wall-clock minutes match, found by jumping over months, days and hours
 // (never minute by minute). Wall times are epoch milliseconds of the wall fields read as UTC.
+import { utcTime } from './utc-time.ts';
 
 const MINUTE_MS = 60_000;
 const MINUTES_PER_DAY = 1440;
 /** The Gregorian calendar repeats (weekdays and leap years) every 400 years: a pattern with no match there has none. */
 const CYCLE_YEARS = 400;
+
+/** Which wall-clock minutes a schedule matches; wall times are epoch ms of the wall fields read as UTC. */
+export interface MinuteCalendar {
+  matches(wall: number): boolean;
+  /** The first matching wall minute >= wall, or null when there is none. */
+  nextWall(wall: number): number | null;
+  /** The last matching wall minute <= wall, or null when there is none. */
+  prevWall(wall: number): number | null;
+  /** How many matching wall minutes w satisfy lo < w <= hi. */
+  countWalls(lo: number, hi: number): number;
+}
 
 export interface CrontabSets {
   minute: readonly number[];
@@ -34,15 +46,20 @@ function prevIndex(ok: readonly boolean[]): number[] {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcTime(year, month, 0)).getUTCDate();
 }
 
 function weekday(year: number, month: number, day: number): number {
-  const days = Math.floor(Date.UTC(year, month - 1, day) / 86_400_000);
+  const days = Math.floor(utcTime(year, month - 1, day) / 86_400_000);
   return (((days + 4) % 7) + 7) % 7;
 }
 
-export class WallCalendar {
+/**
+ * A day matches when its month matches and its day of month AND day of week do (Celery), or, with `eitherDay`,
+ * when its day of month OR day of week does (standard cron with both day fields restricted).
+ */
+export class WallCalendar implements MinuteCalendar {
+  private readonly eitherDay: boolean;
   private readonly minuteOk: boolean[];
   private readonly hourOk: boolean[];
   private readonly domOk: boolean[];
@@ -61,7 +78,8 @@ export class WallCalendar {
   private readonly minuteCount: number;
   private readonly perDay: number;
 
-  constructor(sets: CrontabSets) {
+  constructor(sets: CrontabSets, { eitherDay = false }: { eitherDay?: boolean } = {}) {
+    this.eitherDay = eitherDay;
     this.minuteOk = mask(sets.minute, 60);
     this.hourOk = mask(sets.hour, 24);
     this.domOk = mask(sets.dayOfMonth, 32);
@@ -100,7 +118,9 @@ export class WallCalendar {
   }
 
   private dayMatches(y: number, mo: number, day: number): boolean {
-    return this.monthOk[mo]! && this.domOk[day]! && this.dowOk[weekday(y, mo, day)]!;
+    if (!this.monthOk[mo]) return false;
+    if (this.eitherDay) return this.domOk[day]! || this.dowOk[weekday(y, mo, day)]!;
+    return this.domOk[day]! && this.dowOk[weekday(y, mo, day)]!;
   }
 
   /** The first matching wall minute >= wall, or null when none within 400 years. */
@@ -125,28 +145,47 @@ export class WallCalendar {
         continue;
       }
       const dim = daysInMonth(y, mo);
-      // Jump straight to the next allowed day of the month; then check its weekday.
-      const nextDay = day <= dim ? this.nextDom[day]! : -1;
-      if (nextDay < 0 || nextDay > dim) {
-        day = 1;
-        if (++mo > 12) {
-          mo = 1;
-          y++;
+      if (this.eitherDay) {
+        if (day > dim) {
+          day = 1;
+          if (++mo > 12) {
+            mo = 1;
+            y++;
+          }
+          h = 0;
+          mi = 0;
+          continue;
         }
-        h = 0;
-        mi = 0;
-        continue;
-      }
-      if (nextDay !== day) {
-        day = nextDay;
-        h = 0;
-        mi = 0;
-      }
-      if (!this.dowOk[weekday(y, mo, day)]) {
-        day++;
-        h = 0;
-        mi = 0;
-        continue;
+        if (!this.dayMatches(y, mo, day)) {
+          day++;
+          h = 0;
+          mi = 0;
+          continue;
+        }
+      } else {
+        // Jump straight to the next allowed day of the month; then check its weekday.
+        const nextDay = day <= dim ? this.nextDom[day]! : -1;
+        if (nextDay < 0 || nextDay > dim) {
+          day = 1;
+          if (++mo > 12) {
+            mo = 1;
+            y++;
+          }
+          h = 0;
+          mi = 0;
+          continue;
+        }
+        if (nextDay !== day) {
+          day = nextDay;
+          h = 0;
+          mi = 0;
+        }
+        if (!this.dowOk[weekday(y, mo, day)]) {
+          day++;
+          h = 0;
+          mi = 0;
+          continue;
+        }
       }
       const hh = this.nextHour[h]!;
       if (hh < 0) {
@@ -165,7 +204,7 @@ export class WallCalendar {
         mi = 0;
         continue;
       }
-      return Date.UTC(y, mo - 1, day, h, mm);
+      return utcTime(y, mo - 1, day, h, mm);
     }
     return null;
   }
@@ -202,7 +241,7 @@ export class WallCalendar {
         mi = 59;
         continue;
       }
-      if (!this.domOk[day] || !this.dowOk[weekday(y, mo, day)]) {
+      if (!this.dayMatches(y, mo, day)) {
         toPreviousDay();
         continue;
       }
@@ -224,7 +263,7 @@ export class WallCalendar {
         }
         continue;
       }
-      return Date.UTC(y, mo - 1, day, h, mm);
+      return utcTime(y, mo - 1, day, h, mm);
     }
     return null;
   }

@@ -1,6 +1,7 @@
 // UTC offsets of an IANA time zone, read from Intl and cached as a table of transitions, and the mapping of a
 // wall-clock time back to instants: a skipped time (spring-forward gap) has none, a repeated time (fall-back
 // fold) has two. Which of them fire is crontab-schedule.ts's rule.
+import { utcTime } from './utc-time.ts';
 
 const DAY_MS = 86_400_000;
 /**
@@ -94,7 +95,7 @@ export class Zone {
     for (const p of this.format.formatToParts(second)) fields[p.type] = p.value;
     let year = Number(fields.year);
     if (fields.era === 'BC' || fields.era === 'B') year = 1 - year;
-    const wall = Date.UTC(
+    const wall = utcTime(
       year,
       Number(fields.month) - 1,
       Number(fields.day),

@@ -14,10 +14,13 @@ export interface EncodedDatetime {
 
 /** Encodes an instant (epoch milliseconds, fractions down to the microsecond kept) as UTC wall-clock fields. */
 export function encodeDatetime(epochMs: number): EncodedDatetime {
-  // Rounded once, in whole microseconds, so a fraction such as .9996 ms carries into the next millisecond.
-  const micros = Math.round(epochMs * 1000);
-  const microsecond = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
-  const date = new Date((micros - microsecond) / 1000);
+  // Rounded once, in whole microseconds, so a fraction such as .9996 ms carries into the next millisecond. The
+  // fraction is taken apart from the whole milliseconds: epoch microseconds after the year 2255 are past
+  // Number.MAX_SAFE_INTEGER.
+  const wholeMs = Math.floor(epochMs);
+  const fractionUs = Math.round((epochMs - wholeMs) * 1000);
+  const date = new Date(wholeMs + Math.floor(fractionUs / 1000));
+  const microsecond = date.getUTCMilliseconds() * 1000 + (fractionUs % 1000);
   return {
     __type__: 'datetime',
     year: date.getUTCFullYear(),
@@ -60,13 +63,9 @@ export function decodeDatetime(value: unknown): number {
     }
     return raw;
   };
-  const ms = Date.UTC(
-    read('year'),
-    read('month') - 1,
-    read('day'),
-    read('hour', 0),
-    read('minute', 0),
-    read('second', 0),
-  );
-  return ms + read('microsecond', 0) / 1000;
+  // Not Date.UTC: it reads the years 0-99 as 1900-1999, and a tail decoded 1900 years off never matches.
+  const date = new Date(0);
+  date.setUTCFullYear(read('year'), read('month') - 1, read('day'));
+  date.setUTCHours(read('hour', 0), read('minute', 0), read('second', 0));
+  return date.getTime() + read('microsecond', 0) / 1000;
 }

@@ -10,6 +10,7 @@ export const RUN_STATE_MEMBERS: ReadonlySet<string> = new Set([
   'last_task_id',
   'last_task_slot',
   'missed_run_count',
+  'paused_run_count',
 ]);
 
 export interface WrittenRunState {

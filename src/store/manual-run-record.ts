@@ -1,5 +1,6 @@
 // What the operator records of a task besides its run state, for run-now and backfill: which manual runs
-// were claimed (so a token or a backfilled slot runs once, from any replica), when the task was first seen,
+// were claimed (so a token or a backfilled slot runs once, from any replica; written by the store's dispatch
+// script, field `claim:<identity>`, value "publishing:<ms>", "sent" or "unknown"), when the task was first seen,
 // and the slot ranges it accounted for without running them (missed, skipped, paused): a hash and a sorted
 // set per task, `celerybeat-operator:manual:` and `celerybeat-operator:unrun:` + the task's Redis key, outside
 // the prefix (celerybeat-redis readers load every key under it) and, in a Redis Cluster, in its hash slot.
@@ -8,6 +9,11 @@ import type { ManualRunRecord, SlotRange } from '../contracts.ts';
 
 export function manualRunKey(redisKey: string): string {
   return `celerybeat-operator:manual:${redisKey}`;
+}
+
+/** The field of a manual run's claim; prefixed, since the record also holds `first`. */
+export function manualClaimField(claim: string): string {
+  return `claim:${claim}`;
 }
 
 function unrunKey(redisKey: string): string {
@@ -28,14 +34,6 @@ export class RedisManualRunRecord implements ManualRunRecord {
 
   #key(taskKey: string): string {
     return manualRunKey(this.#redisKey(taskKey));
-  }
-
-  async claim(taskKey: string, claim: string): Promise<boolean> {
-    return (await this.#redis.hsetnx(this.#key(taskKey), `claim:${claim}`, String(Date.now()))) === 1;
-  }
-
-  async release(taskKey: string, claim: string): Promise<void> {
-    await this.#redis.hdel(this.#key(taskKey), `claim:${claim}`);
   }
 
   async firstSeen(taskKey: string, cursor: number): Promise<number> {

@@ -12,31 +12,83 @@ function loadScript(fileName: string): string {
   );
 }
 
-/** Reply of dispatch-slots for one item. */
-export type DispatchReply = 'ok' | 'missing' | 'corrupt' | ['conflict', string];
+/** Reply of dispatch-slots for one item; `push-failed` carries the list key's type and Redis's error. */
+export type DispatchReply =
+  | 'ok'
+  | 'missing'
+  | 'corrupt'
+  | ['conflict', string]
+  | ['claimed', string]
+  | ['push-failed', string, string];
 
-export type UpsertReply = ['created' | 'updated' | 'unchanged' | 'foreign', string];
+export type UpsertReply = ['created' | 'updated' | 'unchanged' | 'foreign' | 'fenced', string];
+
+/** Reply of advance-epoch: the value the key holds now, ours when held. */
+export type EpochReply = ['held' | 'stale', string];
 
 interface ScriptCommands {
-  cbUpsertTask(key: string, head: string, initialTail: string, ownerUid: string): Promise<UpsertReply>;
+  cbUpsertTask(
+    key: string,
+    fenceKey: string,
+    head: string,
+    initialTail: string,
+    ownerUid: string,
+    operatorId: string,
+    fenceToken: string,
+  ): Promise<UpsertReply>;
   cbDispatchSlots(numKeys: number, ...keysAndArgs: string[]): Promise<DispatchReply[] | 'fenced'>;
-  cbReleaseSlot(key: string, claimedTail: string, previousTail: string): Promise<'released' | 'changed'>;
-  cbDeleteOwned(key: string, ownerUid: string): Promise<'deleted' | 'absent' | 'foreign'>;
+  cbSettleClaim(key: string, claimedTail: string, settledTail: string): Promise<'settled' | 'changed'>;
+  cbSettleManualClaim(
+    recordKey: string,
+    taskKey: string,
+    field: string,
+    claimed: string,
+    outcome: 'sent' | 'released' | 'unknown',
+  ): Promise<['settled', string] | ['changed']>;
+  cbDeleteOwned(
+    key: string,
+    fenceKey: string,
+    ownerUid: string,
+    operatorId: string,
+    keyPrefix: string,
+    namespace: string,
+    fenceToken: string,
+  ): Promise<'deleted' | 'absent' | 'foreign' | 'fenced'>;
+  cbHoldTask(
+    key: string,
+    fenceKey: string,
+    ownerUid: string,
+    operatorId: string,
+    fenceToken: string,
+  ): Promise<'held' | 'absent' | 'foreign' | 'fenced'>;
   cbAcquireLock(key: string, token: string, ttlMs: string): Promise<0 | 1>;
   cbReleaseLock(key: string, token: string): Promise<0 | 1>;
+  cbAdvanceEpoch(key: string, epoch: string, leaseUid: string, mode: 'take' | 'keep'): Promise<EpochReply>;
   cbAdoptKey(key: string, expected: string, adopted: string): Promise<'adopted' | 'changed' | 'missing'>;
+  cbRegisterOperator(
+    key: string,
+    id: string,
+    keyPrefix: string,
+    namespace: string,
+    ttlMs: string,
+    mode: 'start' | 'refresh',
+  ): Promise<string[]>;
 }
 
 export type ScriptedRedis = StoreRedis & ScriptCommands;
 
 const SCRIPTS: Array<[keyof ScriptCommands, string, number | undefined]> = [
-  ['cbUpsertTask', 'upsert-task-1.lua', 1],
+  ['cbUpsertTask', 'upsert-task-2.lua', 2],
   ['cbDispatchSlots', 'dispatch-slots.lua', undefined],
-  ['cbReleaseSlot', 'release-slot-1.lua', 1],
-  ['cbDeleteOwned', 'delete-owned-1.lua', 1],
+  ['cbSettleClaim', 'settle-claim-1.lua', 1],
+  ['cbSettleManualClaim', 'settle-manual-claim-1.lua', 2],
+  ['cbDeleteOwned', 'delete-owned-2.lua', 2],
+  ['cbHoldTask', 'hold-task-2.lua', 2],
   ['cbAcquireLock', 'acquire-lock-1.lua', 1],
   ['cbReleaseLock', 'release-lock-1.lua', 1],
+  ['cbAdvanceEpoch', 'advance-epoch-1.lua', 1],
   ['cbAdoptKey', 'adopt-key-1.lua', 1],
+  ['cbRegisterOperator', 'register-operator-1.lua', 1],
 ];
 
 let sources: Array<[keyof ScriptCommands, string, number | undefined]> | undefined;

@@ -1,7 +1,9 @@
 // The beat benchmark: N interval schedules every second, published to a private Redis by the operator and
 // then by Celery 5.2.6 beat (Debian's python3-celery) on the same Redis in the same run. Prints a table of
 // dispatches per second, lateness, CPU seconds and peak RSS, the ratio, and writes an SVG chart.
-//   node test/bench/beat.bench.ts [--sizes 1000,10000,100000] [--seconds 15] [--svg docs/benchmark-beat.svg]
+// With --cron-share, that part of the N are `cron: "* * * * *"` tasks in Europe/Berlin (Celery beat: crontab
+// entries in that zone), all due at each minute; the operator's run holds a minute and reports that burst.
+//   node test/bench/beat.bench.ts [--sizes 1000,10000,100000] [--seconds 15] [--cron-share 0.5] [--svg FILE]
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,11 +19,13 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000,100000' },
     seconds: { type: 'string', default: '15' },
+    'cron-share': { type: 'string', default: '0' },
     svg: { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const seconds = Number(values.seconds);
+const cronShare = Number(values['cron-share']);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Result {
@@ -29,6 +33,10 @@ interface Result {
   heapPerScheduleBytes?: number;
   latenessP50Ms: number;
   latenessP99Ms: number;
+  /** With a cron share: the cron tasks' runs in the window, and their lateness after the minute. */
+  cronRuns?: number;
+  cronLatenessP99Ms?: number;
+  cronLatenessMaxMs?: number;
   cpuSeconds: number;
   peakRssMb: number;
 }
@@ -36,7 +44,7 @@ interface Result {
 async function operatorRun(url: string, size: number): Promise<Result> {
   const { stdout } = await run(
     process.execPath,
-    [join(here, 'beat-operator-run.ts'), url, String(size), String(seconds)],
+    [join(here, 'beat-operator-run.ts'), url, String(size), String(seconds), String(cronShare)],
     {
       maxBuffer: 1 << 20,
     },
@@ -79,6 +87,7 @@ async function celeryRun(url: string, size: number, redis: Redis): Promise<Resul
         BENCH_BROKER: url,
         BENCH_SCHEDULES: String(size),
         BENCH_QUEUE: queue,
+        BENCH_CRON_SHARE: String(cronShare),
       },
       stdio: 'ignore',
     },
@@ -126,7 +135,9 @@ const f = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(dig
 const best = (pick: (r: (typeof rows)[number]) => Result): number =>
   Math.max(...rows.map((r) => pick(r).dispatchesPerSecond));
 const lines = [
-  `Beat benchmark: N interval schedules every 1 s (a demand of N dispatches/s), ${seconds} s per run, private`,
+  cronShare > 0
+    ? `Beat benchmark: N schedules, ${Math.round(cronShare * 100)} % of them cron "* * * * *" in Europe/Berlin (due together each minute) and the rest intervals every 1 s, ${seconds} s per run holding a minute, private`
+    : `Beat benchmark: N interval schedules every 1 s (a demand of N dispatches/s), ${seconds} s per run, private`,
   'redis-server, this machine. Operator: reconciler → Redis store → beat → Redis broker, every run recorded in',
   'Redis (last_run_at, total_run_count, last_task_id). Lateness: publish time minus slot, steady state.',
   '',
@@ -136,6 +147,17 @@ const lines = [
     ({ size, operator: o, celery: c }) =>
       `| ${size} | ${f(o.dispatchesPerSecond)} | ${f(c.dispatchesPerSecond)} | ${c.dispatchesPerSecond > 0 ? `${f(o.dispatchesPerSecond / c.dispatchesPerSecond, 1)}×` : '∞ (Celery sent nothing)'} | ${f(o.latenessP50Ms, 1)} / ${f(o.latenessP99Ms, 1)} | ${f(o.cpuSeconds, 1)} | ${f(c.cpuSeconds, 1)} | ${f(o.heapPerScheduleBytes ?? Number.NaN)} | ${f(o.peakRssMb)} | ${f(c.peakRssMb)} |`,
   ),
+  ...(cronShare > 0
+    ? [
+        '',
+        '| schedules | cron tasks due at the minute | operator cron runs sent | cron lateness p99 / max (ms) | operator interval lateness p99 (ms) |',
+        '| ---: | ---: | ---: | ---: | ---: |',
+        ...rows.map(
+          ({ size, operator: o }) =>
+            `| ${size} | ${Math.round(size * cronShare)} | ${o.cronRuns ?? 0} | ${f(o.cronLatenessP99Ms ?? Number.NaN)} / ${f(o.cronLatenessMaxMs ?? Number.NaN)} | ${f(o.latenessP99Ms)} |`,
+        ),
+      ]
+    : []),
   '',
   `Highest rate reached: operator ${f(best((r) => r.operator))}/s, Celery beat ${f(best((r) => r.celery))}/s: ` +
     `${f(best((r) => r.operator) / best((r) => r.celery), 1)}× (where the demand exceeds what one can send, its rate is its capacity).`,

@@ -49,6 +49,7 @@ function outgoing(i: number, queue: string) {
     options,
     scheduledAt: slot,
     periodicTaskName: `bench/task-${i % 1000}`,
+    namespace: 'bench',
   });
   return { message, options };
 }

@@ -86,6 +86,7 @@ try {
       lastTaskId: null,
       lastTaskSlot: null,
       missedRunCount: 0,
+      pausedRunCount: 0,
     };
     states.push(state);
     pipeline.set(

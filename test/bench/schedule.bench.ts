@@ -3,11 +3,12 @@
 import type { ScheduleDefinition } from '../../src/api/types.ts';
 import { planSlots } from '../../src/schedule/catch-up.ts';
 import { compileSchedule } from '../../src/schedule/compile.ts';
+import { cronDefinition } from '../../src/schedule/cron-job-parse.ts';
 import type { Schedule } from '../../src/schedule/schedule.ts';
 
 const START = Date.UTC(2026, 10, 24, 10, 0, 0);
 
-function cron(expr: string): ScheduleDefinition {
+function crontab(expr: string): ScheduleDefinition {
   const [minute, hour, dayOfMonth, monthOfYear, dayOfWeek] = expr.split(' ') as [
     string,
     string,
@@ -45,32 +46,75 @@ walk(
   compileSchedule({ kind: 'interval', every: 1500, period: 'microseconds' }, 'UTC'),
   2_000_000,
 );
-walk('crontab * * * * * UTC: next()', compileSchedule(cron('* * * * *'), 'UTC'), 500_000);
+walk('crontab * * * * * UTC: next()', compileSchedule(crontab('* * * * *'), 'UTC'), 500_000);
 walk(
   'crontab */5 * * * * Europe/Berlin: next()',
-  compileSchedule(cron('*/5 * * * *'), 'Europe/Berlin'),
+  compileSchedule(crontab('*/5 * * * *'), 'Europe/Berlin'),
   500_000,
 );
 walk(
   'crontab 30 7 * * mon-fri America/New_York: next()',
-  compileSchedule(cron('30 7 * * mon-fri'), 'America/New_York'),
+  compileSchedule(crontab('30 7 * * mon-fri'), 'America/New_York'),
   200_000,
 );
 walk(
   'crontab 30 2 * * * Australia/Lord_Howe: next()',
-  compileSchedule(cron('30 2 * * *'), 'Australia/Lord_Howe'),
+  compileSchedule(crontab('30 2 * * *'), 'Australia/Lord_Howe'),
   200_000,
 );
-walk('crontab 0 0 13 * fri (Friday 13th) UTC: next()', compileSchedule(cron('0 0 13 * fri'), 'UTC'), 20_000);
+walk(
+  'crontab 0 0 13 * fri (Friday 13th) UTC: next()',
+  compileSchedule(crontab('0 0 13 * fri'), 'UTC'),
+  20_000,
+);
 
-const berlin = compileSchedule(cron('*/5 * * * *'), 'Europe/Berlin');
+const berlin = compileSchedule(crontab('*/5 * * * *'), 'Europe/Berlin');
 measure('crontab */5 Berlin: next() from random instants', 200_000, (i) => {
   berlin.next(START + ((i * 7_919_993) % 31_536_000_000));
 });
-const minutely = compileSchedule(cron('* * * * *'), 'Europe/Berlin');
+const minutely = compileSchedule(crontab('* * * * *'), 'Europe/Berlin');
 measure('crontab * * * * * Berlin: planSlots after 30 days down', 2_000, (i) => {
   planSlots(minutely, START + i * 60_000, START + i * 60_000 + 30 * 86_400_000, 300);
 });
 measure('crontab * * * * * Berlin: compile', 50_000, () => {
-  compileSchedule(cron('* * * * *'), 'Europe/Berlin');
+  compileSchedule(crontab('* * * * *'), 'Europe/Berlin');
+});
+
+// cron: strings (a CronJob's schedule, slots from cron-parser). The beat asks the same next slots of every task
+// with the same string and zone: those answers are cached per string, so a walk after the first is what a beat
+// with many such tasks sees; the first computation of a slot is measured on strings never asked before.
+walk('cron * * * * * UTC: next()', compileSchedule(cronDefinition('* * * * *'), 'UTC'), 500_000);
+walk(
+  'cron */5 * * * * Europe/Berlin: next()',
+  compileSchedule(cronDefinition('*/5 * * * *'), 'Europe/Berlin'),
+  500_000,
+);
+walk(
+  'cron 30 7 * * mon-fri America/New_York: next()',
+  compileSchedule(cronDefinition('30 7 * * mon-fri'), 'America/New_York'),
+  200_000,
+);
+walk(
+  'cron 30 2 * * * Australia/Lord_Howe: next()',
+  compileSchedule(cronDefinition('30 2 * * *'), 'Australia/Lord_Howe'),
+  200_000,
+);
+walk(
+  'cron 0 0 13 * fri (13th or Friday) UTC: next()',
+  compileSchedule(cronDefinition('0 0 13 * fri'), 'UTC'),
+  200_000,
+);
+const cronBerlin = compileSchedule(cronDefinition('*/5 * * * *'), 'Europe/Berlin');
+measure('cron */5 Berlin: next() from random instants', 100_000, (i) => {
+  cronBerlin.next(START + ((i * 7_919_993) % 31_536_000_000));
+});
+let fresh = 0;
+measure('cron, a string never seen: compile + first next() Berlin', 5_000, () => {
+  const n = fresh++;
+  const expression = `${n % 60} ${Math.floor(n / 60) % 24} ${1 + (Math.floor(n / 1440) % 28)} * *`;
+  compileSchedule(cronDefinition(expression), 'Europe/Berlin').next(START);
+});
+const cronMinutely = compileSchedule(cronDefinition('* * * * *'), 'Europe/Berlin');
+measure('cron * * * * * Berlin: planSlots after 30 days down', 2_000, (i) => {
+  planSlots(cronMinutely, START + i * 60_000, START + i * 60_000 + 30 * 86_400_000, 300);
 });

@@ -143,7 +143,9 @@ test('import from every source, apply standalone and on a real API server: each 
     '--leader-elect',
     'none',
   ]);
-  const inCluster = startClusterOperator(ns, server.url);
+  // One Redis for both: the standalone operator watches every namespace, so the two keep their keys under
+  // prefixes that do not nest (docs/sharing-redis.md).
+  const inCluster = startClusterOperator(ns, server.url, ['--key-prefix', 'cluster:']);
   try {
     await inCluster.waitForLog('leader', (l) => l.msg === 'became leader', 30_000);
     // Whole milliseconds: every source keeps at least those, so the slot below is exact.

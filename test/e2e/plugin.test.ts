@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { BACKFILL_ANNOTATION, RUN_NOW_ANNOTATION } from '../../src/api/annotations.ts';
 import type { PeriodicTask } from '../../src/api/types.ts';
 import {
@@ -280,6 +281,30 @@ describe('kubectl celerybeat on a real API server', { timeout: 300_000 }, () => 
     assert.match(r.stdout, /^Next run: +\d{4}-\d\d-\d\dT[\d:.]+Z/m);
   });
 
+  test('timeline draws the runs of the namespace per minute from the live tasks; without list it is Forbidden', async () => {
+    const r = await plugin(['timeline', '-n', ns.namespace, '--hours', '1', '--by', 'task'], {
+      KUBECONFIG: cluster.kubeconfigPath,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^Runs per minute, .* UTC: [\\d,]+ runs of 3 tasks in namespace ${ns.namespace}, by task; peak `,
+      ),
+    );
+    // `fast` runs every 3 s: 20 a minute in every whole minute of the window.
+    const rows = lines.filter((l) => /^\d\d:\d\d/.test(l));
+    assert.ok(rows.length > 0, r.stdout);
+    assert.ok(
+      rows.some((l) => / fast 20( |$)/.test(l)),
+      `a minute with the 20 runs of fast:\n${r.stdout}`,
+    );
+    const denied = await plugin(['timeline', '-n', ns.namespace]);
+    assert.equal(denied.code, 1);
+    assert.match(oneLine(denied), /^kubectl celerybeat timeline: .*forbidden.*list.*\(HTTP 403\)$/i);
+  });
+
   test('the namespace and context come from the kubeconfig, as for kubectl; KUBECONFIG works too', async () => {
     // A copy of the user's kubeconfig whose current context names the namespace, plus a second context.
     const withNamespace = join(binDir, 'user-with-namespace.kubeconfig');
@@ -354,5 +379,69 @@ describe('kubectl celerybeat on a real API server', { timeout: 300_000 }, () => 
     const help = await plugin(['pause', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: kubectl celerybeat pause NAME --reason TEXT \[--until RFC3339\]/);
+  });
+
+  test('impersonation: as:/as-groups: in the kubeconfig and --as/--as-group send Impersonate-* headers', async () => {
+    // A user and a group that may only get PeriodicTasks; the admin impersonates them.
+    const reader = `pt-reader-${ns.namespace}`;
+    const group = `pt-readers-${ns.namespace}`;
+    await cluster.kubectl([
+      'create',
+      'role',
+      'pt-reader',
+      '-n',
+      ns.namespace,
+      '--verb=get',
+      '--resource=periodictasks.celerybeat.io',
+    ]);
+    await cluster.kubectl([
+      'create',
+      'rolebinding',
+      'pt-reader',
+      '-n',
+      ns.namespace,
+      '--role=pt-reader',
+      `--user=${reader}`,
+      `--group=${group}`,
+    ]);
+    const admin = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as {
+      users: Array<{ user: Record<string, unknown> }>;
+    };
+    admin.users[0]!.user.as = reader;
+    const asReader = join(binDir, 'as-reader.kubeconfig');
+    await writeFile(asReader, stringify(admin), { mode: 0o600 });
+
+    const history = await plugin(['history', 'hourly', '-n', ns.namespace], { KUBECONFIG: asReader });
+    assert.equal(history.code, 0, history.stderr);
+    const pause = await plugin(['pause', 'hourly', '-n', ns.namespace, '--reason', 'x'], {
+      KUBECONFIG: asReader,
+    });
+    assert.equal(pause.code, 1);
+    assert.match(
+      oneLine(pause),
+      new RegExp(
+        `^kubectl celerybeat pause: .*User "${reader}" cannot patch resource "periodictasks" .*\\(HTTP 403\\)$`,
+      ),
+    );
+    // The same with kubectl's flags on the admin's kubeconfig, and a group that grants get to anyone in it.
+    const admin2 = { KUBECONFIG: cluster.kubeconfigPath };
+    const flagged = await plugin(
+      ['pause', 'hourly', '-n', ns.namespace, '--reason', 'x', '--as', reader],
+      admin2,
+    );
+    assert.equal(flagged.code, 1);
+    assert.match(oneLine(flagged), new RegExp(`User "${reader}" cannot patch`));
+    const stranger = ['history', 'hourly', '-n', ns.namespace, '--as', 'stranger'];
+    const refused = await plugin(stranger, admin2);
+    assert.match(oneLine(refused), /User "stranger" cannot get resource "periodictasks"/);
+    const viaGroup = await plugin([...stranger, '--as-group', group], admin2);
+    assert.equal(viaGroup.code, 0, viaGroup.stderr);
+    admin.users[0]!.user.as = 'stranger';
+    admin.users[0]!.user['as-groups'] = [group];
+    const asGroup = join(binDir, 'as-group.kubeconfig');
+    await writeFile(asGroup, stringify(admin), { mode: 0o600 });
+    const fromKubeconfig = await plugin(['history', 'hourly', '-n', ns.namespace], { KUBECONFIG: asGroup });
+    assert.equal(fromKubeconfig.code, 0, fromKubeconfig.stderr);
+    assert.equal((await get('hourly')).spec.pause ?? null, null, 'nothing was paused');
   });
 });

@@ -6,15 +6,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
 import { connect } from 'amqplib';
 import { Redis } from 'ioredis';
-import { type FrozenLink, frozenLink } from '../support/frozen-link.ts';
 import { operatorNamespace, periodicTask, startClusterOperator } from '../support/operator-cluster.ts';
 import { waitUntil } from '../support/ports.ts';
 import { deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { startRedisServer } from '../support/redis-server.ts';
+import { type TcpRelay, tcpRelay } from '../support/tcp-relay.ts';
 import { sharedCluster } from '../testbed/cluster.ts';
 
 const GRACE_PERIOD_MS = 30_000;
-const links: FrozenLink[] = [];
+const links: TcpRelay[] = [];
 const queues: string[] = [];
 
 after(async () => {
@@ -35,9 +35,9 @@ test('SIGTERM with the store, the broker and the API server unreachable exits in
 
   const apiPort = Number(new URL(cluster.server).port);
   const [redisLink, brokerLink, apiLink] = await Promise.all([
-    frozenLink(redisServer.port),
-    frozenLink(Number(new URL(RABBITMQ_URL).port)),
-    frozenLink(apiPort),
+    tcpRelay(redisServer.port),
+    tcpRelay(Number(new URL(RABBITMQ_URL).port)),
+    tcpRelay(apiPort),
   ]);
   links.push(redisLink, brokerLink, apiLink);
   // The API server's certificate names 127.0.0.1, so TLS goes through the relay unchanged.

@@ -163,7 +163,8 @@ describe('status tells the truth on a real API server', { timeout: 300_000 }, ()
   });
 
   test('both day fields restricted: one Normal Event and the note with the next runs in Ready', async () => {
-    await apply('both-days', { cron: '0 0 1 * mon' });
+    const crontab = { minute: '0', hour: '0', dayOfMonth: '1', dayOfWeek: 'mon' };
+    await apply('both-days', { crontab });
     const task = await waitForReason('both-days', 'Scheduled');
     const message = ready(task)!.message;
     assert.match(message, /dayOfMonth "1" and dayOfWeek "mon" must both match/);
@@ -177,7 +178,7 @@ describe('status tells the truth on a real API server', { timeout: 300_000 }, ()
       15_000,
     );
     // Another pass over the same note (a changed description) tells nothing new.
-    await apply('both-days', { cron: '0 0 1 * mon', description: 'edited' });
+    await apply('both-days', { crontab, description: 'edited' });
     await waitUntil(
       'the edit reconciled',
       async () => {

@@ -6,13 +6,15 @@
 import { mock } from 'node:test';
 import type { TaskDefinition } from '../../src/api/types.ts';
 import { Beat, type BeatListener } from '../../src/beat/beat.ts';
+import { StoreUnavailableError } from '../../src/beat/dispatch-failure.ts';
 import { pythonIsoUtc } from '../../src/celery/iso-time.ts';
 import { checkTaskMessage } from '../../src/celery/message-check.ts';
 import { taskIdForSlot } from '../../src/celery/task-id.ts';
 import type { PlannedSlot, RunState, SlotDispatcher, SlotOutcome, TaskMessage } from '../../src/contracts.ts';
 import { createLogger } from '../../src/observe/logger.ts';
-import { compileSchedule } from '../../src/schedule/compile.ts';
+import { compileTaskSchedule } from '../../src/schedule/compile.ts';
 import type { Schedule } from '../../src/schedule/schedule.ts';
+import { validatePeriodicTask } from '../../src/validation/validate.ts';
 import { MemoryTaskStore } from '../support/fakes/memory-task-store.ts';
 
 export type Outcome = 'ok' | 'publish-failed' | 'conflict' | 'missing' | 'throw';
@@ -58,7 +60,11 @@ export const freshState = (cursor: number): RunState => ({
   lastTaskId: null,
   lastTaskSlot: null,
   missedRunCount: 0,
+  pausedRunCount: 0,
 });
+
+/** Small enough that a catch-up of every slot settles within one step of the simulation. */
+export const MAX_BACKFILL = 20;
 
 export class SimWorld {
   readonly store = new MemoryTaskStore();
@@ -77,14 +83,22 @@ export class SimWorld {
   };
   #saved: NodeJS.UnhandledRejectionListener[] = [];
 
-  constructor(opts: { seed: number; rates: Record<Outcome, number>; batchSize: number; start: number }) {
+  constructor(opts: {
+    seed: number;
+    rates: Record<Outcome, number>;
+    batchSize: number;
+    start: number;
+    /** --max-backfill: the most slots a catchUp All task runs after one gap. */
+    maxBackfill?: number;
+  }) {
     this.#random = prng(opts.seed);
     this.#rates = opts.rates;
     const listener: BeatListener = {
       recorded: () => {},
-      // A failed publish is reported too (the Ready reason): only a refused or unplannable slot is a fault here.
+      // A failed publish or an unreachable store is reported too (the Ready reason): only a refused or
+      // unplannable slot, or a dispatcher defect, is a fault here.
       rejected: (def: TaskDefinition, reason: string, problem?: string) => {
-        if (problem !== 'PublishFailed')
+        if (problem !== 'PublishFailed' && problem !== 'StoreUnavailable')
           this.rejected.push(`${def.namespace}/${def.name}: ${problem ?? ''} ${reason}`);
       },
       fenced: () => {},
@@ -94,15 +108,17 @@ export class SimWorld {
     process.removeAllListeners('unhandledRejection');
     process.on('unhandledRejection', this.#onUnhandled);
     mock.timers.enable({ apis: ['setTimeout', 'Date'], now: opts.start });
-    const dispatcher: SlotDispatcher = { dispatch: (slots) => this.#dispatch(slots) };
+    // The beat dispatches scheduled slots only (manual runs are not part of the simulation).
+    const dispatcher: SlotDispatcher = { dispatch: (slots) => this.#dispatch(slots as PlannedSlot[]) };
     this.beat = new Beat({
-      store: this.store,
       dispatcher,
       listener,
       logger: createLogger('silent'),
       clock: () => Date.now(),
       batchSize: opts.batchSize,
-      retryDelayMs: 1000,
+      maxBackfill: opts.maxBackfill ?? MAX_BACKFILL,
+      // The product's retry backoff without jitter, so that a seed replays the same run.
+      random: () => 1,
     });
   }
 
@@ -119,7 +135,7 @@ export class SimWorld {
     const key = `${def.namespace}/${def.name}`;
     const result = await this.store.upsert(def, freshState(cursor));
     if (result.status === 'foreign') throw new Error(`${key}: foreign in a fresh store`);
-    const schedule = compileSchedule(def.schedule, def.timeZone);
+    const schedule = compileTaskSchedule(def);
     this.current.set(key, {
       def,
       schedule,
@@ -131,24 +147,23 @@ export class SimWorld {
     this.beat.set(key, { def, schedule, state: result.state });
   }
 
-  /** Replaces the definition, keeping the run state; a changed schedule starts from now (as the reconciler). */
+  /**
+   * Replaces the definition, keeping the run state; a changed schedule starts from now: the beat is told to
+   * move the cursor (as the reconciler tells it).
+   */
   async edit(key: string, def: TaskDefinition): Promise<void> {
     const cur = this.current.get(key);
     const task = this.beat.get(key);
     if (!cur || cur.deleted || !task) return;
     const result = await this.store.upsert(def, task.state);
     if (result.status === 'foreign') throw new Error(`${key}: foreign on edit`);
-    let state = result.state;
     const timing = (d: TaskDefinition): string =>
-      JSON.stringify([d.schedule, d.timeZone, d.startTime ?? null]);
-    if (timing(cur.def) !== timing(def) && state.cursor < this.now) {
-      const moved = { ...state, cursor: this.now };
-      const claim = this.store.claim({ taskKey: key, expected: state, next: moved });
-      if (claim.status === 'ok') state = moved;
-    }
-    const schedule = compileSchedule(def.schedule, def.timeZone);
+      JSON.stringify([d.schedule, d.timeZone, d.startTime ?? null, d.endTime ?? null, d.maxRuns ?? null]);
+    const move =
+      timing(cur.def) !== timing(def) ? { reason: 'schedule-changed' as const, at: this.now } : undefined;
+    const schedule = compileTaskSchedule(def);
     this.current.set(key, { ...cur, def, schedule, version: cur.version + 1, since: this.now });
-    this.beat.set(key, { def, schedule, state });
+    this.beat.set(key, { def, schedule, state: result.state }, true, move);
   }
 
   async delete(key: string): Promise<void> {
@@ -172,7 +187,7 @@ export class SimWorld {
     this.#inFlight += 1;
     try {
       await Promise.resolve();
-      if (this.#pick() === 'throw') throw new Error('simulated dispatcher failure');
+      if (this.#pick() === 'throw') throw new StoreUnavailableError(new Error('simulated lost connection'));
       return slots.map((slot) => this.#one(slot));
     } finally {
       this.#inFlight -= 1;
@@ -236,17 +251,35 @@ export class SimWorld {
     if (deadline !== undefined && now - run > deadline * 1000) fail('published after its starting deadline');
     if (cur.version === 0 && cur.def.startTime !== undefined && run < cur.def.startTime)
       fail(`published before startTime ${cur.def.startTime}`);
+    if (cur.def.endTime !== undefined && run > cur.def.endTime)
+      fail(`published after endTime ${cur.def.endTime}`);
+    // The run state's count, which carries over edits, leader changes and rivals: never beyond maxRuns.
+    if (cur.def.maxRuns !== undefined && slot.next.totalRunCount > cur.def.maxRuns)
+      fail(`run ${slot.next.totalRunCount} of a task with maxRuns ${cur.def.maxRuns}`);
   }
 
   /** Lets every promise settle and every timer due now fire (batches re-arm with a zero delay). */
   async quiesce(): Promise<void> {
+    if (!(await this.#settle())) return;
+    // A catchUp All task's slots are one wake-up each, due at once: let those of one gap go out too.
+    for (
+      let turn = 0;
+      turn < MAX_BACKFILL && (this.nextDue() ?? Number.POSITIVE_INFINITY) <= this.now;
+      turn++
+    )
+      if (!(await this.#settle())) return;
+  }
+
+  /** Runs the timers due now until no batch is in flight; false (a violation) when they never stop. */
+  async #settle(): Promise<boolean> {
     for (let i = 0; i < 200; i++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       mock.timers.tick(0);
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.#inFlight === 0) return;
+      if (this.#inFlight === 0) return true;
     }
     this.violations.push('the beat did not settle within 200 turns');
+    return false;
   }
 
   /** The earliest slot the beat will act on, or null. */
@@ -284,4 +317,33 @@ export class SimWorld {
       for (const l of this.#saved) process.on('unhandledRejection', l);
     }
   }
+}
+
+/** No scripted outcome: every dispatch answers as the store does. */
+export const NO_FAULTS: Record<Outcome, number> = {
+  'publish-failed': 0,
+  conflict: 0,
+  missing: 0,
+  throw: 0,
+  ok: 0,
+};
+
+/** A generated spec as the validator turns it into a definition, in the namespace `prop`. */
+export function specDefinition(
+  spec: unknown,
+  name: string,
+  uid: string,
+  defaultTimeZone: string,
+  generation = 1,
+): TaskDefinition {
+  const manifest = {
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name, namespace: 'prop', uid, generation },
+    spec,
+  };
+  const result = validatePeriodicTask(manifest, { defaultTimeZone });
+  if (!result.ok)
+    throw new Error(`the validator refuses a generated valid spec: ${JSON.stringify(result.errors)}`);
+  return result.definition;
 }

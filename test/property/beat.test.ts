@@ -5,13 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { TaskDefinition } from '../../src/api/types.ts';
-import { compileSchedule } from '../../src/schedule/compile.ts';
+import { compileTaskSchedule } from '../../src/schedule/compile.ts';
 import { initialCursor } from '../../src/schedule/cursor.ts';
 import { IntervalSchedule } from '../../src/schedule/interval-schedule.ts';
 import type { Schedule } from '../../src/schedule/schedule.ts';
-import { validatePeriodicTask } from '../../src/validation/validate.ts';
-import { type Outcome, SimWorld } from './beat-sim.ts';
+import { NO_FAULTS, type Outcome, SimWorld, specDefinition } from './beat-sim.ts';
 import { check } from './fc-config.ts';
 import {
   REFERENCE_MS,
@@ -25,25 +23,6 @@ import {
 const FILE = 'test/property/beat.test.ts';
 const DAY_MS = 86_400_000;
 const NS = 'prop';
-
-function definition(
-  spec: Spec,
-  name: string,
-  uid: string,
-  defaultTimeZone: string,
-  generation = 1,
-): TaskDefinition {
-  const manifest = {
-    apiVersion: 'celerybeat.io/v1alpha1',
-    kind: 'PeriodicTask',
-    metadata: { name, namespace: NS, uid, generation },
-    spec,
-  };
-  const result = validatePeriodicTask(manifest, { defaultTimeZone });
-  if (!result.ok)
-    throw new Error(`the validator refuses a generated valid spec: ${JSON.stringify(result.errors)}`);
-  return result.definition;
-}
 
 type Action =
   | { kind: 'edit'; spec: Spec }
@@ -97,7 +76,6 @@ const FAULTS: Record<Outcome, number> = {
   throw: 0.05,
   ok: 0,
 };
-const NO_FAULTS: Record<Outcome, number> = { 'publish-failed': 0, conflict: 0, missing: 0, throw: 0, ok: 0 };
 
 /** Runs one case and returns what broke, as text (empty: every invariant held). */
 async function runCase(c: Case): Promise<string[]> {
@@ -113,7 +91,7 @@ async function runCase(c: Case): Promise<string[]> {
     let uids = 0;
     const generation = new Map<string, number>();
     for (const [i, spec] of c.specs.entries()) {
-      const def = definition(spec, `t${i}`, `uid-${uids++}`, c.defaultZone);
+      const def = specDefinition(spec, `t${i}`, `uid-${uids++}`, c.defaultZone);
       await world.create(def, initialCursor(def, world.now));
     }
     world.beat.start();
@@ -128,7 +106,7 @@ async function runCase(c: Case): Promise<string[]> {
         generation.set(key, gen);
         switch (e.action.kind) {
           case 'edit':
-            await world.edit(key, definition(e.action.spec, name, cur.def.uid, c.defaultZone, gen));
+            await world.edit(key, specDefinition(e.action.spec, name, cur.def.uid, c.defaultZone, gen));
             break;
           case 'disable':
           case 'enable':
@@ -139,7 +117,7 @@ async function runCase(c: Case): Promise<string[]> {
             break;
           case 'recreate': {
             await world.delete(key);
-            const def = definition(e.action.spec, name, `uid-${uids++}`, c.defaultZone);
+            const def = specDefinition(e.action.spec, name, `uid-${uids++}`, c.defaultZone);
             await world.create(def, initialCursor(def, world.now));
             break;
           }
@@ -177,16 +155,16 @@ async function runCase(c: Case): Promise<string[]> {
       if (stored.totalRunCount !== runs)
         problems.push(`${key}: total_run_count ${stored.totalRunCount}, but ${runs} slots were published`);
       const elapsed = cur.schedule.latest(cur.initialCursor, stored.cursor)?.count ?? 0;
-      // Slots inside a pause are counted by the beat that accounted for them (status.pausedRunCount, not kept
-      // in Redis): a dispatch another dispatcher won leaves them uncounted here, so a paused task is not summed.
-      const paused = world.beat.get(key)?.pausedRunCount ?? 0;
-      if (cur.def.pause) continue;
+      // Slots inside a pause are counted in the stored run state, like runs and missed slots.
+      const paused = stored.pausedRunCount;
       if (stored.totalRunCount + stored.missedRunCount + paused !== elapsed)
         problems.push(
           `${key}: ${stored.totalRunCount} runs + ${stored.missedRunCount} missed + ${paused} paused, but ${elapsed} slots up to the cursor`,
         );
       if ((cur.def.oneOff || cur.def.schedule.kind === 'clocked') && runs > 1)
         problems.push(`${key}: a one-off task ran ${runs} times`);
+      if (cur.def.maxRuns !== undefined && runs > cur.def.maxRuns)
+        problems.push(`${key}: ran ${runs} times, above maxRuns ${cur.def.maxRuns}`);
       const next = due.find((d) => d.key === key)?.next ?? null;
       if (!c.faulty && next !== null && next <= end)
         problems.push(`${key}: slot ${next} is due (now ${end}) but was not acted on`);
@@ -222,10 +200,14 @@ test(`clocked times before 1684 or after 2255 run in the beat (${FILE})`, async 
 
 const compiled = (subMillisecond: boolean) =>
   fc
-    .tuple(validSpec({ subMillisecond, kinds: ['interval', 'crontab', 'cron', 'clocked'] }), timeZone)
+    .tuple(
+      validSpec({ subMillisecond, kinds: ['interval', 'crontab', 'cron', 'clocked', 'solar'] }),
+      timeZone,
+    )
     .map(([spec, zone]) => {
-      const def = definition(spec, 's', 'u', zone);
-      return { def, schedule: compileSchedule(def.schedule, def.timeZone) };
+      const def = specDefinition(spec, 's', 'u', zone);
+      // The task's schedule: several schedules merged, exclusions left out, cut at endTime.
+      return { def, schedule: compileTaskSchedule(def) };
     });
 
 /** 2^42 ms (May 2109): beyond it an epoch-ms double no longer holds every microsecond. */

@@ -2,7 +2,7 @@
 // of generated specs: each is sent as a server-side dry-run create with strict field validation (what
 // `kubectl apply` does), so nothing is stored. Invalid specs break one rule of one field; valid ones must pass
 // both. The API server refusing what the validator accepts is always a defect; the validator refusing what the
-// API server accepts is expected only for what the schema cannot see (design §3: zones, crontab values, dates).
+// API server accepts is expected only for what the schema cannot see (zones, crontab values, dates).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -33,12 +33,7 @@ interface KubeconfigFile {
 before(async () => {
   cluster = await sharedCluster();
   await cluster.kubectl(['apply', '-f', '-'], { input: await readFile(CRD_FILE, 'utf8') });
-  await cluster.kubectl([
-    'wait',
-    '--for=condition=Established',
-    'crd/periodictasks.celerybeat.io',
-    '--timeout=60s',
-  ]);
+  await cluster.crdEstablished('periodictasks.celerybeat.io');
   await cluster.kubectl(['create', 'namespace', namespace]);
   const config = parse(await readFile(cluster.kubeconfigPath, 'utf8')) as KubeconfigFile;
   const b64 = (s: string): Buffer => Buffer.from(s, 'base64');

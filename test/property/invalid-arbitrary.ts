@@ -1,6 +1,6 @@
 // Invalid specs: a valid generated spec with exactly one rule of one field broken. The mutations come from the
 // schema nodes (wrong type, enum, lengths, bounds, required, unknown fields, every CEL rule's pattern) plus what
-// only the operator can check (design §3: zone names, crontab values, dates that do not exist), marked so.
+// only the operator can check (zone names, crontab values, dates that do not exist), marked so.
 import fc from 'fast-check';
 import { specSchema } from '../../src/api/periodic-task-schema.ts';
 import type { ObjectNode, SchemaNode } from '../../src/api/schema-types.ts';
@@ -33,7 +33,7 @@ interface Mutation {
   schedules?: boolean;
 }
 
-const SCHEDULES = ['interval', 'crontab', 'cron', 'clocked'];
+const SCHEDULES = ['interval', 'crontab', 'cron', 'clocked', 'solar', 'schedules'];
 
 /** A valid base for a schedule whose field is about to be broken, so that only that field is wrong. */
 const SCHEDULE_BASE: Record<string, unknown> = {
@@ -41,6 +41,8 @@ const SCHEDULE_BASE: Record<string, unknown> = {
   crontab: {},
   cron: '* * * * *',
   clocked: '2026-12-24T18:00:00Z',
+  solar: { event: 'sunset', latitude: 52.52, longitude: 13.405 },
+  schedules: [{ cron: '0 7 * * *' }],
 };
 
 const mut = (
@@ -60,12 +62,14 @@ function nodeMutations(node: SchemaNode, field: string): Mutation[] {
       if ((node.minLength ?? 0) > 0) out.push(mut(field, 'shorter than minLength', fc.constant('')));
       out.push(mut(field, 'longer than maxLength', fc.constant('a'.repeat(node.maxLength + 1))));
       for (const r of node.rules ?? []) {
-        // Random text, and five random words (a rule may hold for almost all text but apply to five words).
+        // Random text, five random words (a rule may hold for almost all text but apply to five words), and
+        // the names a routing field may not use (which random text almost never hits).
         const text = fc.oneof(
           fc.string({ unit: 'grapheme-ascii', maxLength: Math.min(node.maxLength, 40) }),
           fc
             .array(fc.stringMatching(/^[!-~]{1,6}$/), { minLength: 5, maxLength: 5 })
             .map((words) => words.join(' ')),
+          fc.constantFrom(...RESERVED_NAME_SAMPLES),
         );
         out.push(
           mut(
@@ -92,6 +96,8 @@ function nodeMutations(node: SchemaNode, field: string): Mutation[] {
     }
     case 'number': {
       out.push(mut(field, 'a string', fc.constant('7')));
+      if (node.minimum !== undefined)
+        out.push(mut(field, 'below minimum', fc.constantFrom(node.minimum - 0.5, node.minimum - 1000)));
       if (node.exclusiveMinimum !== undefined)
         out.push(
           mut(
@@ -101,7 +107,7 @@ function nodeMutations(node: SchemaNode, field: string): Mutation[] {
           ),
         );
       if (node.maximum !== undefined)
-        out.push(mut(field, 'above maximum', fc.constantFrom(node.maximum + 0.5, node.maximum * 2)));
+        out.push(mut(field, 'above maximum', fc.constantFrom(node.maximum + 0.5, node.maximum + 1000)));
       break;
     }
     case 'boolean':
@@ -167,7 +173,25 @@ function ruleMutations(): Mutation[] {
   ];
 }
 
-/** What only the operator checks: zones, crontab values, dates. */
+/** Names of kombu's keys, Celery's control and event exchanges and queues, and the operator's keys. */
+const RESERVED_NAME_SAMPLES = [
+  '_kombu.binding.celery',
+  '_kombu.binding.celery.pidbox',
+  'unacked',
+  'unacked_index',
+  'unacked_mutex',
+  'celery\x06\x163',
+  'unacked\x06\x169',
+  'celery.pidbox',
+  'reply.celery.pidbox',
+  'worker1@host.celery.pidbox',
+  '0c4c1e36.reply.celery.pidbox',
+  'celeryev',
+  'celeryev.87dfa9c0-3bee-489e-aac7-e21e19fbe35c',
+  'celerybeat-operator:leader:tasks:meta:',
+];
+
+/** What only the operator checks: zones, crontab values, dates, names under its key prefix. */
 function operatorMutations(): Mutation[] {
   const out: Mutation[] = [
     mut(
@@ -191,6 +215,12 @@ function operatorMutations(): Mutation[] {
       'spec.startTime',
       'a date that does not exist',
       fc.constantFrom('2026-06-31T00:00:00Z', '2023-02-29T00:00:00Z'),
+      'operator',
+    ),
+    mut(
+      'spec.endTime',
+      'a date that does not exist',
+      fc.constantFrom('2026-09-31T00:00:00Z', '2027-02-29T23:59:59+01:00'),
       'operator',
     ),
     mut(
@@ -218,11 +248,27 @@ function operatorMutations(): Mutation[] {
       'operator',
     ),
   );
+  for (const field of ['queue', 'exchange', 'routingKey']) {
+    out.push(
+      mut(
+        `spec.options.${field}`,
+        "under the operator's key prefix",
+        fc.constantFrom('tasks:meta:team-b/later', 'tasks:meta:'),
+        'operator',
+      ),
+    );
+  }
   out.push(
     mut(
       'spec.options.headers',
-      'a Celery protocol header',
-      fc.constantFrom({ id: 'x' }, { task: 'y' }, { eta: null }),
+      'a header Celery or the operator sets',
+      fc.constantFrom(
+        { id: 'x' },
+        { task: 'y' },
+        { eta: null },
+        { periodic_task_namespace: 'team-a' },
+        { original_periodic_task_name: 'x' },
+      ),
       'operator',
     ),
   );

@@ -71,6 +71,7 @@ test(`every spec the validator accepts builds a message the safety check accepts
           options: { ...def.options, expires: undefined },
           scheduledAt: REFERENCE_MS,
           periodicTaskName: 'prop/m',
+          namespace: 'prop',
           now: REFERENCE_MS,
         }),
       );

@@ -7,26 +7,15 @@ import { after, before, mock, test } from 'node:test';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import type { TaskDefinition } from '../../src/api/types.ts';
-import { Beat } from '../../src/beat/beat.ts';
-import { AtomicRedisDispatcher, ClaimThenPublishDispatcher } from '../../src/beat/slot-dispatcher.ts';
-import { encodeRedisEnvelope } from '../../src/celery/redis-envelope.ts';
-import { KOMBU_SEP, redisRouteFor, resolveRedisRoutes } from '../../src/celery/redis-routing.ts';
-import type {
-  Broker,
-  OutgoingMessage,
-  PlannedSlot,
-  PublishOutcome,
-  SlotDispatcher,
-} from '../../src/contracts.ts';
-import { createLogger } from '../../src/observe/logger.ts';
-import { compileSchedule } from '../../src/schedule/compile.ts';
-import { initialCursor } from '../../src/schedule/cursor.ts';
+import { KOMBU_SEP, redisRouteFor } from '../../src/celery/redis-routing.ts';
+import type { Broker, OutgoingMessage, PublishOutcome } from '../../src/contracts.ts';
 import { decodeTaskValue } from '../../src/store/task-record.ts';
 import { RedisTaskStore } from '../../src/store/task-store.ts';
 import { validatePeriodicTask } from '../../src/validation/validate.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { freshState, prng } from './beat-sim.ts';
+import { prng } from './beat-sim.ts';
 import { check } from './fc-config.ts';
+import { beatOn, countedDispatcher, pushedSlots, scheduleAll, settled } from './redis-beat-harness.ts';
 import { REFERENCE_MS, type Spec, validSpec } from './spec-arbitrary.ts';
 
 const FILE = 'test/property/redis.test.ts';
@@ -76,27 +65,6 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 let run = 0;
 
-/** Every LPUSHed envelope in the broker database: its task key and slot. */
-async function pushedSlots(): Promise<{ name: string; slot: string }[]> {
-  const out: { name: string; slot: string }[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await broker.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      if ((await broker.type(key)) !== 'list') continue;
-      for (const raw of await broker.lrange(key, 0, -1)) {
-        const headers = (JSON.parse(raw) as { headers: Record<string, unknown> }).headers;
-        out.push({
-          name: String(headers.periodic_task_name),
-          slot: String(headers.periodic_task_scheduled_at),
-        });
-      }
-    }
-  } while (cursor !== '0');
-  return out;
-}
-
 async function runCase(c: Case): Promise<string[]> {
   run += 1;
   await broker.flushdb();
@@ -117,27 +85,7 @@ async function runCase(c: Case): Promise<string[]> {
     },
     async close() {},
   };
-  const inner: SlotDispatcher = c.atomic
-    ? new AtomicRedisDispatcher(
-        store,
-        {
-          listKeys: (options) => resolveRedisRoutes(broker, options),
-          envelope: (message, options) => encodeRedisEnvelope(message, redisRouteFor(options)),
-        },
-        fakeBroker,
-      )
-    : new ClaimThenPublishDispatcher(store, fakeBroker);
-  let inFlight = 0;
-  const dispatcher: SlotDispatcher = {
-    async dispatch(slots: PlannedSlot[], token: string) {
-      inFlight += 1;
-      try {
-        return await inner.dispatch(slots, token);
-      } finally {
-        inFlight -= 1;
-      }
-    },
-  };
+  const dispatcher = countedDispatcher(store, broker, fakeBroker, c.atomic);
   const defs: TaskDefinition[] = [];
   for (const [i, spec] of c.specs.entries()) {
     const result = validatePeriodicTask(
@@ -162,36 +110,14 @@ async function runCase(c: Case): Promise<string[]> {
   const problems: string[] = [];
   const rejected: string[] = [];
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: c.start });
-  const beat = new Beat({
-    store,
-    dispatcher,
-    listener: {
-      recorded: () => {},
-      rejected: (def: TaskDefinition, reason: string, problem?: string) => {
-        if (problem !== 'PublishFailed') rejected.push(`${def.name}: ${reason}`);
-      },
-      fenced: () => {},
-    },
-    logger: createLogger('silent'),
-    clock: () => Date.now(),
-    retryDelayMs: 1000,
+  const beat = beatOn(dispatcher, (def, reason, problem) => {
+    if (problem !== 'PublishFailed') rejected.push(`${def.name}: ${reason}`);
   });
   const settle = async (): Promise<void> => {
-    // Real Redis round trips: turn the event loop until no dispatch is in flight and due timers have fired.
-    for (let i = 0; i < 20_000; i++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      mock.timers.tick(0);
-      if (inFlight === 0 && i > 2) return;
-    }
-    problems.push('the beat did not settle');
+    if (!(await settled(dispatcher))) problems.push('the beat did not settle');
   };
   try {
-    for (const def of defs) {
-      const key = `${def.namespace}/${def.name}`;
-      const up = await store.upsert(def, freshState(initialCursor(def, Date.now())));
-      if (up.status === 'foreign') throw new Error('foreign key in a fresh prefix');
-      beat.set(key, { def, schedule: compileSchedule(def.schedule, def.timeZone), state: up.state });
-    }
+    await scheduleAll(store, beat, defs);
     beat.start();
     for (let s = 0; s < c.steps; s++) {
       for (const v of c.vanish.filter((x) => x.step === s)) {
@@ -216,7 +142,7 @@ async function runCase(c: Case): Promise<string[]> {
 
   problems.push(...rejected.map((r) => `message refused for a valid spec: ${r}`));
   const pushes = [
-    ...(await pushedSlots()),
+    ...(await pushedSlots(broker)),
     ...published.map((m) => ({
       name: String(m.message.headers.periodic_task_name),
       slot: String(m.message.headers.periodic_task_scheduled_at),
@@ -233,13 +159,14 @@ async function runCase(c: Case): Promise<string[]> {
     const raw = await redis.get(store.redisKey(key));
     const state = beat.get(key)?.state;
     if (raw === null) {
-      // A vanished key comes back on the task's next dispatch (or the reconciler's resync), not before.
+      // A vanished key comes back when the reconciler writes it again (not part of this harness).
       if (!c.vanish.some((v) => defs[v.task % defs.length] === def)) problems.push(`${key}: the key is gone`);
       continue;
     }
     try {
       const stored = decodeTaskValue(raw);
-      assert.deepEqual(stored.owner, { namespace: def.namespace, name: def.name, uid: def.uid });
+      const owner = { namespace: def.namespace, name: def.name, uid: def.uid, operator: store.operatorId };
+      assert.deepEqual(stored.owner, owner);
       assert.deepEqual(stored.runState, state, `${key}: the stored run state is not the beat's`);
       const runs = pushes.filter((p) => p.name === key).length;
       if (stored.runState?.totalRunCount !== runs)

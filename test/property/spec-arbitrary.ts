@@ -7,11 +7,14 @@
 // and breaks exactly one rule of one field, saying whether the API server can see it.
 import fc from 'fast-check';
 import { specSchema } from '../../src/api/periodic-task-schema.ts';
-import type { ObjectNode, SchemaNode, StringNode } from '../../src/api/schema-types.ts';
+import type { IntegerNode, ObjectNode, SchemaNode, StringNode } from '../../src/api/schema-types.ts';
+import { DEFAULT_KEY_PREFIX } from '../../src/api/types.ts';
 import { RESERVED_TASK_HEADERS } from '../../src/celery/message.ts';
 import { crontabSets } from '../../src/schedule/compile.ts';
-import { type CrontabFieldName, FIELD_RANGES, splitCron } from '../../src/schedule/crontab-parse.ts';
+import { cronJobSchedule } from '../../src/schedule/cron-job-parse.ts';
+import { type CrontabFieldName, FIELD_RANGES } from '../../src/schedule/crontab-parse.ts';
 import { WallCalendar } from '../../src/schedule/wall-calendar.ts';
+import { cronJobString } from './cron-job-arbitrary.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Spec = Record<string, unknown>;
@@ -20,7 +23,7 @@ const DAY_MS = 86_400_000;
 /** The instant simulations start around (a fixed reference, so a seed replays the same calendar). */
 export const REFERENCE_MS = Date.UTC(2026, 10, 24, 7, 0, 0);
 
-const SCHEDULE_FIELDS = ['interval', 'crontab', 'cron', 'clocked'] as const;
+const SCHEDULE_FIELDS = ['interval', 'crontab', 'cron', 'clocked', 'solar'] as const;
 export type ScheduleField = (typeof SCHEDULE_FIELDS)[number];
 
 // ── leaves ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -155,22 +158,8 @@ export function crontabField(field: CrontabFieldName): fc.Arbitrary<string> {
     .filter((s) => s.length <= 100);
 }
 
-const CRON_ORDER: readonly CrontabFieldName[] = ['minute', 'hour', 'dayOfMonth', 'monthOfYear', 'dayOfWeek'];
-
-/** A `cron` string: five fields, any run of spaces between them, optional spaces around. */
-export const cronString: fc.Arbitrary<string> = fc
-  .tuple(
-    fc.tuple(...CRON_ORDER.map(crontabField)),
-    fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }),
-    fc.integer({ min: 0, max: 2 }),
-    fc.integer({ min: 0, max: 2 }),
-  )
-  .map(([fields, gaps, lead, trail]) => {
-    let s = ' '.repeat(lead) + fields[0];
-    for (let i = 1; i < 5; i++) s += ' '.repeat(gaps[i - 1]!) + fields[i];
-    return s + ' '.repeat(trail);
-  })
-  .filter((s) => s.length <= 256);
+/** A `cron` string: a CronJob schedule in any form it accepts. */
+export const cronString = cronJobString;
 
 // ── timestamps and zones ─────────────────────────────────────────────────────────────────────────────────
 
@@ -191,7 +180,8 @@ export function rfc3339(ms: number, offsetMin: number, digits: number, noise = '
   );
 }
 
-const YEAR_0 = Date.UTC(2000, 0, 1) - 2000 * 365.2425 * DAY_MS;
+// Python's datetime, and so the Redis format, starts at the year 1 (the validator refuses the year 0000).
+const YEAR_1 = new Date(0).setUTCFullYear(1, 0, 1);
 const YEAR_9999_END = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /** Instants whose microseconds are a safe integer: 1684-07-28 … 2255-06-05. */
@@ -201,11 +191,11 @@ export type TimeRange = 'all' | 'safe' | 'far';
 
 /**
  * An instant near the reference (within days: past and future of a simulation), or anywhere from year 1 to
- * 9999, written in any offset with 0-9 fraction digits; the written year stays in 0000-9999. `far` draws only
+ * 9999, written in any offset with 0-9 fraction digits; the written year stays in 0001-9999. `far` draws only
  * times before 1684 or after 2255, `safe` none of them.
  */
 export function timestampIn(range: TimeRange): fc.Arbitrary<string> {
-  const lo = Math.ceil(YEAR_0) + 2 * DAY_MS;
+  const lo = YEAR_1 + 2 * DAY_MS;
   const hi = YEAR_9999_END - 2 * DAY_MS;
   const far = fc.oneof(
     fc.integer({ min: lo, max: -MICROSECOND_SAFE_MS - 1 }),
@@ -260,10 +250,40 @@ function overrides(subMillisecond: boolean, clocked: TimeRange): Record<string, 
     'spec.cron': cronString,
     'spec.clocked': timestampIn(clocked),
     'spec.startTime': timestamp,
+    'spec.endTime': timestamp,
+    // Small counts, which a simulation reaches, and the bounds.
+    'spec.maxRuns': fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 30 }), weight: 4 },
+      { arbitrary: fc.constantFrom(1, maxRunsNode().maximum as number), weight: 1 },
+    ),
     'spec.pause.until': timestamp,
+    // Small limits, which a run of failures reaches, and the bounds.
+    'spec.pauseAfterFailures': fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 5 }), weight: 4 },
+      { arbitrary: fc.constantFrom(1, pauseAfterFailuresNode().maximum as number), weight: 1 },
+    ),
     'spec.timeZone': timeZone,
     'spec.options.headers': headers,
+    'spec.options.queue': routingName('queue'),
+    'spec.options.exchange': routingName('exchange'),
+    'spec.options.routingKey': routingName('routingKey'),
   };
+}
+
+function pauseAfterFailuresNode(): IntegerNode {
+  return specSchema.properties.pauseAfterFailures as IntegerNode;
+}
+
+function maxRunsNode(): IntegerNode {
+  return specSchema.properties.maxRuns as IntegerNode;
+}
+
+/** Any text of a routing field but its reserved names (the schema's rules) and the default key prefix. */
+function routingName(field: 'queue' | 'exchange' | 'routingKey'): fc.Arbitrary<string> {
+  const node = (specSchema.properties.options as ObjectNode).properties[field] as StringNode;
+  return text(node.minLength ?? 0, node.maxLength).filter(
+    (s) => (node.rules ?? []).every((r) => r.holds(s)) && !s.startsWith(DEFAULT_KEY_PREFIX),
+  );
 }
 
 function stringValue(node: StringNode, path: string): fc.Arbitrary<string> {
@@ -289,6 +309,16 @@ export function nodeValue(
       return fc.oneof(fc.constantFrom(min, max), fc.integer({ min, max }));
     }
     case 'number': {
+      if (node.minimum !== undefined) {
+        // Both bounds, zero, and any double between (latitudes and longitudes to the pole and the antimeridian).
+        const min = node.minimum;
+        const top = node.maximum ?? 1e9;
+        return fc.oneof(
+          fc.constantFrom(...[min, top, 0, min / 2].filter((v) => v >= min && v <= top)),
+          fc.integer({ min: Math.ceil(min), max: Math.floor(top) }),
+          fc.double({ min, max: top, noNaN: true, noDefaultInfinity: true }),
+        );
+      }
       const lo = node.exclusiveMinimum ?? -1e9;
       const max = node.maximum ?? 1e9;
       const tiny = lo === 0 ? Number.MIN_VALUE : lo + 1;
@@ -353,39 +383,155 @@ export interface SpecOptions {
   kinds?: readonly ScheduleField[];
   /** Which clocked times (default all). */
   clocked?: TimeRange;
+  /** Whether `schedules` (several of the kinds) may stand for the one schedule (default true). */
+  sets?: boolean;
 }
+
+/** One schedule of a kind that the operator accepts (a crontab or cron that matches some date). */
+function validSchedule(
+  kinds: readonly ScheduleField[],
+  special: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<{ kind: ScheduleField; value: unknown }> {
+  return fc
+    .constantFrom(...kinds)
+    .chain((kind) => scheduleOf(kind, special).map((value) => ({ kind, value })))
+    .filter(
+      ({ kind, value }) =>
+        kind === 'interval' || kind === 'clocked' || kind === 'solar' || crontabMatches(kind, value),
+    );
+}
+
+/** A grid in a set: an interval or a cron @every (a set holds at most one). */
+function isGrid({ kind, value }: { kind: ScheduleField; value: unknown }): boolean {
+  return kind === 'interval' || (kind === 'cron' && String(value).trim().startsWith('@every'));
+}
+
+/** spec.schedules: one to four schedules, at most one of them a grid. */
+function scheduleList(
+  kinds: readonly ScheduleField[],
+  special: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<Spec[]> {
+  return fc
+    .array(validSchedule(kinds, special), { minLength: 1, maxLength: 4 })
+    .filter((list) => list.filter(isGrid).length <= 1)
+    .map((list) => list.map(({ kind, value }) => ({ [kind]: value })));
+}
+
+const EXCLUSION_FIELDS = ['minute', 'hour', 'dayOfWeek', 'dayOfMonth', 'monthOfYear'] as const;
+const FIELD_SIZES = { minute: 60, hour: 24, dayOfWeek: 7, dayOfMonth: 31, monthOfYear: 12 } as const;
+
+/** A date YYYY-MM-DD: mostly within weeks of the reference time, where the simulations run. */
+const exclusionDate: fc.Arbitrary<string> = fc
+  .oneof(
+    {
+      arbitrary: fc.integer({ min: REFERENCE_MS - 40 * DAY_MS, max: REFERENCE_MS + 40 * DAY_MS }),
+      weight: 4,
+    },
+    {
+      arbitrary: fc.integer({ min: new Date(0).setUTCFullYear(1, 0, 1), max: Date.UTC(9999, 11, 31) }),
+      weight: 1,
+    },
+  )
+  .map((ms) => new Date(ms).toISOString().slice(0, 10));
+
+/** A calendar of crontab fields that does not match every minute (the operator refuses that one). */
+const exclusionCalendar: fc.Arbitrary<Spec> = fc
+  .record(
+    Object.fromEntries(EXCLUSION_FIELDS.map((f) => [f, crontabField(f)])) as Record<
+      (typeof EXCLUSION_FIELDS)[number],
+      fc.Arbitrary<string>
+    >,
+    { requiredKeys: [] },
+  )
+  .filter((calendar) => {
+    if (Object.keys(calendar).length === 0) return false;
+    const sets = crontabSets({ ...STARS, ...calendar } as Record<CrontabFieldName, string>);
+    return EXCLUSION_FIELDS.some((f) => sets[f].length < FIELD_SIZES[f]);
+  });
+
+const STARS = { minute: '*', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*' };
+
+/** spec.exclude: dates and calendars. */
+const exclusionList: fc.Arbitrary<Spec[]> = fc.array(
+  fc.oneof(
+    exclusionDate.map((date) => ({ date })),
+    exclusionCalendar,
+  ),
+  { minLength: 0, maxLength: 4 },
+);
 
 /** A spec the API server and the validator both accept: exactly one schedule, every other field sometimes. */
 export function validSpec(options: SpecOptions = {}): fc.Arbitrary<Spec> {
   const special = overrides(options.subMillisecond ?? true, options.clocked ?? 'all');
   const kinds = options.kinds ?? SCHEDULE_FIELDS;
   // The spec's own rule (exactly one schedule) is met by construction: one kind is added below.
-  const rest = objectValue(specSchema, 'spec', special, SCHEDULE_FIELDS, false);
-  const schedule = fc
-    .constantFrom(...kinds)
-    .chain((kind) => scheduleOf(kind, special).map((value) => ({ kind, value })))
-    .filter(({ kind, value }) => kind === 'interval' || kind === 'clocked' || crontabMatches(kind, value));
+  const rest = fc
+    .tuple(
+      objectValue(specSchema, 'spec', special, [...SCHEDULE_FIELDS, 'schedules', 'exclude'], false),
+      fc.oneof({ arbitrary: fc.constant(null), weight: 2 }, { arbitrary: exclusionList, weight: 1 }),
+    )
+    .map(([spec, exclude]) => (exclude === null ? spec : { ...spec, exclude }));
+  const single = validSchedule(kinds, special);
+  const schedule: fc.Arbitrary<{ kind: ScheduleField | 'schedules'; value: unknown }> =
+    options.sets === false
+      ? single
+      : fc.oneof(
+          { arbitrary: single, weight: 3 },
+          {
+            arbitrary: scheduleList(kinds, special).map((value) => ({ kind: 'schedules' as const, value })),
+            weight: 1,
+          },
+        );
   // The spec's other rules (jitter shorter than the slot spacing) depend on the schedule: a value that
   // breaks one is left out rather than filtered away, so the generator stays fast.
   return fc.tuple(rest, schedule).map(([spec, { kind, value }]) => {
-    const whole: Spec = { ...spec, [kind]: value };
+    // Exclusions are refused beside a solar schedule (the validator's rule, which the CRD leaves to it).
+    const solar =
+      kind === 'solar' ||
+      (kind === 'schedules' &&
+        Array.isArray(value) &&
+        value.some((v) => v !== null && typeof v === 'object' && 'solar' in v));
+    const whole: Spec = solar ? { ...spec, [kind]: value, exclude: null } : { ...spec, [kind]: value };
     const present = nonNull(whole);
-    return (specSchema.rules ?? []).every((r) => r.holds(present))
-      ? whole
-      : { ...whole, jitterSeconds: null };
+    // An @every may be shorter than the jitter, which only the operator sees.
+    const shortEvery = kind === 'cron' && String(value).startsWith('@every');
+    const fitting =
+      (specSchema.rules ?? []).every((r) => r.holds(present)) && !shortEvery
+        ? whole
+        : { ...whole, jitterSeconds: null };
+    return endsInTime(fitting) ? fitting : { ...fitting, endTime: null };
   });
 }
 
+/** The operator's rule for endTime: after startTime, not before a clocked time (else the spec is left without it). */
+function endsInTime(spec: Spec): boolean {
+  if (typeof spec.endTime !== 'string') return true;
+  const end = Date.parse(spec.endTime);
+  if (typeof spec.startTime === 'string' && end <= Date.parse(spec.startTime)) return false;
+  return !(typeof spec.clocked === 'string' && end < Date.parse(spec.clocked));
+}
+
 /**
- * Whether crontab fields match some date (day of month AND day of week AND month): what only the operator can
- * check, and the one rule of a crontab the generators above do not meet by construction.
+ * Whether a crontab (day of month AND day of week AND month) or cron string (its own day rule) matches some date:
+ * what only the operator can check, and the one rule the generators above do not meet by construction.
  */
 function crontabMatches(kind: 'crontab' | 'cron', value: unknown): boolean {
-  const fields =
-    kind === 'cron'
-      ? splitCron(value as string)
-      : { minute: '*', hour: '*', dayOfWeek: '*', dayOfMonth: '*', monthOfYear: '*', ...nonNull(value) };
-  if (!fields) return false;
+  if (kind === 'cron') {
+    const parsed = cronJobSchedule(value as string);
+    if (!parsed.ok) return false;
+    const s = parsed.schedule;
+    if (s.kind === 'every') return true;
+    if (Object.values(s.sets).some((values) => values.length === 0)) return false;
+    return new WallCalendar(s.sets, { eitherDay: s.eitherDay }).nextWall(Date.UTC(2000, 0, 1)) !== null;
+  }
+  const fields = {
+    minute: '*',
+    hour: '*',
+    dayOfWeek: '*',
+    dayOfMonth: '*',
+    monthOfYear: '*',
+    ...nonNull(value),
+  };
   const sets = crontabSets(fields as Record<CrontabFieldName, string>);
   return new WallCalendar(sets).nextWall(Date.UTC(2000, 0, 1)) !== null;
 }

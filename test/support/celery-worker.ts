@@ -74,7 +74,8 @@ export interface Execution {
 
 /** Messages the worker got but did not run. */
 export interface NonExecution {
-  event: 'revoked' | 'rejected' | 'unknown';
+  /** `refused`: the namespace guard (CELERY_TEST_ALLOWED_NAMESPACES) rejected the run before its body. */
+  event: 'revoked' | 'rejected' | 'unknown' | 'refused';
   at: number;
   id: string | null;
   task: string | null;
@@ -95,6 +96,8 @@ export interface CeleryWorker {
     timeoutMs?: number,
   ): Promise<Execution[]>;
   log(): string;
+  /** SIGKILL of the worker and its pool, mid-task or not; its records stay readable until `stop`. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -241,7 +244,7 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
     async nonExecutions() {
       const records = await readRecords(recordFile);
       return records
-        .filter((r) => r.event === 'revoked' || r.event === 'rejected' || r.event === 'unknown')
+        .filter((r) => ['revoked', 'rejected', 'unknown', 'refused'].includes(String(r.event)))
         .map((r) => r as unknown as NonExecution);
     },
     async waitForExecutions(until, timeoutMs = 30_000) {
@@ -266,6 +269,10 @@ export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<C
       return latest;
     },
     log: () => proc.output(),
+    async kill() {
+      if (proc.child.pid !== undefined && !proc.hasExited()) process.kill(-proc.child.pid, 'SIGKILL');
+      await proc.exited;
+    },
     async stop() {
       // Celery's warm shutdown waits for running tasks; a test wants it gone.
       await proc.stop(5000);

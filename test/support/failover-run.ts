@@ -97,7 +97,12 @@ export async function runSentinelFailover(options: FailoverOptions): Promise<Fai
     const lengthAtPromotion = await llen();
     let resumedAt = 0;
     await waitUntil(
-      'the operator publishing through the new master',
+      () =>
+        `the operator publishing through the new master; its warnings and errors:\n${operator!
+          .logs()
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
       async () => {
         const n = await llen();
         if (n > Math.max(lengthAtKill, lengthAtPromotion)) resumedAt = Date.now();
@@ -107,15 +112,24 @@ export async function runSentinelFailover(options: FailoverOptions): Promise<Fai
       10,
     );
     const resumedLength = await llen();
+    let latestLength = resumedLength;
     await waitUntil(
-      `${afterSeconds} s of runs after the failover`,
-      async () => (await llen()) >= resumedLength + afterSeconds * tasks,
+      () =>
+        `${afterSeconds} s of runs after the failover (${latestLength - resumedLength} of ${afterSeconds * tasks} sent); the operator's last lines:\n${operator!
+          .logs()
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      async () => {
+        latestLength = await llen();
+        return latestLength >= resumedLength + afterSeconds * tasks;
+      },
       60_000,
       100,
     );
     const operatorLog = operator
       .logs()
-      .filter((l) => l.level === 40 || l.level === 50)
+      .filter((l) => l.level === 'warn' || l.level === 'error')
       .map((l) => String(l.msg));
     await operator.stop();
     operator = undefined;

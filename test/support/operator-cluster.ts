@@ -2,7 +2,8 @@
 // ServiceAccount with exactly the chart's RBAC (test/fixtures/kube/operator-rbac.yaml), and a kubeconfig
 // holding that ServiceAccount's token. The operator runs with nothing more than those permissions.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
 import type { ClusterHandle } from '../testbed/cluster.ts';
 import { type OperatorProcess, startOperator } from './operator-process.ts';
 
@@ -19,12 +20,7 @@ export async function installCrd(cluster: ClusterHandle): Promise<void> {
   await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], {
     input: await readFile(CRD_FILE, 'utf8'),
   });
-  await cluster.kubectl([
-    'wait',
-    '--for=condition=Established',
-    'crd/periodictasks.celerybeat.io',
-    '--timeout=60s',
-  ]);
+  await cluster.crdEstablished('periodictasks.celerybeat.io');
 }
 
 export async function operatorNamespace(cluster: ClusterHandle, prefix: string): Promise<OperatorNamespace> {
@@ -82,4 +78,27 @@ export function startClusterOperator(
     ['--kubeconfig', ns.kubeconfig, '--namespace', ns.namespace, '--redis-url', redisUrl, ...extraArgs],
     { POD_NAMESPACE: ns.namespace },
   );
+}
+
+interface Kubeconfig {
+  clusters: Array<{ cluster: { server: string } }>;
+}
+
+/** The port of the API server a kubeconfig names. */
+export async function apiServerPort(kubeconfig: string): Promise<number> {
+  const config = parse(await readFile(kubeconfig, 'utf8')) as Kubeconfig;
+  return Number(new URL(config.clusters[0]!.cluster.server).port);
+}
+
+/** The same kubeconfig with the API server reached through `port` (TLS passes a relay untouched). */
+export async function throughPort(kubeconfig: string, port: number): Promise<string> {
+  const config = parse(await readFile(kubeconfig, 'utf8')) as Kubeconfig;
+  for (const { cluster } of config.clusters) {
+    const server = new URL(cluster.server);
+    server.port = String(port);
+    cluster.server = server.origin;
+  }
+  const path = `${kubeconfig}.relayed`;
+  await writeFile(path, stringify(config), { mode: 0o600 });
+  return path;
 }

@@ -16,6 +16,8 @@ export interface OperatorProcess {
   ): Promise<void>;
   /** The text of its /metrics endpoint. */
   metrics(): Promise<string>;
+  /** The status and body of a health probe path (`/healthz`, `/readyz`, with `?verbose` if wanted). */
+  probe(path: string): Promise<{ status: number; body: string }>;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | string>;
   /** SIGKILL: no shutdown work at all. */
@@ -75,12 +77,19 @@ export function startOperator(args: readonly string[], env: Record<string, strin
       if (!line) throw new Error('the operator has not logged its metrics port yet');
       return (await fetch(`http://127.0.0.1:${line.metricsPort}/metrics`)).text();
     },
+    probe: async (path) => {
+      const line = logs().find((l) => typeof l.healthPort === 'number');
+      if (!line) throw new Error('the operator has not logged its health port yet');
+      const response = await fetch(`http://127.0.0.1:${line.healthPort}${path}`);
+      return { status: response.status, body: await response.text() };
+    },
     stop: async () => {
       await proc.stop(15_000);
-      // A rejection nobody handled is a defect wherever it happens: every test that runs the operator sees it.
-      const escaped = logs().filter((l) => String(l.msg).startsWith('unhandled rejection'));
+      // A rejection or exception nobody handled is a defect wherever it happens: every test that runs the
+      // operator sees it.
+      const escaped = logs().filter((l) => /^(unhandled rejection|uncaught exception)/.test(String(l.msg)));
       if (escaped.length > 0)
-        throw new Error(`the operator logged an unhandled rejection: ${JSON.stringify(escaped[0])}`);
+        throw new Error(`the operator logged an escaped error: ${JSON.stringify(escaped[0])}`);
       return proc.exited;
     },
     kill: async () => {

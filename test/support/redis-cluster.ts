@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitUntil } from './ports.ts';
+import { freePorts, waitUntil } from './ports.ts';
 import { type ManagedProcess, startProcess, tail } from './process.ts';
 import { redisCall } from './redis-call.ts';
 
@@ -30,9 +30,10 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
   const dir = await mkdtemp(join(tmpdir(), 'celerybeat-cluster-'));
   const ports: number[] = [];
   const nodes = new Map<number, ManagedProcess>();
+  const free = await freePorts(12);
   for (let i = 0; i < 6; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
+    const port = free[2 * i]!;
+    const busPort = free[2 * i + 1]!;
     ports.push(port);
     const nodeDir = join(dir, String(port));
     mkdirSync(nodeDir);

@@ -13,6 +13,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stops the server and starts a new one on the same port with empty data (a Redis restart/failover). */
   restart(): Promise<void>;
+  /** Stops the server, keeping its port for `up` (a Redis that is down for a while). */
+  down(): Promise<void>;
+  /** Starts a stopped server again on the same port, with empty data. */
+  up(): Promise<void>;
 }
 
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -75,6 +79,12 @@ export async function startRedisServer(): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'celerybeat-redis-'));
   const port = await freePort();
   let proc = await launch(port, dir);
+  const down = async (): Promise<void> => {
+    await proc.stop(5000);
+  };
+  const up = async (): Promise<void> => {
+    proc = await launch(port, dir);
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -83,8 +93,10 @@ export async function startRedisServer(): Promise<RedisServer> {
       await rm(dir, { recursive: true, force: true });
     },
     async restart() {
-      await proc.stop(5000);
-      proc = await launch(port, dir);
+      await down();
+      await up();
     },
+    down,
+    up,
   };
 }

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitUntil } from './ports.ts';
+import { freePorts, waitUntil } from './ports.ts';
 import { type ManagedProcess, startProcess, tail } from './process.ts';
 import { redisCall } from './redis-call.ts';
 
@@ -21,8 +21,24 @@ export interface SentinelSet {
   masterPort(): Promise<number>;
   /** A client connected straight to a data node. */
   node(port: number): Redis;
+  /**
+   * SIGSTOPs every replica of the current master and cuts their links on the master (a stopped process
+   * would still receive what is already in its socket): the master takes writes that no replica receives,
+   * as when replication lags. `resumeReplicas` SIGCONTs them; they fetch what they missed only from a
+   * master that is still there.
+   */
+  pauseReplicas(): Promise<void>;
+  resumeReplicas(): void;
   /** SIGKILLs the current master; resolves with its port and the moment of the kill. */
   killMaster(): Promise<{ port: number; at: number }>;
+  /**
+   * Starts a data node that was killed again on its port, empty; the Sentinels make it a replica of the
+   * master they name (or, back before they noticed it was gone, it is the master again: a master restarted
+   * empty, whose replicas then copy its empty data).
+   */
+  restartNode(port: number): Promise<void>;
+  /** Resolves once the master has `count` replicas online. */
+  waitForReplicas(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves once the Sentinels name a master other than `oldPort` and it accepts writes. */
   waitForNewMaster(oldPort: number, timeoutMs?: number): Promise<number>;
   /**
@@ -85,8 +101,9 @@ function pairs(reply: unknown): Map<string, string> {
 
 export async function startSentinelSet(): Promise<SentinelSet> {
   const dir = await mkdtemp(join(tmpdir(), 'celerybeat-sentinel-'));
-  const dataPorts = [await freePort(), await freePort(), await freePort()];
-  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  const ports = await freePorts(6);
+  const dataPorts = ports.slice(0, 3);
+  const sentinelPorts = ports.slice(3);
   const nodes = new Map<number, Node>();
   const sentinels: Node[] = [];
   const [first, ...rest] = dataPorts as [number, number, number];
@@ -100,6 +117,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     );
   }
   const clients: Redis[] = [];
+  const paused = new Set<number>();
   const set: SentinelSet = {
     sentinelPorts,
     url: (db = 0) =>
@@ -126,6 +144,19 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       clients.push(client);
       return client;
     },
+    async pauseReplicas() {
+      const master = await set.masterPort();
+      for (const [port, node] of nodes) {
+        if (port === master || node.proc.hasExited() || !node.proc.child.pid) continue;
+        process.kill(node.proc.child.pid, 'SIGSTOP');
+        paused.add(node.proc.child.pid);
+      }
+      await redisCall(master, 'CLIENT', 'KILL', 'TYPE', 'replica');
+    },
+    resumeReplicas() {
+      for (const pid of paused) process.kill(pid, 'SIGCONT');
+      paused.clear();
+    },
     async killMaster() {
       const port = await set.masterPort();
       const node = nodes.get(port);
@@ -134,6 +165,34 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       const at = Date.now();
       await node.proc.exited;
       return { port, at };
+    },
+    async restartNode(port) {
+      const node = nodes.get(port);
+      if (node === undefined) throw new Error(`no data node on port ${port}`);
+      if (!node.proc.hasExited()) throw new Error(`data node ${port} is still running`);
+      nodes.set(port, startNode(nodeDir(port), port, [], `redis node ${port}`));
+      await waitUntil(
+        `data node ${port} answering again`,
+        async () => {
+          const restarted = nodes.get(port)!;
+          if (restarted.proc.hasExited())
+            throw new Error(`redis-server exited:\n${tail(restarted.proc.output())}`);
+          return (await redisCall(port, 'PING').catch(() => '')) === 'PONG';
+        },
+        15_000,
+      );
+    },
+    async waitForReplicas(count, timeoutMs = 30_000) {
+      await waitUntil(
+        `the master with ${count} replicas online`,
+        async () => {
+          const master = await set.masterPort().catch(() => 0);
+          const info = String(await redisCall(master, 'INFO', 'replication').catch(() => ''));
+          return (info.match(/state=online/g) ?? []).length >= count;
+        },
+        timeoutMs,
+        200,
+      );
     },
     async waitForNewMaster(oldPort, timeoutMs = 30_000) {
       let found = 0;
@@ -173,6 +232,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       return found;
     },
     async stop() {
+      set.resumeReplicas();
       for (const client of clients) client.disconnect();
       await Promise.all([...sentinels, ...nodes.values()].map((n) => n.proc.stop(5000)));
       await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-// A private CA made for one test run, with a server certificate for 127.0.0.1/localhost and client
+// A private CA made for one test run, with a server certificate for 127.0.0.1/localhost (and any other
+// addresses asked for) and client
 // certificates; plus a second, unrelated CA to make certificates the servers must refuse.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -73,8 +74,8 @@ function makeSigned(dir: string, name: string, ca: string, subject: string, ext:
   ]);
 }
 
-/** Writes the certificates into `dir` (which must exist). */
-export function makeTlsFiles(dir: string): TlsFiles {
+/** Writes the certificates into `dir` (which must exist); the server's is also valid for `serverIps`. */
+export function makeTlsFiles(dir: string, serverIps: readonly string[] = []): TlsFiles {
   makeCa(dir, 'ca');
   makeCa(dir, 'rogue-ca');
   makeSigned(
@@ -82,7 +83,7 @@ export function makeTlsFiles(dir: string): TlsFiles {
     'server',
     'ca',
     '/CN=localhost',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=${['IP:127.0.0.1', ...serverIps.map((ip) => `IP:${ip}`), 'DNS:localhost'].join(',')}\nextendedKeyUsage=serverAuth\n`,
   );
   makeSigned(dir, 'client', 'ca', '/CN=celerybeat-operator', 'extendedKeyUsage=clientAuth\n');
   makeSigned(dir, 'rogue-client', 'rogue-ca', '/CN=celerybeat-operator', 'extendedKeyUsage=clientAuth\n');

@@ -1,4 +1,4 @@
-// Where the pinned kube-apiserver, etcd, kubectl and helm are: the versioned cache directory that
+// Where the pinned kube-apiserver, etcd, kubectl, helm (and the cron oracle and promtool) are: the versioned cache directory that
 // build-binaries.sh fills (it builds only what is missing). CELERYBEAT_TESTBIN_DIR overrides it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,4 +37,35 @@ export async function ensureBinaries(): Promise<string> {
   }
   if (!complete(dir)) throw new Error(`build-binaries.sh finished but ${dir} lacks a binary`);
   return dir;
+}
+
+/**
+ * The cron oracle (test/testbed/go/cron-oracle: the CronJob controller's cron library), built by the same script
+ * into the same directory when missing. Found beside the binaries of CELERYBEAT_TESTBIN_DIR when that is set.
+ */
+export function cronOracle(): Promise<string> {
+  return toolBinary('cron-oracle');
+}
+
+/** Prometheus's promtool (test/testbed/go/promtool), for the chart's alert rules; found and built the same way. */
+export function promtool(): Promise<string> {
+  return toolBinary('promtool');
+}
+
+async function toolBinary(name: string): Promise<string> {
+  const override = process.env.CELERYBEAT_TESTBIN_DIR;
+  const dir = override ?? (await run('bash', [BUILD_SCRIPT, '--print-dir'])).stdout.trim();
+  const path = join(dir, name);
+  if (existsSync(path)) return path;
+  if (override) throw new Error(`CELERYBEAT_TESTBIN_DIR=${override} lacks ${name}`);
+  try {
+    await run('bash', [BUILD_SCRIPT], { maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(
+      `bash test/testbed/build-binaries.sh failed:\n${stderr.split('\n').slice(-30).join('\n')}`,
+    );
+  }
+  if (!existsSync(path)) throw new Error(`build-binaries.sh finished but ${path} is missing`);
+  return path;
 }

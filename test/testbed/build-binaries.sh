@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test bed's Kubernetes binaries (kube-apiserver, kubectl, etcd, helm, and for the
-# optional node: kubelet, kube-controller-manager, kube-scheduler, kube-proxy) from Go modules
-# pinned in test/testbed/go/*/go.mod, into a cache directory keyed by version. A binary that is
+# optional node: kubelet, kube-controller-manager, kube-scheduler, kube-proxy), the cron
+# oracle (the CronJob controller's cron library, for test/property/cron-job.test.ts) and promtool
+# (Prometheus's rule tester, for the chart's alert rules) from Go
+# modules pinned in test/testbed/go/*/go.mod, into a cache directory keyed by version. A binary that is
 # already there is not rebuilt. Prints the directory holding the binaries on its last line.
 # With --print-dir it only prints that directory (built or not) and builds nothing.
 set -euo pipefail
@@ -14,6 +16,9 @@ CACHE_ROOT=${CELERYBEAT_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/celerybea
 OUT="$CACHE_ROOT/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION"
 if [ "${1:-}" = --print-dir ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$OUT"
+# One build at a time per cache: test runs started together would otherwise write the same files at once.
+exec 9>"$OUT/.build-lock"
+flock 9
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
@@ -41,7 +46,9 @@ build() { # name module-dir package ldflags
 build etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$(kube_ldflags)"
 build kubectl kube k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
+build cron-oracle cron-oracle . "-s -w"
 build helm helm helm.sh/helm/v3/cmd/helm "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+build promtool promtool github.com/prometheus/prometheus/cmd/promtool "-s -w"
 # The node (npm run testbed -- up --with-node): same module and version as the API server.
 for bin in kubelet kube-controller-manager kube-scheduler kube-proxy; do
   build "$bin" kube "k8s.io/kubernetes/cmd/$bin" "$(kube_ldflags)"

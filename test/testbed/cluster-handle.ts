@@ -20,6 +20,11 @@ export interface ClusterHandle {
   readonly caPath: string;
   /** Runs kubectl as admin (or with `--kubeconfig` given in args); resolves stdout, rejects with CommandError. */
   kubectl(args: readonly string[], options?: CommandOptions): Promise<string>;
+  /**
+   * Waits until the API server serves the CRD `name` (condition Established). Polls rather than `kubectl wait`,
+   * which fails instead of waiting while a CRD just created has no conditions yet.
+   */
+  crdEstablished(name: string, timeoutMs?: number): Promise<void>;
   /** Runs helm as admin with its cache/config/data kept inside the control plane directory. */
   helm(args: readonly string[], options?: CommandOptions): Promise<string>;
   /** Writes a kubeconfig for user `user` in `groups` (client certificate) and returns its path. */
@@ -59,6 +64,16 @@ export function clusterHandle(dir: string, binDir: string, server: string): Clus
     kubeconfigPath,
     caPath: pki.caCert,
     kubectl,
+    async crdEstablished(name, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      const jsonPath = '{.status.conditions[?(@.type=="Established")].status}';
+      for (;;) {
+        const status = await kubectl(['get', 'crd', name, '-o', `jsonpath=${jsonPath}`]).catch(() => '');
+        if (status.trim() === 'True') return;
+        if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
     helm(args, options = {}) {
       const helmHome = join(dir, 'helm');
       const env = {

@@ -57,6 +57,42 @@ true
 {{- end }}
 {{- end }}
 
+{{/* The image: pinned by digest when one is given, else by tag. */}}
 {{- define "celerybeat-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* The namespace of the leader-election Lease. */}}
+{{- define "celerybeat-operator.leaseNamespace" -}}
+{{- default .Release.Namespace .Values.leaderElection.namespace }}
+{{- end }}
+
+{{/* Where the pod reads the connection URLs: each Secret key mounted as a file. */}}
+{{- define "celerybeat-operator.connectionDir" -}}
+/etc/celerybeat-operator/connection
+{{- end }}
+
+{{/* PromQL label matchers of this release's series, as a ServiceMonitor scrape labels them. */}}
+{{- define "celerybeat-operator.metricsSelector" -}}
+{{- if .Values.metrics.prometheusRule.selector }}
+{{- .Values.metrics.prometheusRule.selector }}
+{{- else }}
+{{- printf "namespace=%q,service=%q" .Release.Namespace (printf "%s-metrics" (include "celerybeat-operator.fullname" .)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The operator's read-only rules for PeriodicTaskPolicies and the labels of Namespaces (src/kube/policy-reader.ts).
+*/}}
+{{- define "celerybeat-operator.policyReadRules" }}
+  - apiGroups: ["celerybeat.io"]
+    resources: ["periodictaskpolicies"]
+    verbs: ["list"]
+  - apiGroups: [""]
+    resources: ["namespaces"]
+    verbs: ["list"]
 {{- end }}

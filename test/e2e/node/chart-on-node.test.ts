@@ -3,16 +3,20 @@
 // (containerd + runc, kubelet, kube-proxy, controller manager, scheduler), a Redis and a Celery worker on
 // this machine. Checks what a user relies on: both pods Running and Ready, one Lease holder, a PeriodicTask
 // that runs on the worker with its status filled in, failover after the leader pod is deleted, a rolling
-// upgrade to a rebuilt image, eviction held back by the PodDisruptionBudget, nothing written outside the
+// upgrade to a rebuilt image, a store URL switched to rediss:// with its CA mounted through extraVolumes,
+// eviction held back by the PodDisruptionBudget, nothing written outside the
 // container's mounts, and a `down` that leaves nothing behind. Skipped, with the missing kernel feature
 // named, where the node cannot run.
 import assert from 'node:assert/strict';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { type CeleryWorker, type Execution, startCeleryWorker } from '../../support/celery-worker.ts';
 import { freePort, waitUntil } from '../../support/ports.ts';
 import { type ManagedProcess, startProcess, tail } from '../../support/process.ts';
+import { makeTlsFiles, type TlsFiles } from '../../support/tls-certs.ts';
 import { ensureBinaries } from '../../testbed/binaries.ts';
 import { CommandError } from '../../testbed/command.ts';
 import { type ControlPlane, startControlPlane } from '../../testbed/control-plane.ts';
@@ -52,6 +56,10 @@ let stopped = false;
 let node: NodeState;
 let redis: ManagedProcess;
 let redisUrl: string;
+/** The same Redis on its TLS port, as a pod reaches it, with the CA file where extraVolumeMounts puts it. */
+let redisTlsUrl: string;
+let redisTlsPort: number;
+let tls: TlsFiles;
 let worker: CeleryWorker;
 let repository: string;
 const figures: Record<string, string> = {};
@@ -232,10 +240,23 @@ function record(t: TestContext, name: string, value: string): void {
 
 async function startRedis(host: string): Promise<void> {
   const port = await freePort();
-  // What a user's Redis looks like: a password, reachable from the pods (the node's host address).
+  redisTlsPort = await freePort();
+  tls = makeTlsFiles(mkdtempSync(join(tmpdir(), 'chart-on-node-tls-')), [host]);
+  // What a user's Redis looks like: a password, reachable from the pods (the node's host address), and a
+  // TLS port with a certificate of a private CA.
   redis = startProcess('redis-server', 'redis-server', [
     '--port',
     String(port),
+    '--tls-port',
+    String(redisTlsPort),
+    '--tls-cert-file',
+    tls.serverCert,
+    '--tls-key-file',
+    tls.serverKey,
+    '--tls-ca-cert-file',
+    tls.caCert,
+    '--tls-auth-clients',
+    'no',
     '--bind',
     `127.0.0.1 ${host}`,
     '--requirepass',
@@ -246,6 +267,7 @@ async function startRedis(host: string): Promise<void> {
     'no',
   ]);
   redisUrl = `redis://:password@${host}:${port}/0`;
+  redisTlsUrl = `rediss://:password@${host}:${redisTlsPort}/0?ssl_ca_certs=/tls/ca.crt`;
   await waitUntil(
     'redis-server',
     () => {
@@ -272,6 +294,7 @@ describe('the chart on a real node', { skip, timeout: 1_500_000 }, () => {
   after(async () => {
     await worker?.stop();
     await redis?.stop();
+    if (tls) rmSync(tls.dir, { recursive: true, force: true });
     if (!stopped) await cp?.stop();
   });
 
@@ -459,6 +482,84 @@ spec:
     );
     assert.equal((await taskStatus()).missedRunCount ?? 0, 0);
   });
+
+  step(
+    'helm upgrade to a rediss:// store whose CA extraVolumes mounts: Ready, on TLS, no slot twice',
+    async (t) => {
+      await kubectl([
+        'create',
+        'secret',
+        'generic',
+        'redis-ca',
+        '-n',
+        namespace,
+        `--from-file=ca.crt=${tls.caCert}`,
+      ]);
+      await kubectl([
+        'create',
+        'secret',
+        'generic',
+        'celery-connection-tls',
+        '-n',
+        namespace,
+        `--from-literal=redis-url=${redisTlsUrl}`,
+      ]);
+      const old = (await pods()).map((p) => p.name);
+      const started = Date.now();
+      await cluster().helm(
+        [
+          'upgrade',
+          release,
+          join(repoRoot, 'charts', 'celerybeat-operator'),
+          '-n',
+          namespace,
+          '--reuse-values',
+          '-f',
+          '-',
+        ],
+        {
+          input: `redis: {existingSecret: celery-connection-tls}
+extraVolumes:
+  - name: redis-tls
+    secret: {secretName: redis-ca}
+extraVolumeMounts:
+  - name: redis-tls
+    mountPath: /tls
+    readOnly: true
+`,
+        },
+      );
+      await kubectl([
+        'rollout',
+        'status',
+        'deployment/celerybeat-operator',
+        '-n',
+        namespace,
+        '--timeout=300s',
+      ]);
+      const running = await waitForPods(
+        'the pods on the TLS store Ready',
+        (p) => allReady(2)(p) && p.every((x) => !old.includes(x.name)),
+      );
+      record(t, 'rollout to the rediss:// store', `${((Date.now() - started) / 1000).toFixed(1)} s`);
+      // Each pod's store connection goes to the TLS port, verified with the mounted CA.
+      const logs = await Promise.all(running.map((p) => kubectl(['logs', p.name, '-n', namespace])));
+      for (const log of logs)
+        assert.match(
+          log,
+          new RegExp(`"redis":"rediss://:\\*+@[^"]*:${redisTlsPort}/0`),
+          'started on the TLS URL',
+        );
+      const client = new Redis(redisUrl.replace(node.network.hostAddress, '127.0.0.1'));
+      const clients = String(await client.client('LIST').finally(() => client.disconnect()));
+      assert.match(clients, new RegExp(`laddr=[^ ]*:${redisTlsPort} `), 'a client on the TLS port');
+      // A slot after the rollout ran: the leader dispatches with its store on TLS.
+      const rolledOut = Date.now();
+      await worker.waitForExecutions((e) => e.some((x) => slotOf(x) > rolledOut), 60_000);
+      const runs = await slots();
+      assert.deepEqual(missedSlots(runs, started), [], 'no slot missed');
+    },
+  );
 
   step('draining the node evicts one pod and the PodDisruptionBudget keeps the other', async (t) => {
     let refused = '';

@@ -2,34 +2,24 @@
 // back when the publish fails, so it is retried instead of lost.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { startCeleryWorker } from '../../support/celery-worker.ts';
-import { intervalTask, type ManifestDir, manifestDir } from '../../support/manifests.ts';
-import { startOperator } from '../../support/operator-process.ts';
+import { intervalTask, type ManifestDir } from '../../support/manifests.ts';
 import { waitUntil } from '../../support/ports.ts';
 import { deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../../support/rabbitmq.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { useStandaloneBed } from '../../support/standalone-bed.ts';
 
-let server: RedisServer;
-let redis: Redis;
+const bed = useStandaloneBed();
 let dir: ManifestDir;
 const queues: string[] = [];
 
 before(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url);
-  dir = await manifestDir();
+  dir = await bed.manifests();
 });
 
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await dir.remove();
-  await deleteQueues(queues);
-});
+after(() => deleteQueues(queues));
 
 async function storedRuns(name: string): Promise<number> {
-  const raw = await redis.get(`tasks:meta:default/${name}`);
+  const raw = await bed.redis.get(`tasks:meta:default/${name}`);
   return raw === null ? 0 : (JSON.parse(raw).total_run_count as number);
 }
 
@@ -41,14 +31,7 @@ test('a task every second runs on a worker through RabbitMQ, once per slot', asy
     intervalTask('via-rabbitmq', 1, { args: [4, 2], options: { queue, headers: { tenant: 'acme' } } }),
   );
   const worker = await startCeleryWorker({ brokerUrl: RABBITMQ_URL, queues: [queue] });
-  const operator = startOperator([
-    '--manifests',
-    dir.path,
-    '--redis-url',
-    server.url,
-    '--broker-url',
-    RABBITMQ_URL,
-  ]);
+  const operator = bed.operator(dir, ['--broker-url', RABBITMQ_URL]);
   try {
     const runs = await worker.waitForExecutions(3, 20_000);
     for (const run of runs) {
@@ -70,14 +53,7 @@ test('a publish RabbitMQ cannot route gives the slot back, and it runs once the 
   const queue = uniqueQueueName('beat-amqp-late');
   queues.push(queue);
   await dir.write('late.yaml', intervalTask('late-queue', 1, { options: { queue } }));
-  const operator = startOperator([
-    '--manifests',
-    dir.path,
-    '--redis-url',
-    server.url,
-    '--broker-url',
-    RABBITMQ_URL,
-  ]);
+  const operator = bed.operator(dir, ['--broker-url', RABBITMQ_URL]);
   try {
     await operator.waitForLog(
       'a failed publish',

@@ -1,30 +1,20 @@
 // The operator in standalone mode against a real Redis and a real Celery worker, in real time.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { startCeleryWorker } from '../../support/celery-worker.ts';
-import { intervalTask, type ManifestDir, manifestDir } from '../../support/manifests.ts';
-import { counterValue, startOperator } from '../../support/operator-process.ts';
+import { intervalTask, type ManifestDir } from '../../support/manifests.ts';
+import { counterValue } from '../../support/operator-process.ts';
 import { waitUntil } from '../../support/ports.ts';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { useStandaloneBed } from '../../support/standalone-bed.ts';
 
 const run = promisify(execFile);
-let server: RedisServer;
-let redis: Redis;
+const bed = useStandaloneBed();
 let dir: ManifestDir;
 
 before(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url);
-  dir = await manifestDir();
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  await dir.remove();
+  dir = await bed.manifests();
 });
 
 test('a task every second runs on a worker with its args, kwargs and headers, and its key advances', async () => {
@@ -37,8 +27,8 @@ test('a task every second runs on a worker with its args, kwargs and headers, an
       options: { queue, headers: { tenant: 'acme' } },
     }),
   );
-  const worker = await startCeleryWorker({ brokerUrl: server.url, queues: [queue] });
-  const operator = startOperator(['--manifests', dir.path, '--redis-url', server.url]);
+  const worker = await startCeleryWorker({ brokerUrl: bed.server.url, queues: [queue] });
+  const operator = bed.operator(dir);
   try {
     const executions = await worker.waitForExecutions(3, 20_000);
     for (const e of executions.slice(0, 3)) {
@@ -56,7 +46,7 @@ test('a task every second runs on a worker with its args, kwargs and headers, an
     for (let i = 1; i < slots.length; i += 1)
       assert.equal(slots[i]! - slots[i - 1]!, 1000, 'slots are on a 1 s grid');
 
-    const first = JSON.parse((await redis.get('tasks:meta:default/every-second'))!);
+    const first = JSON.parse((await bed.redis.get('tasks:meta:default/every-second'))!);
     assert.equal(first.name, 'default/every-second');
     assert.equal(first.task, 'tasks.record');
     assert.equal(first.enabled, true);
@@ -70,7 +60,7 @@ test('a task every second runs on a worker with its args, kwargs and headers, an
     await waitUntil(
       'two more runs',
       async () => {
-        later = JSON.parse((await redis.get('tasks:meta:default/every-second'))!);
+        later = JSON.parse((await bed.redis.get('tasks:meta:default/every-second'))!);
         return later.total_run_count >= first.total_run_count + 2;
       },
       10_000,
@@ -124,17 +114,29 @@ test('a Python program reading the key the documented way computes the same next
     metadata: { name: 'python-cron', namespace: 'default' },
     spec: { task: 'tasks.record', crontab: { minute: '*/15', hour: '8-17', dayOfWeek: 'mon-fri' } },
   });
-  const operator = startOperator(['--manifests', dir.path, '--redis-url', server.url]);
+  // CronJob strings: written as the crontab of the same values, and an @every as its interval.
+  await dir.write('python-cronjob.yaml', {
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name: 'python-cronjob', namespace: 'default' },
+    spec: { task: 'tasks.record', cron: '*/20 9-11 * JAN-DEC MON-FRI' },
+  });
+  await dir.write('python-every.yaml', {
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name: 'python-every', namespace: 'default' },
+    spec: { task: 'tasks.record', cron: '@every 1m30s' },
+  });
+  const operator = bed.operator(dir);
   try {
-    await operator.waitForLog(
-      'python-cron reconciled',
-      (l) => l.name === 'python-cron' && l.msg === 'task status',
-    );
-    for (const name of ['python-reader', 'python-cron']) {
+    for (const name of ['python-cron', 'python-cronjob', 'python-every']) {
+      await operator.waitForLog(`${name} reconciled`, (l) => l.name === name && l.msg === 'task status');
+    }
+    for (const name of ['python-reader', 'python-cron', 'python-cronjob', 'python-every']) {
       const { stdout } = await run('/usr/bin/python3', [
         '-c',
         PYTHON_READER,
-        server.url,
+        bed.server.url,
         `tasks:meta:default/${name}`,
       ]);
       const status = operator.logs().find((l) => l.name === name && l.nextRunAt !== undefined);
@@ -148,28 +150,32 @@ test('a Python program reading the key the documented way computes the same next
 
 test('two instances without leader election publish every slot exactly once', async () => {
   const queue = 'beat-two-instances';
-  // A directory of its own: the published counters must count these two tasks only.
-  const dir = await manifestDir();
+  // A namespace of its own: the published counters must count these two tasks only (the keys of the file's
+  // earlier tests are in the same Redis, and each instance dispatches them from the store at start).
+  const dir = await bed.manifests();
   await dir.write(
     'two.yaml',
-    intervalTask('two-a', 1, { options: { queue } }),
-    intervalTask('two-b', 1, { options: { queue } }),
+    intervalTask('two-a', 1, { options: { queue } }, 'two'),
+    intervalTask('two-b', 1, { options: { queue } }, 'two'),
   );
-  const a = startOperator(['--manifests', dir.path, '--redis-url', server.url, '--leader-elect', 'none']);
-  const b = startOperator(['--manifests', dir.path, '--redis-url', server.url, '--leader-elect', 'none']);
+  const a = bed.operator(dir, ['--leader-elect', 'none']);
+  const b = bed.operator(dir, ['--leader-elect', 'none']);
   let published = 0;
   let duplicates = 0;
   try {
     await new Promise((r) => setTimeout(r, 30_000));
     for (const text of await Promise.all([a.metrics(), b.metrics()])) {
-      published += counterValue(text, 'celerybeat_dispatches_total{result="published"}');
+      published += counterValue(
+        text,
+        'celerybeat_namespace_slots_total{task_namespace="two",outcome="published"}',
+      );
       duplicates += counterValue(text, 'celerybeat_dispatches_total{result="duplicate"}');
     }
   } finally {
     await Promise.all([a.stop(), b.stop()]);
     await dir.remove();
   }
-  const messages = (await redis.lrange(queue, 0, -1)).map((raw) => JSON.parse(raw).headers);
+  const messages = (await bed.redis.lrange(queue, 0, -1)).map((raw) => JSON.parse(raw).headers);
   const bySlot = new Map<string, number>();
   for (const h of messages) {
     const slot = `${h.periodic_task_name}@${h.periodic_task_scheduled_at}`;

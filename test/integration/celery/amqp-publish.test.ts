@@ -123,6 +123,7 @@ test('rabbitmq: the published properties, headers and body equal what Celery 5.2
         options,
         scheduledAt: Date.now(),
         periodicTaskName: c.periodicName ?? 'itest/wire',
+        namespace: 'itest',
       });
       const [outcome] = await b.publish([{ message, options }]);
       assert.deepEqual(outcome, { ok: true }, c.file);
@@ -256,6 +257,7 @@ test('rabbitmq: a message for a missing exchange is refused alone, wherever it i
       options,
       scheduledAt: Date.now(),
       periodicTaskName: 'default/neighbours',
+      namespace: 'default',
     }),
     options,
   });

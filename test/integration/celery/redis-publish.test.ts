@@ -5,10 +5,13 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { TaskOptions } from '../../../src/api/types.ts';
+import { createBroker } from '../../../src/celery/broker.ts';
 import { buildTaskMessage } from '../../../src/celery/message.ts';
 import { KOMBU_SEP, resolveRedisRoutes } from '../../../src/celery/redis-routing.ts';
 import type { Broker } from '../../../src/contracts.ts';
+import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { tcpRelay } from '../../support/tcp-relay.ts';
 import { redisShape, withoutOperatorHeaders } from '../../unit/celery/envelope-shape.ts';
 import { assertDelivered, openBroker, registerWorkerScenarios, send } from './worker-scenarios.ts';
 
@@ -87,6 +90,7 @@ test('redis: what lands in each list equals what Celery 5.2.6 wrote there, ids a
       options,
       scheduledAt: Date.now(),
       periodicTaskName: c.periodicName ?? 'itest/wire',
+      namespace: 'itest',
     });
     const [outcome] = await broker.publish([{ message, options }]);
     assert.deepEqual(outcome, { ok: true }, c.name);
@@ -149,6 +153,7 @@ test('redis: a batch is pipelined, one outcome per message in order, a bad messa
       options,
       scheduledAt: Date.now(),
       periodicTaskName: 'itest/batch',
+      namespace: 'itest',
     });
   const bad = { ...good(99), body: '[1, 2]' };
   const outcomes = await broker.publish([
@@ -203,4 +208,34 @@ test('redis: with Redis down a publish fails clearly, the caller learns nothing 
   await unreachable.close();
   assert.ok(!sent.outcome.ok);
   assert.doesNotMatch(sent.outcome.error.message, /s3cret/);
+});
+
+test('redis: an LPUSH without a reply is of unknown outcome (Redis may have it), a refused one is not', async () => {
+  const relay = await tcpRelay(Number(new URL(server.url).port));
+  const b = await createBroker(`redis://127.0.0.1:${relay.port}`, {
+    connectTimeoutMs: 2000,
+    publishTimeoutMs: 500,
+  });
+  try {
+    await client.set('not-a-list', 'x');
+    const refused = await send(b, 'tasks.add', [1, 1], {}, { queue: 'not-a-list' });
+    assert.ok(!refused.outcome.ok);
+    assert.equal(refused.outcome.unknown, undefined, 'a WRONGTYPE reply: not delivered');
+    relay.freeze();
+    const held = await send(b, 'tasks.add', [1, 2], {}, { queue: 'held-back' });
+    assert.ok(!held.outcome.ok);
+    assert.equal(held.outcome.unknown, true);
+    assert.match(held.outcome.error.message, /outcome unknown/);
+    relay.thaw();
+    await waitUntil(
+      'the held LPUSH reaching Redis',
+      async () => (await client.llen('held-back')) === 1,
+      5000,
+    );
+  } finally {
+    relay.thaw();
+    await b.close();
+    await relay.close();
+    await client.del('not-a-list', 'held-back');
+  }
 });

@@ -56,6 +56,7 @@ export async function send(
       options: full,
       scheduledAt: slot,
       periodicTaskName: name,
+      namespace: 'itest',
     });
     [outcome] = (await broker.publish([{ message, options: full }])) as [PublishOutcome];
   } catch (err) {

@@ -202,17 +202,32 @@ reportingInstance: beat-0
     await denied(['get', 'lease', 'celerybeat-operator', '-n', appNamespace]);
     await denied(['get', 'pods', '-n', namespace]);
     await denied(['get', 'customresourcedefinitions']);
+    await denied(['delete', 'periodictaskpolicy', 'any-policy']);
   });
 
-  test('with watchNamespace, the ServiceAccount reaches that namespace only', async () => {
+  test('with watchNamespace, the ServiceAccount reaches that namespace only (and lists the policies)', async () => {
     await cluster.kubectl(['apply', '-f', '-'], { input: task('team-task') });
     await allowed(['get', 'periodictasks', '-n', appNamespace], undefined, teamKubeconfig);
     await patchStatus(teamKubeconfig, 'team-task', { missedRunCount: 0 });
     await denied(['get', 'periodictasks', '--all-namespaces'], undefined, teamKubeconfig);
     await denied(['get', 'periodictasks', '-n', otherNamespace], undefined, teamKubeconfig);
     await denied(['get', 'periodictasks', '-n', namespace], undefined, teamKubeconfig);
+    await allowed(['get', 'periodictaskpolicies'], undefined, teamKubeconfig);
+    await allowed(['get', 'namespaces'], undefined, teamKubeconfig);
     const clusterRoles = await cluster.kubectl(['get', 'clusterroles,clusterrolebindings', '-o', 'name']);
-    assert.doesNotMatch(clusterRoles, /team-celerybeat-operator/);
+    // Cluster-wide, only reading the cluster-scoped policies and namespaces, and the roles for users.
+    assert.deepEqual(
+      clusterRoles
+        .split('\n')
+        .filter((n) => n.includes('team-celerybeat-operator'))
+        .sort(),
+      [
+        'clusterrole.rbac.authorization.k8s.io/team-celerybeat-operator-edit',
+        'clusterrole.rbac.authorization.k8s.io/team-celerybeat-operator-policies',
+        'clusterrole.rbac.authorization.k8s.io/team-celerybeat-operator-view',
+        'clusterrolebinding.rbac.authorization.k8s.io/team-celerybeat-operator-policies',
+      ],
+    );
   });
 
   test('uninstall removes the release and keeps the CRD and the PeriodicTasks', async () => {

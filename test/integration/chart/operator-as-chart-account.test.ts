@@ -1,9 +1,13 @@
 // The chart's RBAC is sufficient for the real operator: after `helm install`, the operator runs with the
-// command line and environment of the chart's Deployment (read back from the API server, URLs resolved from
-// the chart's Secret, POD_NAME/POD_NAMESPACE as the downward API would set them) and a TokenRequest token
+// command line and environment of the chart's Deployment (read back from the API server, the URL files of its
+// Secret volume written out as the kubelet would mount them, POD_NAME/POD_NAMESPACE as the downward API would
+// set them) and a TokenRequest token
 // of the chart's ServiceAccount in place of the in-cluster one. It must take the Lease, dispatch a task
 // into Redis, write the task's status, and answer its probes. A private control plane, as in install.test.ts.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { freePort, waitUntil } from '../../support/ports.ts';
@@ -23,13 +27,54 @@ interface EnvVar {
   valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
 }
 
+interface PodSpec {
+  containers: { args: string[]; env: EnvVar[]; volumeMounts: { name: string; mountPath: string }[] }[];
+  volumes: {
+    name: string;
+    projected?: { sources: { secret?: { name: string; items: { key: string; path: string }[] } }[] };
+  }[];
+}
+
 let cluster: ControlPlane;
+let mountDir: string;
 let redis: RedisServer;
 let operator: ManagedProcess;
 let healthPort: number;
 
 async function getJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as T;
+}
+
+/**
+ * The container's Secret volumes written into `dir` as the kubelet would mount them; returns a function that
+ * maps a path in the container to the file written.
+ */
+async function mountSecretVolumes(pod: PodSpec, dir: string): Promise<(path: string) => string> {
+  const mounts: [string, string][] = [];
+  for (const mount of pod.containers[0]?.volumeMounts ?? []) {
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    if (!volume?.projected) continue;
+    for (const source of volume.projected.sources) {
+      if (!source.secret) continue;
+      const data = await getJson<{ data: Record<string, string> }>([
+        'get',
+        'secret',
+        source.secret.name,
+        '-n',
+        namespace,
+      ]);
+      for (const item of source.secret.items) {
+        const encoded = data.data[item.key];
+        assert.ok(encoded, `Secret ${source.secret.name} has no key ${item.key}`);
+        await writeFile(join(dir, item.path), Buffer.from(encoded, 'base64'));
+      }
+    }
+    mounts.push([mount.mountPath, dir]);
+  }
+  return (path) => {
+    const mount = mounts.find(([at]) => path.startsWith(`${at}/`));
+    return mount ? join(mount[1], path.slice(mount[0].length + 1)) : path;
+  };
 }
 
 /** The container's environment as the kubelet would build it. */
@@ -77,12 +122,25 @@ describe('the operator runs with the chart-created ServiceAccount', { timeout: 3
     await cluster.kubectl(['create', 'namespace', appNamespace]);
     const kubeconfig = await cluster.serviceAccountKubeConfig(namespace, 'beat-celerybeat-operator');
 
-    const deployment = await getJson<{
-      spec: { template: { spec: { containers: { args: string[]; env: EnvVar[] }[] } } };
-    }>(['get', 'deployment', 'beat-celerybeat-operator', '-n', namespace]);
-    const container = deployment.spec.template.spec.containers[0];
+    const deployment = await getJson<{ spec: { template: { spec: PodSpec } } }>([
+      'get',
+      'deployment',
+      'beat-celerybeat-operator',
+      '-n',
+      namespace,
+    ]);
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
     assert.ok(container, 'the Deployment has no container');
-    const env = await resolveEnv(container.env);
+    mountDir = await mkdtemp(join(tmpdir(), 'chart-pod-mounts-'));
+    const inContainer = await mountSecretVolumes(pod, mountDir);
+    const env = Object.fromEntries(
+      Object.entries(await resolveEnv(container.env)).map(([name, value]) => [
+        name,
+        name.endsWith('_FILE') ? inContainer(value) : value,
+      ]),
+    );
+    assert.ok(env.REDIS_URL_FILE?.startsWith(mountDir), 'the Redis URL is read from the Secret volume');
     operator = startProcess(
       'operator',
       node24,
@@ -94,6 +152,7 @@ describe('the operator runs with the chart-created ServiceAccount', { timeout: 3
   after(async () => {
     await operator?.stop();
     await Promise.all([cluster?.stop(), redis?.stop()]);
+    if (mountDir) await rm(mountDir, { recursive: true, force: true });
   });
 
   test('it leads, dispatches a task and writes its status', async () => {

@@ -118,7 +118,14 @@ describe('standalone run-now, backfill, pause and resume', () => {
 
     r = cli(['resume', '--manifests', dir, 'report', '-n', 'apps']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(await read(), HEAD + filled + CLEANUP);
+    // The pause is gone and the resume is stamped (it also clears a pause after failures).
+    const resumedAt = /celerybeat\.io\/resumed-at: "([^"]+)"/.exec(await read())?.[1] ?? '';
+    assert.ok(Math.abs(Date.parse(resumedAt) - Date.now()) < 60_000, `resumed-at ${resumedAt} is now`);
+    const resumed = filled.replace(
+      `    celerybeat.io/backfill: "${range}"\n`,
+      `    celerybeat.io/backfill: "${range}"\n    celerybeat.io/resumed-at: "${resumedAt}"\n`,
+    );
+    assert.equal(await read(), HEAD + resumed + CLEANUP);
     // The file was replaced, not rewritten in place, with its mode kept and no temporary file left.
     assert.equal((await stat(file)).mode & 0o777, 0o640);
     assert.deepEqual((await readdir(dir)).sort(), ['other.yaml', 'tasks.yaml']);
@@ -139,7 +146,7 @@ describe('standalone run-now, backfill, pause and resume', () => {
     assert.equal(doubled.status, 1);
     assert.match(
       doubled.stderr,
-      /^celerybeat-operator resume: PeriodicTask default\/cleanup is defined more than once: .*copy\.yaml:4, .*other\.yaml:4, .*tasks\.yaml:23\n$/,
+      /^celerybeat-operator resume: PeriodicTask default\/cleanup is defined more than once: .*copy\.yaml:4, .*other\.yaml:4, .*tasks\.yaml:24\n$/,
     );
     await rm(join(dir, 'copy.yaml'));
     const bad = cli([

@@ -76,3 +76,12 @@ test('a kubeconfig that does not exist', async () => {
   assert.equal(status, 1);
   assert.match(stderr, /kubeconfig \/nonexistent-kubeconfig \(from --kubeconfig\) does not exist/);
 });
+
+test('a start failure ends every time: the exit cannot hang on a background compile', async () => {
+  // Node's exit could wait forever for a compile job that waits for a collection (nodejs/node#54918); under
+  // the heap's size-favouring limits that hung about one start failure in three.
+  for (let i = 0; i < 10; i++) {
+    const { status } = await run(['--kubeconfig', '/nonexistent-kubeconfig']);
+    assert.equal(status, 1, `run ${i + 1}`);
+  }
+});

@@ -19,12 +19,7 @@ const namespace = `crd-${randomBytes(4).toString('hex')}`;
 before(async () => {
   cluster = await sharedCluster();
   await cluster.kubectl(['apply', '-f', '-'], { input: await readFile(CRD_FILE, 'utf8') });
-  await cluster.kubectl([
-    'wait',
-    '--for=condition=Established',
-    'crd/periodictasks.celerybeat.io',
-    '--timeout=60s',
-  ]);
+  await cluster.crdEstablished('periodictasks.celerybeat.io');
   await cluster.kubectl(['create', 'namespace', namespace]);
 });
 

@@ -2,27 +2,18 @@
 // documented shape and its 0.1.x shape, RedBeat hashes written from real Celery schedule objects in
 // RedBeat's format (an IANA zone, an offset, no zone), and what each source cannot express reported.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { usePrivateRedis } from '../../support/private-redis.ts';
 import { importedTasks, reported, runCli, runPython } from './run-import.ts';
 
 const REDBEAT_WRITER = fileURLToPath(new URL('./redbeat_writer.py', import.meta.url));
 
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  server = await startRedisServer();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const local = usePrivateRedis();
 
-test('celerybeat-redis: both shapes, run state carried, owned keys skipped, a bad key reported', async () => {
-  const url = `${server.url}/2`;
+test('celerybeat-redis: both shapes and solar, run state carried, owned keys skipped, a bad key reported', async () => {
+  const url = `${local.server.url}/2`;
   const db = new Redis(url);
   try {
     await db.set(
@@ -69,6 +60,15 @@ test('celerybeat-redis: both shapes, run state carried, owned keys skipped, a ba
       }),
     );
     await db.set(
+      'tasks:meta:at-dawn',
+      JSON.stringify({
+        name: 'at-dawn',
+        task: 'tasks.add',
+        solar: { event: 'dawn_civil', lat: -33.87, lon: 151.21 },
+        last_run_at: '2026-11-23T18:20:00',
+      }),
+    );
+    await db.set(
       'tasks:meta:broken',
       JSON.stringify({ name: 'broken', task: 't', crontab: { minute: '61' } }),
     );
@@ -93,7 +93,11 @@ test('celerybeat-redis: both shapes, run state carried, owned keys skipped, a ba
     );
     assert.match(reported(result.stderr).get('broken')!, /^crontab\.minute: /);
     const tasks = await importedTasks(result);
-    assert.deepEqual([...tasks.keys()].sort(), ['Monday 7:30', 'every-30s']);
+    assert.deepEqual([...tasks.keys()].sort(), ['Monday 7:30', 'at-dawn', 'every-30s']);
+    const dawn = tasks.get('at-dawn')!;
+    assert.deepEqual(dawn.spec.solar, { event: 'dawn_civil', latitude: -33.87, longitude: 151.21 });
+    assert.equal(dawn.spec.timeZone, undefined, 'solar events are instants: no zone');
+    assert.equal(dawn.metadata.annotations?.['celerybeat.io/last-run-at'], '2026-11-23T18:20:00Z');
     const every = tasks.get('every-30s')!;
     assert.equal(every.metadata.namespace, 'apps');
     assert.equal(every.metadata.annotations?.['celerybeat.io/last-run-at'], '2026-11-24T10:00:00.123Z');
@@ -111,7 +115,7 @@ test('celerybeat-redis: both shapes, run state carried, owned keys skipped, a ba
       dayOfMonth: '*',
       monthOfYear: '*',
     });
-    assert.equal(monday.spec.options?.headers?.original_periodic_task_name, 'Monday 7:30');
+    assert.equal(monday.metadata.annotations?.['celerybeat.io/original-name'], 'Monday 7:30');
     assert.equal(monday.metadata.annotations?.['celerybeat.io/last-run-at'], '2026-11-23T07:30:00Z');
   } finally {
     db.disconnect();
@@ -119,7 +123,7 @@ test('celerybeat-redis: both shapes, run state carried, owned keys skipped, a ba
 });
 
 test('redbeat: entries from real Celery schedules in RedBeat format; its own keys skipped; relative and rrule reported', async () => {
-  const url = `${server.url}/3`;
+  const url = `${local.server.url}/3`;
   await runPython([
     REDBEAT_WRITER,
     url,
@@ -186,8 +190,8 @@ test('redbeat: entries from real Celery schedules in RedBeat format; its own key
   assert.deepEqual(nightly.spec.options, {
     queue: 'reports',
     priority: 3,
-    headers: { original_periodic_task_name: 'Nightly Report' },
   });
+  assert.equal(nightly.metadata.annotations?.['celerybeat.io/original-name'], 'Nightly Report');
   // Written as Berlin wall time (02:30:00.000250 CEST, the first of the two that night) and read back exactly.
   assert.equal(nightly.metadata.annotations?.['celerybeat.io/last-run-at'], '2026-10-25T00:30:00Z');
   assert.equal(nightly.metadata.annotations?.['celerybeat.io/total-run-count'], '41');
@@ -246,7 +250,7 @@ test('bad usage exits 2 with one line; an unreachable Redis exits 1 without the 
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /^celerybeat-operator import: cannot connect to Redis: /);
   assert.doesNotMatch(unreachable.stderr, /s3cret-pw/);
-  const empty = await runCli(['import', '--from', 'redbeat', '--redis-url', `${server.url}/9`]);
+  const empty = await runCli(['import', '--from', 'redbeat', '--redis-url', `${local.server.url}/9`]);
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /no schedules found in redis:\/\/127\.0\.0\.1:\d+\/9 under "redbeat:"/);
   const help = await runCli(['import', '--help']);

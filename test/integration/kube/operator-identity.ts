@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeApi } from '../../../src/kube/api-client.ts';
-import { loadKubeConfig } from '../../../src/kube/kubeconfig.ts';
+import { KubeClient } from '../../../src/kube/kube-client.ts';
+import { loadKubeConnection } from '../../../src/kube/kube-connection.ts';
 import { createLogger, type Logger } from '../../../src/observe/logger.ts';
 import type { ClusterHandle } from '../../testbed/cluster.ts';
 
@@ -17,7 +17,7 @@ export interface OperatorIdentity {
   namespace: string;
   kubeconfigPath: string;
   /** An API client as that ServiceAccount. */
-  api: KubeApi;
+  api: KubeClient;
   /** Removes the namespace and the cluster-scoped RBAC objects. */
   cleanup(): Promise<void>;
 }
@@ -29,12 +29,7 @@ export function uniqueName(prefix: string): string {
 /** Applies the CRD (idempotent) and waits until the API server serves it. */
 export async function installCrd(cluster: ClusterHandle): Promise<void> {
   await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', CRD_PATH]);
-  await cluster.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/periodictasks.celerybeat.io',
-  ]);
+  await cluster.crdEstablished('periodictasks.celerybeat.io');
 }
 
 /** A fresh namespace with the operator's ServiceAccount and RBAC, and a kubeconfig for that identity. */
@@ -51,7 +46,7 @@ export async function operatorIdentity(cluster: ClusterHandle, prefix: string): 
   return {
     namespace,
     kubeconfigPath,
-    api: new KubeApi(loadKubeConfig(kubeconfigPath)),
+    api: new KubeClient(loadKubeConnection({ kubeconfig: kubeconfigPath })),
     async cleanup() {
       await cluster.kubectl([
         'delete',

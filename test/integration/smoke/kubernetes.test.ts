@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { before, test } from 'node:test';
-import { KubeApi } from '../../../src/kube/api-client.ts';
-import { httpStatus } from '../../../src/kube/api-errors.ts';
-import { loadKubeConfig } from '../../../src/kube/kubeconfig.ts';
-import { watchRequest } from '../../../src/kube/watch-request.ts';
+import { ApiException, CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { loadKubeConnection } from '../../../src/kube/kube-connection.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
 
 const GROUP = 'smoke.testbed.example';
@@ -21,12 +19,22 @@ const namespace = `smoke-${randomBytes(4).toString('hex')}`;
 
 const WIDGETS = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`;
 
-function apiAs(kubeconfigPath: string): KubeApi {
-  return new KubeApi(loadKubeConfig(kubeconfigPath));
+interface Api {
+  config: KubeConfig;
+  objects: CustomObjectsApi;
 }
 
-const createWidget = (api: KubeApi, name: string, size: number): Promise<unknown> =>
-  api.request('POST', WIDGETS, {
+function apiAs(kubeconfigPath: string): Api {
+  const { config } = loadKubeConnection({ kubeconfig: kubeconfigPath });
+  return { config, objects: config.makeApiClient(CustomObjectsApi) };
+}
+
+const createWidget = (api: Api, name: string, size: number): Promise<unknown> =>
+  api.objects.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
     body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Widget', metadata: { name }, spec: { size } },
   });
 
@@ -35,18 +43,18 @@ async function statusOf(request: Promise<unknown>): Promise<number> {
     await request;
     return 200;
   } catch (err) {
-    const status = httpStatus(err);
-    if (status === undefined) throw err;
-    return status;
+    if (err instanceof ApiException) return err.code;
+    throw err;
   }
 }
 
-const listWidgets = (api: KubeApi): Promise<unknown> => api.request('GET', WIDGETS);
+const listWidgets = (api: Api): Promise<unknown> =>
+  api.objects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL });
 
 before(async () => {
   cluster = await sharedCluster();
   await cluster.kubectl(['apply', '-f', '-'], { input: await readFile(CRD, 'utf8') });
-  await cluster.kubectl(['wait', '--for=condition=Established', `crd/${PLURAL}.${GROUP}`, '--timeout=60s']);
+  await cluster.crdEstablished(`${PLURAL}.${GROUP}`);
   await cluster.kubectl(['create', 'namespace', namespace]);
 });
 
@@ -56,15 +64,14 @@ type WidgetEvent = { phase: string; name: string; size: unknown };
  * Starts a watch on the widgets of the test namespace. Right after a CRD is established the API server may
  * answer a watch with 429 while its watch cache initialises (a real informer retries), so this retries too.
  */
-async function watchWidgets(api: KubeApi, onEvent: (e: WidgetEvent) => void): Promise<AbortController> {
+async function watchWidgets(api: Api, onEvent: (e: WidgetEvent) => void): Promise<AbortController> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     let failure: unknown;
-    const controller = await watchRequest(
-      api,
+    const controller = await new Watch(api.config).watch(
       WIDGETS,
       {},
-      (phase, object) => {
+      (phase: string, object: unknown) => {
         const widget = object as { metadata: { name: string }; spec: { size: unknown } };
         onEvent({ phase, name: widget.metadata.name, size: widget.spec.size });
       },

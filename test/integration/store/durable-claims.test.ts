@@ -56,7 +56,7 @@ test('auto: no WAIT on a master that never had a replica; a master whose replica
     cursor += 1;
     if (!durable) {
       // Not durable: given back, as the dispatcher does.
-      await store.release('ns/claimed', stateAt(cursor), stateAt(cursor - 1));
+      await store.settle([{ taskKey: 'ns/claimed', claimed: stateAt(cursor), settled: stateAt(cursor - 1) }]);
       cursor -= 1;
     }
     return { durable, waited: (await waits()) > before };

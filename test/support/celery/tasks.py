@@ -8,6 +8,9 @@ what a real Celery worker saw and ran. Configuration comes from the environment:
   CELERY_TEST_RECORD_FILE  JSON-lines file the records are appended to
   CELERY_TEST_QUEUES       JSON list of {"name", "exchange"?, "exchange_type"?, "routing_key"?, "max_priority"?}
   CELERY_TEST_RESULT_BACKEND  optional: a result backend URL; results are then stored (with STARTED)
+  CELERY_TEST_BROKER_TRANSPORT_OPTIONS  optional: JSON of broker_transport_options (e.g. a Sentinel master_name)
+  CELERY_TEST_ALLOWED_NAMESPACES  optional: JSON list; every task then runs only for messages whose
+                                  periodic_task_namespace header is in it (docs/multi-tenancy.md's guard)
 """
 
 import json
@@ -16,8 +19,8 @@ import socket
 import time
 import uuid
 
-from celery import Celery, signals
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Celery, Task, signals
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu import Exchange, Queue
 
 RECORD_FILE = os.environ['CELERY_TEST_RECORD_FILE']
@@ -30,7 +33,22 @@ def _queue(spec):
     return Queue(name, exchange, routing_key=spec.get('routing_key', name), queue_arguments=arguments)
 
 
-app = Celery('tasks', broker=os.environ['CELERY_TEST_BROKER_URL'])
+ALLOWED_NAMESPACES = json.loads(os.environ.get('CELERY_TEST_ALLOWED_NAMESPACES', 'null'))
+
+
+class NamespaceGuard(Task):
+    """The guard of docs/multi-tenancy.md: a run whose namespace may not run the task is rejected unrun."""
+
+    def before_start(self, task_id, args, kwargs):
+        namespace = getattr(self.request, 'periodic_task_namespace', None)
+        if namespace not in ALLOWED_NAMESPACES:
+            _append({'event': 'refused', 'at': _now_ms(), 'id': task_id, 'task': self.name,
+                     'error': f'namespace {namespace!r} may not run {self.name}'})
+            raise Reject(f'namespace {namespace!r} may not run {self.name}', requeue=False)
+
+
+app = Celery('tasks', broker=os.environ['CELERY_TEST_BROKER_URL'],
+             task_cls=NamespaceGuard if ALLOWED_NAMESPACES is not None else 'celery.app.task:Task')
 app.conf.update(
     task_serializer='json',
     accept_content=['json'],
@@ -40,6 +58,7 @@ app.conf.update(
     task_ignore_result='CELERY_TEST_RESULT_BACKEND' not in os.environ,
     result_backend=os.environ.get('CELERY_TEST_RESULT_BACKEND'),
     task_track_started=True,
+    broker_transport_options=json.loads(os.environ.get('CELERY_TEST_BROKER_TRANSPORT_OPTIONS', '{}')),
     timezone='UTC',
     enable_utc=True,
 )
@@ -148,6 +167,15 @@ def sleep(self, seconds):
         return None
     execution.finish('succeeded', seconds)
     return seconds
+
+
+@app.task(bind=True)
+def work(self, version, seconds=0.0):
+    """Runs for `seconds`; `version` is whatever the caller wants recorded with the run (the soak's edits)."""
+    execution = _Execution(self, (version,), {'seconds': seconds})
+    time.sleep(float(seconds))
+    execution.finish('succeeded', version)
+    return version
 
 
 @app.task(bind=True)

@@ -2,7 +2,7 @@
 import type { PeriodicTask, PeriodicTaskSpec, TaskDefinition } from '../../../src/api/types.ts';
 import type { BeatListener, BeatTask } from '../../../src/beat/beat.ts';
 import type { RunState } from '../../../src/contracts.ts';
-import { compileSchedule } from '../../../src/schedule/compile.ts';
+import { compileTaskSchedule } from '../../../src/schedule/compile.ts';
 
 export function definition(name: string, overrides: Partial<TaskDefinition> = {}): TaskDefinition {
   return {
@@ -23,11 +23,24 @@ export function definition(name: string, overrides: Partial<TaskDefinition> = {}
 }
 
 export function runState(cursor: number, overrides: Partial<RunState> = {}): RunState {
-  return { cursor, totalRunCount: 0, lastTaskId: null, lastTaskSlot: null, missedRunCount: 0, ...overrides };
+  return {
+    cursor,
+    totalRunCount: 0,
+    lastTaskId: null,
+    lastTaskSlot: null,
+    missedRunCount: 0,
+    pausedRunCount: 0,
+    ...overrides,
+  };
+}
+
+/** The run state after `totalRunCount` runs, the last of them (task id `id-<count>`) for the slot at `cursor`. */
+export function ranState(cursor: number, totalRunCount: number): RunState {
+  return runState(cursor, { totalRunCount, lastTaskId: `id-${totalRunCount}`, lastTaskSlot: cursor });
 }
 
 export function beatTask(def: TaskDefinition, state: RunState): BeatTask {
-  return { def, schedule: compileSchedule(def.schedule, def.timeZone), state };
+  return { def, schedule: compileTaskSchedule(def), state };
 }
 
 /** A PeriodicTask object as a source lists it. */
@@ -46,7 +59,7 @@ export function periodicTask(
 
 export interface ListenerRecord {
   recorded: Array<{ key: string; state: RunState; nextRunAt: number | null }>;
-  rejected: Array<{ key: string; reason: string }>;
+  rejected: Array<{ key: string; reason: string; problem?: string }>;
   fenced: number;
 }
 
@@ -57,7 +70,8 @@ export function recordingListener(): BeatListener & { log: ListenerRecord } {
     log,
     recorded: (def, state, nextRunAt) =>
       log.recorded.push({ key: `${def.namespace}/${def.name}`, state, nextRunAt }),
-    rejected: (def, reason) => log.rejected.push({ key: `${def.namespace}/${def.name}`, reason }),
+    rejected: (def, reason, problem) =>
+      log.rejected.push({ key: `${def.namespace}/${def.name}`, reason, problem }),
     fenced: () => {
       log.fenced += 1;
     },

@@ -6,14 +6,17 @@ import type {
   DispatchItem,
   DispatchResult,
   InvalidKey,
+  LoadedTask,
+  ManualDispatchItem,
   OwnedKey,
   Owner,
   RunState,
+  SettleItem,
   TaskStore,
   UpsertResult,
 } from '../../../src/contracts.ts';
 
-type Method = 'upsert' | 'dispatch' | 'release' | 'delete' | 'listOwned';
+type Method = 'upsert' | 'dispatch' | 'settle' | 'delete' | 'listOwned' | 'loadOwned' | 'hold';
 
 interface StoredKey {
   /** Null: a key without an owner marker (someone else's value). */
@@ -23,6 +26,10 @@ interface StoredKey {
   state: RunState | null;
   /** Set: the value does not parse at all (listOwned reports it as invalid). */
   unreadable?: string;
+  /** The definition last written (upsert), which loadOwned reads back; absent in keys a test put. */
+  def?: TaskDefinition;
+  /** Marked as not dispatched (hold) until the next definition write. */
+  held?: boolean;
 }
 
 export interface StoreCall {
@@ -31,7 +38,10 @@ export interface StoreCall {
 }
 
 export class MemoryTaskStore implements TaskStore {
+  readonly operatorId = 'test-operator';
   readonly keys = new Map<string, StoredKey>();
+  /** Manual-run claims by task and claim identity: "publishing:<ms>", "sent" or "unknown". */
+  readonly manualClaims = new Map<string, string>();
   /** Every call, in order, for tests that check what happened when. */
   readonly calls: StoreCall[] = [];
   /** What the leader lock key holds; dispatches with a non-empty token are fenced unless it matches. */
@@ -86,20 +96,52 @@ export class MemoryTaskStore implements TaskStore {
         owner: { namespace: def.namespace, name: def.name, uid: def.uid },
         head,
         state: { ...initial },
+        def,
       });
       return { status: 'created', state: { ...initial } };
     }
     if (current.owner?.uid !== def.uid) return { status: 'foreign' };
     current.state ??= { ...initial };
-    if (current.head === head) return { status: 'unchanged', state: { ...current.state } };
+    if (current.head === head && !current.held) return { status: 'unchanged', state: { ...current.state } };
     current.head = head;
+    current.def = def;
+    current.held = false;
     return { status: 'updated', state: { ...current.state } };
   }
 
-  async dispatch(items: DispatchItem[], fenceToken = ''): Promise<DispatchResult[]> {
+  async dispatch(items: (DispatchItem | ManualDispatchItem)[], fenceToken = ''): Promise<DispatchResult[]> {
     this.#enter('dispatch');
     if (fenceToken !== '' && this.lockHolder !== fenceToken) return items.map(() => ({ status: 'fenced' }));
-    return items.map((item) => this.claim(item));
+    return items.map((item) => ('claim' in item ? this.#claimManual(item) : this.claim(item)));
+  }
+
+  #claimManual(item: ManualDispatchItem): DispatchResult {
+    const id = `${item.taskKey}|${item.claim}`;
+    const found = this.manualClaims.get(id);
+    if (found === undefined) {
+      this.manualClaims.set(id, item.push ? 'sent' : `publishing:${item.since}`);
+      return { status: 'ok' };
+    }
+    if (found.startsWith('publishing:'))
+      return { status: 'claimed-before', claim: { state: 'publishing', since: Number(found.slice(11)) } };
+    return { status: 'claimed-before', claim: { state: found === 'unknown' ? 'unknown' : 'sent' } };
+  }
+
+  async settleManual(
+    taskKey: string,
+    claim: string,
+    since: number,
+    outcome: 'sent' | 'released' | 'unknown',
+  ): Promise<{ settled: boolean; state?: RunState }> {
+    this.#enter('settle', taskKey);
+    const id = `${taskKey}|${claim}`;
+    if (this.manualClaims.get(id) !== `publishing:${since}`) return { settled: false };
+    if (outcome === 'released') this.manualClaims.delete(id);
+    else this.manualClaims.set(id, outcome);
+    const current = this.keys.get(taskKey);
+    if (outcome !== 'unknown' || !current?.state) return { settled: true };
+    current.state = { ...current.state, unknownRunCount: (current.state.unknownRunCount ?? 0) + 1 };
+    return { settled: true, state: { ...current.state } };
   }
 
   /** The compare-and-swap of one slot, at once (for simulations that dispatch synchronously). */
@@ -114,12 +156,14 @@ export class MemoryTaskStore implements TaskStore {
     return { status: 'ok' };
   }
 
-  async release(taskKey: string, claimed: RunState, previous: RunState): Promise<boolean> {
-    this.#enter('release', taskKey);
-    const current = this.keys.get(taskKey);
-    if (!current?.state || !isDeepStrictEqual(current.state, claimed)) return false;
-    current.state = { ...previous };
-    return true;
+  async settle(items: readonly SettleItem[]): Promise<boolean[]> {
+    this.#enter('settle');
+    return items.map(({ taskKey, claimed, settled }) => {
+      const current = this.keys.get(taskKey);
+      if (!current?.state || !isDeepStrictEqual(current.state, claimed)) return false;
+      current.state = { ...settled };
+      return true;
+    });
   }
 
   async delete(taskKey: string, uid: string): Promise<boolean> {
@@ -141,6 +185,27 @@ export class MemoryTaskStore implements TaskStore {
       else if (value.owner) owned.push({ taskKey, owner: { ...value.owner } });
     }
     return { owned, invalid };
+  }
+
+  async loadOwned(): Promise<{ tasks: LoadedTask[]; skipped: number }> {
+    this.#enter('loadOwned');
+    const tasks: LoadedTask[] = [];
+    let skipped = 0;
+    for (const [taskKey, value] of this.keys) {
+      if (!value.owner) continue;
+      if (value.def && value.state && !value.held)
+        tasks.push({ taskKey, def: value.def, state: { ...value.state } });
+      else skipped += 1;
+    }
+    return { tasks, skipped };
+  }
+
+  async hold(taskKey: string, uid: string): Promise<boolean> {
+    this.#enter('hold', taskKey);
+    const current = this.keys.get(taskKey);
+    if (!current?.owner || current.owner.uid !== uid) return false;
+    current.held = true;
+    return true;
   }
 
   /** Records the call and throws the failure queued for it, if any (callers are async: it becomes a rejection). */

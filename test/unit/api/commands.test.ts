@@ -88,6 +88,31 @@ test('validate: --help, no file and a bad flag', () => {
   assert.equal(bad.stderr, 'celerybeat-operator validate: unknown flag --colour (see --help)\n');
 });
 
+test("validate --key-prefix: no queue may start with the operator's prefix (default tasks:meta:)", () => {
+  const task = (name: string, queue: string) => ({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name, namespace: 'team-a' },
+    spec: { task: 'tasks.add', interval: { every: 5, period: 'seconds' }, options: { queue } },
+  });
+  const file = writeYaml('prefixes.yaml', [
+    task('default-prefix', 'tasks:meta:team-b/later'),
+    task('own', 'beat:x'),
+  ]);
+  const byDefault = run('validate', file);
+  assert.equal(byDefault.code, 1);
+  assert.match(
+    byDefault.stderr,
+    /team-a\/default-prefix: spec\.options\.queue: Invalid value: "tasks:meta:team-b\/later": must not start with the operator's key prefix "tasks:meta:"/,
+  );
+  assert.doesNotMatch(byDefault.stderr, /team-a\/own/);
+  const own = run('validate', '--key-prefix', 'beat:', file);
+  assert.equal(own.code, 1);
+  assert.match(own.stderr, /team-a\/own: spec\.options\.queue: .*key prefix "beat:"/);
+  assert.doesNotMatch(own.stderr, /default-prefix/);
+  assert.equal(run('validate', '--key-prefix', '', file).code, 2);
+});
+
 test('every command names an unknown flag in one line', () => {
   for (const command of ['validate', 'next', 'run']) {
     const r = run(command, '--foo', EXAMPLES);
@@ -162,6 +187,32 @@ test('day of month and day of week both restricted: validate warns with status 0
       apiVersion: 'celerybeat.io/v1alpha1',
       kind: 'PeriodicTask',
       metadata: { name: 'fri13' },
+      spec: { task: 't', crontab: { minute: '0', hour: '9', dayOfMonth: '13', dayOfWeek: 'fri' } },
+    },
+  ]);
+  const v = run('validate', file);
+  assert.equal(v.code, 0, v.stderr);
+  assert.equal(v.stdout, '1 PeriodicTask(s) valid, 1 warning(s)\n');
+  assert.match(
+    v.stderr,
+    /^\S+friday-13\.yaml:7 default\/fri13: spec\.crontab: warning: dayOfMonth "13" and dayOfWeek "fri" must both match, as in Celery; a Kubernetes CronJob with the same fields runs on days that match either\. "celerybeat-operator next" shows the runs\.\n$/,
+  );
+  const n = run('next', file, '--count', '3', '--from', '2026-01-01T00:00:00Z');
+  assert.equal(n.code, 0, n.stderr);
+  assert.match(n.stderr, /spec\.crontab: warning: dayOfMonth "13" and dayOfWeek "fri" must both match/);
+  assert.deepEqual(n.stdout.trim().split('\n'), [
+    'default/fri13 2026-02-13T09:00:00.000Z',
+    'default/fri13 2026-03-13T09:00:00.000Z',
+    'default/fri13 2026-11-13T09:00:00.000Z',
+  ]);
+});
+
+test('cron with both day fields restricted: validate warns that either matches, as a CronJob does; next shows those runs', () => {
+  const file = writeYaml('friday-or-13.yaml', [
+    {
+      apiVersion: 'celerybeat.io/v1alpha1',
+      kind: 'PeriodicTask',
+      metadata: { name: 'fri-or-13' },
       spec: { task: 't', cron: '0 9 13 * fri' },
     },
   ]);
@@ -170,15 +221,19 @@ test('day of month and day of week both restricted: validate warns with status 0
   assert.equal(v.stdout, '1 PeriodicTask(s) valid, 1 warning(s)\n');
   assert.match(
     v.stderr,
-    /^\S+friday-13\.yaml:7 default\/fri13: spec\.cron: warning: dayOfMonth "13" and dayOfWeek "fri" must both match, as in Celery; a Kubernetes CronJob with the same fields runs on days that match either\. "celerybeat-operator next" shows the runs\.\n$/,
+    /^\S+friday-or-13\.yaml:7 default\/fri-or-13: spec\.cron: warning: day of month "13" and day of week "fri": runs when either matches, as a CronJob does; use `crontab` for Celery's rule \(both must match\)\. "celerybeat-operator next" shows the runs\.\n$/,
   );
   const n = run('next', file, '--count', '3', '--from', '2026-01-01T00:00:00Z');
   assert.equal(n.code, 0, n.stderr);
-  assert.match(n.stderr, /spec\.cron: warning: dayOfMonth "13" and dayOfWeek "fri" must both match/);
+  assert.match(
+    n.stderr,
+    /spec\.cron: warning: day of month "13" and day of week "fri": runs when either matches/,
+  );
+  // Fridays, and the 13th (a Tuesday in January 2026).
   assert.deepEqual(n.stdout.trim().split('\n'), [
-    'default/fri13 2026-02-13T09:00:00.000Z',
-    'default/fri13 2026-03-13T09:00:00.000Z',
-    'default/fri13 2026-11-13T09:00:00.000Z',
+    'default/fri-or-13 2026-01-02T09:00:00.000Z',
+    'default/fri-or-13 2026-01-09T09:00:00.000Z',
+    'default/fri-or-13 2026-01-13T09:00:00.000Z',
   ]);
 });
 
@@ -217,4 +272,68 @@ test('next: bad --count and --from fail with one line; --help works', () => {
   const from = run('next', EXAMPLES, '--from', 'yesterday');
   assert.equal(from.code, 2);
   assert.match(from.stderr, /--from must be an ISO-8601 time/);
+});
+
+test('next and the timeline list the merged slots of several schedules and none that is excluded', () => {
+  // Unquoted dates and times stay text, as kubectl reads them.
+  const file = join(dir, 'sets.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: celerybeat.io/v1alpha1',
+      'kind: PeriodicTask',
+      'metadata: {name: sets}',
+      'spec:',
+      '  task: t',
+      '  timeZone: Europe/Berlin',
+      '  schedules:',
+      '    - crontab: {minute: "0", hour: "9"}',
+      '    - cron: "0 9,18 * * *"',
+      '    - clocked: 2026-12-24T12:00:00Z',
+      '  exclude:',
+      '    - date: 2026-12-25',
+      '    - {dayOfMonth: "24", hour: "18"}',
+      '',
+    ].join('\n'),
+  );
+  const n = run('next', file, '--count', '5', '--from', '2026-12-24T00:00:00Z');
+  assert.equal(n.code, 0, n.stderr);
+  assert.deepEqual(n.stdout.trim().split('\n'), [
+    'default/sets 2026-12-24T08:00:00.000Z',
+    'default/sets 2026-12-24T12:00:00.000Z',
+    'default/sets 2026-12-26T08:00:00.000Z',
+    'default/sets 2026-12-26T17:00:00.000Z',
+    'default/sets 2026-12-27T08:00:00.000Z',
+  ]);
+  const t = run('timeline', file, '--from', '2026-12-24T00:00:00Z', '--hours', '48');
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /: 2 runs of 1 task/);
+});
+
+test('next stops at endTime and after maxRuns; the timeline counts only those runs', () => {
+  const doc = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name },
+    spec: { task: 't', cron: '0 * * * *', ...spec },
+  });
+  const file = join(dir, 'limits.yaml');
+  writeFileSync(
+    file,
+    [doc('ending', { endTime: '2026-01-01T03:00:00Z' }), doc('limited', { maxRuns: 2 })]
+      .map((d) => JSON.stringify(d))
+      .join('\n---\n'),
+  );
+  const n = run('next', file, '--count', '5', '--from', '2026-01-01T00:00:00Z');
+  assert.equal(n.code, 0, n.stderr);
+  assert.deepEqual(n.stdout.trim().split('\n'), [
+    'default/ending 2026-01-01T01:00:00.000Z',
+    'default/ending 2026-01-01T02:00:00.000Z',
+    'default/ending 2026-01-01T03:00:00.000Z',
+    'default/limited 2026-01-01T01:00:00.000Z',
+    'default/limited 2026-01-01T02:00:00.000Z',
+  ]);
+  const t = run('timeline', file, '--from', '2026-01-01T00:00:00Z');
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /: 5 runs of 2 tasks/);
 });

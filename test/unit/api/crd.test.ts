@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { renderCrdYaml } from '../../../src/api/crd-yaml.ts';
+import { renderCrdYaml, renderPolicyCrdYaml } from '../../../src/api/crd-yaml.ts';
 
 const committed = readFileSync(
   new URL('../../../crds/celerybeat.io_periodictasks.yaml', import.meta.url),
@@ -19,6 +19,7 @@ interface OpenApi {
   'x-kubernetes-list-type'?: string;
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-validations'?: { rule: string; message: string }[];
+  required?: string[];
 }
 
 const crd = parse(committed);
@@ -68,5 +69,45 @@ test('arbitrary JSON is kept for args, kwargs and headers; conditions are a map 
 test('CEL rules carry a message naming the field', () => {
   const rules = spec['x-kubernetes-validations']!;
   assert.match(rules[0]!.rule, /exists_one/);
-  assert.match(rules[0]!.message, /spec\.interval, spec\.crontab, spec\.cron or spec\.clocked/);
+  assert.match(
+    rules[0]!.message,
+    /spec\.interval, spec\.crontab, spec\.cron, spec\.clocked, spec\.solar or spec\.schedules/,
+  );
+});
+
+test('crds/celerybeat.io_periodictaskpolicies.yaml is generated from src/api: cluster-scoped, no status', () => {
+  const text = readFileSync(
+    new URL('../../../crds/celerybeat.io_periodictaskpolicies.yaml', import.meta.url),
+    'utf8',
+  );
+  assert.equal(text, renderPolicyCrdYaml());
+  const policy = parse(text);
+  assert.equal(policy.metadata.name, 'periodictaskpolicies.celerybeat.io');
+  assert.equal(policy.spec.scope, 'Cluster');
+  assert.equal(policy.spec.versions[0].subresources, undefined);
+  const policySpec: OpenApi = policy.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+  assert.deepEqual(
+    Object.keys(policySpec.properties!).filter((k) => k !== 'namespaceSelector' && k !== 'mode'),
+    [
+      'allowedTaskNames',
+      'deniedTaskNames',
+      'allowedQueues',
+      'allowedExchanges',
+      'allowedRoutingKeys',
+      'maxPriority',
+      'allowedHeaders',
+      'maxArgsBytes',
+      'maxKwargsBytes',
+      'maxHeadersBytes',
+      'maxJsonDepth',
+      'minIntervalSeconds',
+      'allowRunNow',
+      'maxBackfillSlots',
+      'maxRunsPerSecond',
+      'allowReplace',
+      'broker',
+    ],
+  );
+  // A broker is named by a Secret key only: the URL itself (a password) never sits in a policy.
+  assert.deepEqual(policySpec.properties!.broker!.required, ['secretKeyRef']);
 });

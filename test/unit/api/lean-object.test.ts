@@ -50,3 +50,25 @@ test('values of the shared fields come out equal, however many objects hold them
     Array.from({ length: 5000 }, (_, i) => `q${i}`),
   );
 });
+
+test('a value nested 100,000 levels deep is copied whole, without overflowing the stack', () => {
+  const depth = 100_000;
+  // Built by JSON.parse, as an API server's answer is: any depth it accepts reaches the copy.
+  const parsed = JSON.parse(
+    `{"spec":{"args":${'['.repeat(depth)}"leaf"${']'.repeat(depth)},"kwargs":${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}}}`,
+  ) as { spec: { args: unknown; kwargs: unknown } };
+  const copy = leanCopy(parsed);
+  for (const field of ['args', 'kwargs'] as const) {
+    let original: unknown = parsed.spec[field];
+    let copied: unknown = copy.spec[field];
+    let levels = 0;
+    while (typeof original === 'object' && original !== null) {
+      assert.notEqual(copied, original);
+      original = Array.isArray(original) ? original[0] : (original as { k: unknown }).k;
+      copied = Array.isArray(copied) ? copied[0] : (copied as { k: unknown }).k;
+      levels += 1;
+    }
+    assert.equal(levels, depth);
+    assert.equal(copied, original);
+  }
+});

@@ -35,7 +35,7 @@ test('a minimal interval task gets the defaults', () => {
   });
 });
 
-test('cron becomes crontab fields; omitted crontab fields are "*"; times become epoch ms', () => {
+test('cron stays a CronJob schedule string, with its documented crontab; omitted crontab fields are "*"; times become epoch ms', () => {
   const cron = validatePeriodicTask(
     manifest({ task: 't', cron: ' 30  7 * * mon-fri ', timeZone: 'Asia/Kolkata' }),
     {
@@ -44,12 +44,11 @@ test('cron becomes crontab fields; omitted crontab fields are "*"; times become 
   );
   assert.ok(cron.ok);
   assert.deepEqual(cron.definition.schedule, {
-    kind: 'crontab',
-    minute: '30',
-    hour: '7',
-    dayOfMonth: '*',
-    monthOfYear: '*',
-    dayOfWeek: 'mon-fri',
+    kind: 'cron',
+    expression: ' 30  7 * * mon-fri ',
+    documented: {
+      crontab: { minute: '30', hour: '7', day_of_week: '1,2,3,4,5', day_of_month: '*', month_of_year: '*' },
+    },
   });
   assert.equal(cron.definition.timeZone, 'Asia/Kolkata');
   const crontab = validatePeriodicTask(
@@ -76,6 +75,45 @@ test('cron becomes crontab fields; omitted crontab fields are "*"; times become 
     kind: 'clocked',
     at: Date.UTC(2026, 11, 24, 18, 0, 0, 250),
   });
+  const solar = validatePeriodicTask(
+    manifest({ task: 't', solar: { event: 'sunset', latitude: -33.87, longitude: 151.21 } }),
+    { defaultTimeZone: 'UTC' },
+  );
+  assert.ok(solar.ok);
+  assert.deepEqual(solar.definition.schedule, {
+    kind: 'solar',
+    event: 'sunset',
+    latitude: -33.87,
+    longitude: 151.21,
+    // About 18:04 local mean solar time at the equinox, 10h05 ahead of UTC.
+    documented: {
+      crontab: { minute: '59', hour: '7', day_of_week: '*', day_of_month: '*', month_of_year: '*' },
+    },
+  });
+});
+
+test('endTime, maxRuns and catchUp: carried over as instants and counts; Latest (the default) is absent', () => {
+  const r = validatePeriodicTask(
+    manifest({
+      task: 't',
+      cron: '*/5 * * * *',
+      startTime: '2026-12-01T00:00:00Z',
+      endTime: '2026-12-31T23:00:00+01:00',
+      maxRuns: 12,
+      catchUp: 'All',
+    }),
+    { defaultTimeZone: 'UTC' },
+  );
+  assert.ok(r.ok);
+  assert.equal(r.definition.endTime, Date.UTC(2026, 11, 31, 22));
+  assert.equal(r.definition.maxRuns, 12);
+  assert.equal(r.definition.catchUp, 'All');
+  const latest = validatePeriodicTask(manifest({ task: 't', cron: '@hourly', catchUp: 'Latest' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.ok(latest.ok);
+  assert.equal(latest.definition.catchUp, undefined);
+  assert.equal(latest.definition.endTime, undefined);
 });
 
 test('every option, metadata and free JSON are carried over; null fields count as absent', () => {
@@ -178,4 +216,153 @@ test('concurrencyPolicy Forbid and Replace need the result backend; Allow is the
   assert.ok(withBackend.ok && withBackend.definition.concurrencyPolicy === 'Replace');
   const bad = validatePeriodicTask(task('Sometimes'), { defaultTimeZone: 'UTC' });
   assert.deepEqual(bad.ok ? [] : bad.errors.map((e) => e.field), ['spec.concurrencyPolicy']);
+});
+
+test('times of the years 1-9999 in UTC are accepted as those instants, the first century included', () => {
+  const year = (y: number, ...rest: number[]): number =>
+    new Date(0).setUTCFullYear(y, rest[0] ?? 0, rest[1] ?? 1);
+  const clocked = validatePeriodicTask(manifest({ task: 't', clocked: '0050-03-01T00:00:00Z' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.ok(clocked.ok);
+  assert.deepEqual(clocked.definition.schedule, { kind: 'clocked', at: year(50, 2, 1) });
+  const edges = validatePeriodicTask(
+    manifest(
+      {
+        task: 't',
+        interval: { every: 1, period: 'seconds' },
+        startTime: '0001-01-01T00:00:00Z',
+        pause: { reason: 'x', until: '9999-12-31T23:59:59.999999999Z' },
+      },
+      {
+        name: 'demo',
+        annotations: {
+          'celerybeat.io/last-run-at': '0001-01-01T00:00:00Z',
+          'celerybeat.io/total-run-count': '7',
+        },
+      },
+    ),
+    { defaultTimeZone: 'UTC' },
+  );
+  assert.ok(edges.ok, JSON.stringify(edges));
+  assert.equal(edges.definition.startTime, year(1));
+  assert.equal(edges.definition.pause?.until, year(10000) - 1);
+  assert.deepEqual(edges.definition.carriedOver, { lastRunAt: year(1), totalRunCount: 7 });
+  const before = validatePeriodicTask(
+    manifest(
+      { task: 't', interval: { every: 1, period: 'seconds' } },
+      {
+        name: 'demo',
+        annotations: {
+          'celerybeat.io/last-run-at': '0001-01-01T00:30:00+01:00',
+          'celerybeat.io/total-run-count': '7',
+        },
+      },
+    ),
+    { defaultTimeZone: 'UTC' },
+  );
+  assert.deepEqual(before.ok ? [] : before.errors, [
+    {
+      field: 'metadata.annotations["celerybeat.io/last-run-at"]',
+      message:
+        'Invalid value: "0001-01-01T00:30:00+01:00": outside the years 0001-9999 (in UTC) that a Celery datetime holds',
+    },
+  ]);
+  // A clocked slot's run state starts one millisecond before it: at the very first instant that is year 0.
+  const first = validatePeriodicTask(manifest({ task: 't', clocked: '0001-01-01T00:00:00Z' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.deepEqual(first.ok ? [] : first.errors, [
+    {
+      field: 'spec.clocked',
+      message:
+        'Invalid value: "0001-01-01T00:00:00Z": the first instant a Celery datetime holds cannot be a slot (the run state keeps the instant before it): use a later time',
+    },
+  ]);
+  const next = validatePeriodicTask(manifest({ task: 't', clocked: '0001-01-01T00:00:00.001Z' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.ok(next.ok, JSON.stringify(next));
+});
+
+test('args, kwargs or headers nested 100,000 levels deep are refused naming the field, without a throw', () => {
+  const depth = 100_000;
+  const deepList = (): unknown => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+  const deepObject = (): unknown => JSON.parse(`${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`);
+  const every = { interval: { every: 1, period: 'seconds' } };
+  const cases: [Record<string, unknown>, string, string][] = [
+    [{ args: [1, deepList()] }, 'spec.args', 'args'],
+    [{ kwargs: { a: deepObject() } }, 'spec.kwargs', 'kwargs'],
+    [{ options: { headers: { trace: deepList() } } }, 'spec.options.headers', 'header trace'],
+  ];
+  for (const [fields, field, named] of cases) {
+    const r = validatePeriodicTask(manifest({ task: 't', ...every, ...fields }), { defaultTimeZone: 'UTC' });
+    assert.deepEqual(r.ok ? [] : r.errors, [
+      { field, message: `Invalid value: ${named} is nested deeper than 100 levels (or is circular)` },
+    ]);
+  }
+});
+
+test('pauseAfterFailures: in effect with the result backend, inert without it (the task still runs); resumed-at is an RFC 3339 time', () => {
+  const task = (annotations?: Record<string, string>) => ({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTask',
+    metadata: { name: 'p', namespace: 'ns', ...(annotations ? { annotations } : {}) },
+    spec: { task: 't', interval: { every: 1, period: 'minutes' }, pauseAfterFailures: 3 },
+  });
+  const withBackend = validatePeriodicTask(task(), { defaultTimeZone: 'UTC', resultBackend: true });
+  assert.ok(withBackend.ok);
+  assert.equal(withBackend.definition.pauseAfterFailures, 3);
+  assert.equal(withBackend.definition.inertPauseAfterFailures, undefined);
+  const without = validatePeriodicTask(task(), { defaultTimeZone: 'UTC', resultBackend: false });
+  assert.ok(without.ok, 'valid without the result backend');
+  assert.equal(without.definition.pauseAfterFailures, undefined, 'no effect');
+  assert.equal(without.definition.inertPauseAfterFailures, 3, 'kept to be reported');
+  const resumed = validatePeriodicTask(task({ 'celerybeat.io/resumed-at': '2026-12-02T06:00:00.500Z' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.ok(resumed.ok);
+  assert.equal(resumed.definition.resumedAt, Date.UTC(2026, 11, 2, 6, 0, 0, 500));
+  const bad = validatePeriodicTask(task({ 'celerybeat.io/resumed-at': 'yesterday' }), {
+    defaultTimeZone: 'UTC',
+  });
+  assert.deepEqual(bad.ok ? [] : bad.errors.map((e) => e.field), [
+    'metadata.annotations["celerybeat.io/resumed-at"]',
+  ]);
+  for (const n of [0, 10_001]) {
+    const out = validatePeriodicTask(
+      { ...task(), spec: { ...task().spec, pauseAfterFailures: n } },
+      { defaultTimeZone: 'UTC' },
+    );
+    assert.deepEqual(out.ok ? [] : out.errors.map((e) => e.field), ['spec.pauseAfterFailures']);
+  }
+});
+
+test('schedules become a set of normalised schedules; exclude keeps dates and fills omitted crontab fields', () => {
+  const r = validatePeriodicTask(
+    manifest({
+      task: 't',
+      schedules: [
+        { interval: { every: 15, period: 'minutes' } },
+        { crontab: { minute: '0', hour: '7' } },
+        { cron: '30 18 * * fri' },
+        { clocked: '2026-12-24T18:00:00Z' },
+      ],
+      exclude: [{ date: '2026-12-25' }, { monthOfYear: '12', dayOfMonth: '24-26' }],
+    }),
+    { defaultTimeZone: 'UTC' },
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  const { schedule, exclude } = r.definition;
+  assert.equal(schedule.kind, 'set');
+  assert.deepEqual(schedule.kind === 'set' && schedule.schedules.map((s) => s.kind), [
+    'interval',
+    'crontab',
+    'cron',
+    'clocked',
+  ]);
+  assert.deepEqual(exclude, [
+    { kind: 'date', date: '2026-12-25' },
+    { kind: 'calendar', minute: '*', hour: '*', dayOfWeek: '*', dayOfMonth: '24-26', monthOfYear: '12' },
+  ]);
 });

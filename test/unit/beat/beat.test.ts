@@ -2,12 +2,11 @@
 // with every outcome a dispatcher can give.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import type { TaskDefinition } from '../../../src/api/types.ts';
-import { Beat, type BeatOptions } from '../../../src/beat/beat.ts';
-import { createLogger } from '../../../src/observe/logger.ts';
+import type { BeatOptions } from '../../../src/beat/beat.ts';
+import { ABANDONED_CLAIM_MS } from '../../../src/beat/slot-dispatcher.ts';
+import { type BeatRig, beatRig } from '../../support/fakes/beat-rig.ts';
 import { beatTask, definition, recordingListener, runState } from '../../support/fakes/definitions.ts';
-import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
-import { ScriptedDispatcher } from '../../support/fakes/scripted-dispatcher.ts';
+import type { ScriptedDispatcher } from '../../support/fakes/scripted-dispatcher.ts';
 import { type SimulatedClock, settle, simulatedClock } from '../../support/fakes/simulated-clock.ts';
 
 let clock: SimulatedClock;
@@ -20,42 +19,7 @@ beforeEach(() => {
 
 afterEach(() => clock.reset());
 
-interface Rig {
-  beat: Beat;
-  store: MemoryTaskStore;
-  dispatcher: ScriptedDispatcher;
-  listener: ReturnType<typeof recordingListener>;
-  /** Adds a task both to the store and to the beat, from `cursor` (default: now). */
-  add(def: TaskDefinition, cursor?: number, state?: Partial<ReturnType<typeof runState>>): string;
-}
-
-function rig(options: Partial<BeatOptions> = {}): Rig {
-  const store = new MemoryTaskStore();
-  const dispatcher = new ScriptedDispatcher({ store, clock: clock.now });
-  const listener = recordingListener();
-  const beat = new Beat({
-    store,
-    dispatcher,
-    listener,
-    logger: createLogger('silent'),
-    clock: clock.now,
-    retryDelayMs: 200,
-    ...options,
-  });
-  return {
-    beat,
-    store,
-    dispatcher,
-    listener,
-    add(def, cursor = clock.now(), state = {}) {
-      const key = `${def.namespace}/${def.name}`;
-      const initial = runState(cursor, state);
-      store.put(key, def.uid, initial);
-      beat.set(key, beatTask(def, initial));
-      return key;
-    },
-  };
-}
+const rig = (options: Partial<BeatOptions> = {}): BeatRig => beatRig(clock, options);
 
 /** Fails when a (task, slot) was published twice or a task's slots do not strictly increase. */
 function assertEachSlotOnce(dispatcher: ScriptedDispatcher): void {
@@ -139,7 +103,7 @@ test('due slots are dispatched in batches of batchSize, with at most two batches
   await beat.stop();
 });
 
-test('a failed publish is retried after retryDelayMs with the same slot and task id, and recorded once', async () => {
+test('a failed publish is retried after the initial retry delay with the same slot and task id, and recorded once', async () => {
   const { beat, store, dispatcher, listener, add } = rig();
   const key = add(definition('flaky'));
   dispatcher.answer(key, { status: 'publish-failed', error: new Error('broker down') });
@@ -150,9 +114,9 @@ test('a failed publish is retried after retryDelayMs with the same slot and task
   assert.equal(store.stateOf(key)?.totalRunCount, 0, 'a failed publish is not recorded');
   assert.equal(listener.log.recorded.length, 0);
   await clock.advance(190);
-  assert.equal(dispatcher.calls.length, 1, 'not retried before retryDelayMs');
+  assert.equal(dispatcher.calls.length, 1, 'not retried before the initial retry delay');
   await clock.advance(10);
-  assert.equal(dispatcher.calls.length, 2, 'retried after retryDelayMs');
+  assert.equal(dispatcher.calls.length, 2, 'retried after the initial retry delay');
   const [first, retry] = dispatcher.calls.map((c) => c.slots[0]!);
   assert.equal(retry?.next.lastTaskSlot, t0 + 1000, 'the retry is for the same slot');
   assert.equal(retry?.publish?.message.headers.id, first?.publish?.message.headers.id);
@@ -160,6 +124,29 @@ test('a failed publish is retried after retryDelayMs with the same slot and task
   assert.equal(store.stateOf(key)?.totalRunCount, 1);
   await clock.advance(800);
   assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 2000], 'then back on its schedule');
+  await beat.stop();
+});
+
+test('a task that keeps failing is retried later each time, alone; a recorded slot starts it over', async () => {
+  const { beat, dispatcher, add } = rig();
+  const failed = { status: 'publish-failed', error: new Error('broker down') } as const;
+  const key = add(definition('flaky', { schedule: { kind: 'interval', every: 60, period: 'seconds' } }));
+  const steady = add(definition('steady'));
+  dispatcher.answer(key, failed, failed, failed, failed, failed);
+  beat.start();
+  const attempts = (): number[] =>
+    dispatcher.calls.filter((c) => c.slots.some((s) => s.taskKey === key)).map((c) => c.at - t0);
+  await clock.advance(60_000 + 200 + 400 + 800 + 1600 + 1600 + 10, 10);
+  assert.deepEqual(
+    attempts(),
+    [60_000, 60_200, 60_600, 61_400, 63_000, 64_600],
+    '200 ms, 400 ms, 800 ms, then capped at 1.6 s',
+  );
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 60_000], 'sent by the sixth attempt');
+  assert.ok(dispatcher.publishedSlots(steady).length >= 60, 'the other task keeps its schedule meanwhile');
+  dispatcher.answer(key, failed);
+  await clock.advance(60_000, 10);
+  assert.deepEqual(attempts().slice(6), [120_000, 120_200], 'after a recorded slot, the first delay again');
   await beat.stop();
 });
 
@@ -213,57 +200,40 @@ test('a fenced dispatch tells the listener, publishes nothing, and is retried on
   await beat.stop();
 });
 
-test('a vanished key is written back through store.upsert with the last known run state, then dispatched', async () => {
-  const { beat, store, dispatcher, add } = rig();
+test('a vanished key is handed to the owner of definitions, then dispatched with the run state the beat holds', async () => {
+  const missing: string[] = [];
+  const { beat, store, dispatcher, add } = rig({ keyMissing: (key) => missing.push(key) });
   const key = add(definition('gone'), t0, { totalRunCount: 41, lastTaskId: 'x', lastTaskSlot: t0 });
   store.keys.delete(key);
   beat.start();
   await clock.advance(1000);
-  const upserts = store.calls.filter((c) => c.method === 'upsert');
-  assert.deepEqual(upserts, [{ method: 'upsert', taskKey: key }]);
-  assert.equal(store.stateOf(key)?.totalRunCount, 41, 'restored with its run state, not from zero');
+  assert.deepEqual(missing, [key], 'asked for once');
+  assert.deepEqual(
+    store.calls.filter((c) => c.method === 'upsert'),
+    [],
+    'the beat never writes a definition',
+  );
+  // What the reconciler does: the key written again with the beat's run state, the task set again.
+  const held = beat.get(key)!;
+  store.put(key, held.def.uid, held.state);
+  beat.set(key, held, false);
   await clock.advance(10);
   assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
   assert.equal(store.stateOf(key)?.totalRunCount, 42);
   await beat.stop();
 });
 
-test('a key that lost its run state is restored the same way', async () => {
-  const { beat, store, dispatcher, add } = rig();
+test('a key that lost its run state is handed over the same way, and retried after its backoff meanwhile', async () => {
+  const missing: string[] = [];
+  const { beat, store, dispatcher, add } = rig({ keyMissing: (key) => missing.push(key) });
   const key = add(definition('broken'), t0, { totalRunCount: 7 });
   store.corrupt(key);
   beat.start();
-  await clock.advance(1010);
-  assert.equal(store.calls.filter((c) => c.method === 'upsert').length, 1);
-  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
-  assert.equal(store.stateOf(key)?.totalRunCount, 8);
-  await beat.stop();
-});
-
-test('a key taken over by someone else is left alone and the task is no longer dispatched', async () => {
-  const { beat, store, dispatcher, add } = rig();
-  const key = add(definition('stolen'));
-  store.putForeign(key);
-  beat.start();
-  await clock.advance(5000);
-  assert.equal(dispatcher.calls.length, 1);
-  assert.equal(beat.get(key), undefined);
-  assert.equal(store.keys.get(key)?.owner, null, 'the foreign key is untouched');
-  await beat.stop();
-});
-
-test('a failed restore is retried after retryDelayMs', async () => {
-  const { beat, store, dispatcher, add } = rig();
-  const key = add(definition('gone'));
-  store.keys.delete(key);
-  store.failNext('upsert', new Error('READONLY'));
-  beat.start();
   await clock.advance(1000);
-  assert.equal(store.stateOf(key), undefined);
   await clock.advance(200);
-  assert.equal(store.calls.filter((c) => c.method === 'upsert').length, 2);
-  await clock.advance(10);
-  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000]);
+  assert.deepEqual(missing, [key, key], 'asked again at its retry');
+  assert.equal(dispatcher.calls.length, 2);
+  assert.deepEqual(dispatcher.publishedSlots(key), []);
   await beat.stop();
 });
 
@@ -339,7 +309,7 @@ test('disabled tasks and completed oneOff and clocked tasks are not dispatched',
 });
 
 test('a task replaced or deleted while its slot is in flight follows its new definition', async () => {
-  const { beat, dispatcher, add } = rig();
+  const { beat, dispatcher, listener, add } = rig();
   const kept = add(definition('kept'));
   const gone = add(definition('gone'));
   dispatcher.hold();
@@ -353,6 +323,10 @@ test('a task replaced or deleted while its slot is in flight follows its new def
   await clock.advance(10);
   assert.equal(beat.get(gone), undefined);
   assert.equal(beat.get(kept)?.state.totalRunCount, 1, 'the recorded slot is kept');
+  // The run went out: the status hears of it under the new definition (a paused task records nothing more).
+  const told = listener.log.recorded.filter((r) => r.key === kept);
+  assert.equal(told.at(-1)?.state.totalRunCount, 1, 'the run is told');
+  assert.equal(told.at(-1)?.nextRunAt, t0 + 6000, 'with the next slot of the new definition');
   assert.equal(beat.nextRunAt(kept), t0 + 6000, 'the next slot follows the new definition');
   await clock.advance(10_000, 50);
   assert.deepEqual(dispatcher.publishedSlots(gone), [t0 + 1000]);
@@ -407,12 +381,15 @@ function scriptedGuard() {
     failing: false,
     asked: [] as string[][],
     revoked: [] as string[][],
+    /** The namespace of each revoke: its runs are revoked on that namespace's broker. */
+    revokedIn: [] as string[],
     async unfinished(ids: readonly string[]) {
       guard.asked.push([...ids]);
       if (guard.failing) throw new Error('backend down');
       return new Set(ids.filter((id) => guard.running.has(id)));
     },
-    async revoke(ids: readonly string[]) {
+    async revoke(namespace: string, ids: readonly string[]) {
+      guard.revokedIn.push(namespace);
       guard.revoked.push([...ids]);
     },
   };
@@ -463,6 +440,7 @@ test('Replace: the unfinished previous run is revoked, then the new one is sent'
   guard.running.add(first);
   await clock.advance(1000);
   assert.deepEqual(guard.revoked, [[first]]);
+  assert.deepEqual(guard.revokedIn, ['ns'], "on the task's namespace's broker");
   assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 2000]);
   guard.running.clear();
   await clock.advance(1000);
@@ -483,7 +461,7 @@ test('jitter: each slot runs at its offset in [0, jitter), the same in two beats
   one.beat.start();
   two.beat.start();
   await clock.advance(64_000);
-  const sent = (r: Rig) =>
+  const sent = (r: BeatRig) =>
     r.dispatcher.calls.flatMap((c) =>
       c.slots.filter((s) => s.publish).map((s) => ({ at: c.at, slot: s.next.lastTaskSlot! })),
     );
@@ -518,6 +496,174 @@ test('pause: no runs and no missed slots while paused; at until it resumes by it
   await clock.advance(1500);
   assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 6000, t0 + 7000]);
   assert.equal(listener.log.recorded.at(-1)?.key, 'ns/p');
-  assert.equal(beat.get(key)?.pausedRunCount, 5);
+  assert.equal(store.stateOf(key)?.pausedRunCount, 5, 'counted in the stored run state');
   await beat.stop();
+});
+
+test('a schedule change is a cursor move the beat records: slots of the new schedule before it are not missed', async () => {
+  const { beat, dispatcher, store, add } = rig();
+  const key = add(definition('edited'));
+  await clock.advance(5000);
+  const every2 = definition('edited', { schedule: { kind: 'interval', every: 2, period: 'seconds' } });
+  beat.set(key, beatTask(every2, runState(t0)), true, { reason: 'schedule-changed', at: clock.now() });
+  assert.equal(beat.nextRunAt(key), t0 + 7000, 'the next run follows the move');
+  beat.start();
+  await clock.advance(1);
+  assert.deepEqual(dispatcher.publishedSlots(key), [], 'the move runs nothing');
+  assert.deepEqual(store.stateOf(key), runState(t0 + 5000), 'the cursor moved, nothing counted');
+  await clock.advance(2000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 7000]);
+  await beat.stop();
+});
+
+test('an owed schedule change is recorded alone before any run: the stored cursor anchors the new grid', async () => {
+  const { beat, dispatcher, store, add } = rig();
+  const key = add(definition('late'));
+  await clock.advance(5000);
+  const every2 = definition('late', { schedule: { kind: 'interval', every: 2, period: 'seconds' } });
+  beat.set(key, beatTask(every2, runState(t0)), true, { reason: 'schedule-changed', at: clock.now() });
+  // The beat acts only after two slots of the new grid have passed.
+  await clock.advance(4500);
+  beat.start();
+  for (let i = 0; i < 3; i += 1) await clock.advance(1);
+  const [first] = dispatcher.calls;
+  assert.deepEqual(
+    first?.slots.map((s) => [s.next.cursor, s.publish !== undefined]),
+    [[t0 + 5000, false]],
+    'the move first, running nothing',
+  );
+  assert.deepEqual(
+    dispatcher.publishedSlots(key),
+    [t0 + 9000],
+    'then the latest slot of the grid through it',
+  );
+  assert.equal(store.stateOf(key)?.missedRunCount, 1, 'and the slot before it missed');
+  await beat.stop();
+});
+
+test('a resume is a cursor move the beat records: the slots of the pause are counted as paused in the run state', async () => {
+  const { beat, dispatcher, store, add } = rig();
+  const key = add(definition('resumed', { pause: { reason: 'migration' } }));
+  beat.start();
+  await clock.advance(3500);
+  assert.deepEqual(dispatcher.calls, [], 'a pause without an end wakes nothing');
+  beat.set(key, beatTask(definition('resumed'), runState(t0)), true, { reason: 'resumed', at: clock.now() });
+  await clock.advance(1);
+  assert.deepEqual(store.stateOf(key), runState(t0 + 3000, { pausedRunCount: 3 }));
+  await clock.advance(500);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 4000]);
+  assert.equal(store.stateOf(key)?.pausedRunCount, 3, 'kept by the next run');
+  await beat.stop();
+});
+
+test('a cursor move lost to another dispatcher stays owed until the stored cursor has passed it', async () => {
+  const { beat, dispatcher, store, add } = rig();
+  const key = add(definition('raced'));
+  await clock.advance(5000);
+  beat.set(key, beatTask(definition('raced'), runState(t0)), true, {
+    reason: 'schedule-changed',
+    at: clock.now(),
+  });
+  dispatcher.answer(key, { status: 'conflict', stored: runState(t0 + 2000, { totalRunCount: 2 }) });
+  beat.start();
+  for (let i = 0; i < 5; i += 1) await clock.advance(1);
+  assert.equal(dispatcher.calls.length >= 2, true, 'tried again after the conflict');
+  assert.equal(store.stateOf(key)?.cursor, t0 + 5000, 'moved after the conflict');
+  await beat.stop();
+});
+
+test('a publish of unknown outcome: the claim stays (the slot is not sent again), counted and reported, not a run', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const key = add(definition('lost'));
+  const claimed = runState(t0 + 1000, { unknownRunCount: 1 });
+  dispatcher.answer(key, { status: 'unknown', error: new Error('no confirm'), stored: claimed });
+  store.put(key, 'uid-lost', claimed);
+  beat.start();
+  await clock.advance(1000);
+  assert.deepEqual(beat.get(key)?.state, claimed);
+  assert.equal(listener.log.recorded.at(-1)?.state.unknownRunCount, 1, 'reported');
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 2000], 'the next slot, not the unknown one again');
+  assert.equal(store.stateOf(key)?.totalRunCount, 1, 'only the confirmed run counts');
+  assert.equal(store.stateOf(key)?.unknownRunCount, 1);
+  await beat.stop();
+});
+
+test('a claim left under way by a dispatcher that stopped is counted as unknown once abandoned, never sent', async () => {
+  const { beat, store, dispatcher, listener, add } = rig();
+  const hourly = definition('crashed', { schedule: { kind: 'interval', every: 1, period: 'hours' } });
+  const publishing = { taskId: 'id-of-the-lost-publish', since: t0 - 1000 };
+  const key = add(hourly, t0 - 1000, { publishing });
+  beat.start();
+  await clock.advance(ABANDONED_CLAIM_MS - 1010);
+  assert.equal(store.stateOf(key)?.publishing, publishing, 'left to its dispatcher for a while');
+  assert.equal(listener.log.recorded.length, 0);
+  await clock.advance(20);
+  assert.deepEqual(store.stateOf(key), runState(t0 - 1000, { unknownRunCount: 1 }));
+  assert.equal(dispatcher.published.length, 0, 'nothing sent');
+  assert.equal(listener.log.recorded.at(-1)?.state.unknownRunCount, 1, 'reported');
+  assert.equal(beat.nextRunAt(key), t0 - 1000 + 3_600_000, 'the schedule goes on from the same cursor');
+  await beat.stop();
+});
+
+test("a read that caught the beat's own publish under way, settled since, does not take the beat back", async () => {
+  const { beat, store, dispatcher, add } = rig();
+  const def = definition('racy');
+  const key = add(def);
+  beat.start();
+  await clock.advance(1000);
+  const settled = store.stateOf(key)!;
+  const underWay = { ...settled, totalRunCount: 0, publishing: { taskId: 'id', since: t0 + 1000 } };
+  beat.set(key, beatTask(def, underWay), false);
+  assert.deepEqual(beat.get(key)?.state, settled);
+  await clock.advance(1000);
+  assert.deepEqual(dispatcher.publishedSlots(key), [t0 + 1000, t0 + 2000], 'not held up');
+  await beat.stop();
+});
+
+test('namespaces take turns in a batch: 5,000 slots due in one namespace do not hold back another', async () => {
+  const { beat, dispatcher, add } = rig({ batchSize: 100 });
+  const every = { schedule: { kind: 'interval' as const, every: 60, period: 'seconds' as const } };
+  // The flood's slots fall due a millisecond before the quiet namespace's one: earliest first would send them all first.
+  for (let i = 0; i < 5000; i += 1) add(definition(`bulk-${i}`, { ...every, namespace: 'flood' }), t0 - 1);
+  const quiet = add(definition('one', { ...every, namespace: 'quiet' }));
+  dispatcher.hold();
+  beat.start();
+  await clock.advance(60_000);
+  await settle();
+  // The first batch is under way (held); the quiet namespace's slot is in it, not 50 batches later.
+  const first = dispatcher.calls[0]!.slots.map((s) => s.taskKey);
+  assert.equal(first.length, 100);
+  assert.ok(first.includes(quiet), 'in the first batch');
+  dispatcher.release();
+  await clock.advance(1000, 50);
+  assert.equal(dispatcher.publishedSlots(quiet).length, 1);
+  await beat.stop();
+});
+
+test("maxRunsPerSecond: a namespace's runs beyond its rate wait their turn; another namespace's are on time", async () => {
+  const { beat, dispatcher, add } = rig({ runsPerSecond: (ns) => (ns === 'flood' ? 10 : undefined) });
+  const flood = Array.from({ length: 50 }, (_, i) => add(definition(`bulk-${i}`, { namespace: 'flood' })));
+  const quiet = add(definition('one', { namespace: 'quiet' }));
+  beat.start();
+  await clock.advance(10_000, 10);
+  await beat.stop();
+  assertEachSlotOnce(dispatcher);
+  // Ten a second with a second's worth of burst: never more than rate × elapsed + burst.
+  const sentAt = dispatcher.published
+    .filter((s) => flood.includes(s.taskKey))
+    .map((s) => dispatcher.calls.find((c) => c.slots.includes(s))!.at - t0);
+  for (let second = 1; second <= 10; second += 1) {
+    const upTo = sentAt.filter((at) => at <= second * 1000).length;
+    assert.ok(upTo <= 10 * second + 10, `${upTo} flood runs by ${second} s`);
+  }
+  assert.ok(sentAt.length >= 90, `${sentAt.length} flood runs: the rate is used`);
+  assert.deepEqual(
+    dispatcher.publishedSlots(quiet),
+    Array.from({ length: 10 }, (_, i) => t0 + (i + 1) * 1000),
+    'the quiet namespace runs every slot',
+  );
+  for (const call of dispatcher.calls)
+    for (const slot of call.slots.filter((s) => s.taskKey === quiet))
+      assert.equal(call.at, slot.next.lastTaskSlot, 'on time');
 });

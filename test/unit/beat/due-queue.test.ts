@@ -52,3 +52,30 @@ test('agrees with a sorted list under many random changes', () => {
   );
   assert.deepEqual(new Set(popped), new Set(expected.keys()));
 });
+
+test('a group with thousands due does not hold back another group: every group due gives one key per round', () => {
+  const queue = new DueQueue();
+  for (let i = 0; i < 5000; i += 1) queue.set(`flood/t${i}`, i % 10, 'flood');
+  queue.set('quiet/one', 9, 'quiet');
+  queue.set('later/one', 50, 'later');
+  const batch = queue.popDue(10, 1000);
+  assert.equal(batch.length, 1000);
+  assert.ok(batch.includes('quiet/one'), "the quiet namespace's slot is in the first batch");
+  assert.ok(!batch.includes('later/one'), 'not before it is due');
+  // The flood's own keys still come earliest first.
+  const flood = batch.filter((k) => k.startsWith('flood/')).map((k) => Number(k.slice(7)) % 10);
+  assert.deepEqual(
+    flood,
+    [...flood].sort((a, b) => a - b),
+  );
+});
+
+test('a key moved to another group leaves the first one', () => {
+  const queue = new DueQueue();
+  queue.set('k', 5, 'a');
+  queue.set('k', 7, 'b');
+  assert.equal(queue.size, 1);
+  assert.equal(queue.peek(), 7);
+  assert.deepEqual(queue.popDue(10, 10), ['k']);
+  assert.equal(queue.peek(), null);
+});

@@ -1,32 +1,28 @@
-// ManualRuns against fakes of its interfaces: a run-now token runs once whichever instance handles it and
-// however often it is seen; a failed publish gives the claim back; backfill runs only slots that did not run.
+// ManualRuns against fakes of its interfaces, dispatching through the claim-then-publish dispatcher: a run-now
+// token runs once whichever instance handles it and however often it is seen; a failed publish gives the
+// claim back; one of unknown outcome keeps it and is counted; backfill runs only slots that did not run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualRuns } from '../../../src/beat/manual-runs.ts';
+import { ABANDONED_CLAIM_MS, ClaimThenPublishDispatcher } from '../../../src/beat/slot-dispatcher.ts';
 import type {
   Broker,
   ManualRunRecord,
   OutgoingMessage,
+  RunState,
   SlotRange,
   StatusUpdate,
 } from '../../../src/contracts.ts';
 import { createLogger } from '../../../src/observe/logger.ts';
 import { compileSchedule } from '../../../src/schedule/compile.ts';
 import { definition, runState } from '../../support/fakes/definitions.ts';
+import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
 
 class MemoryRecord implements ManualRunRecord {
-  claims = new Set<string>();
+  /** The claims of manual runs are written by the store's dispatch, as in Redis. */
+  store = new MemoryTaskStore();
   first = new Map<string, number>();
   ranges: SlotRange[] = [];
-  async claim(key: string, claim: string) {
-    const id = `${key}|${claim}`;
-    if (this.claims.has(id)) return false;
-    this.claims.add(id);
-    return true;
-  }
-  async release(key: string, claim: string) {
-    this.claims.delete(`${key}|${claim}`);
-  }
   async firstSeen(key: string, cursor: number) {
     if (!this.first.has(key)) this.first.set(key, cursor);
     return this.first.get(key)!;
@@ -40,15 +36,22 @@ class MemoryRecord implements ManualRunRecord {
   async forget() {}
 }
 
-function broker(failures = 0) {
+function broker(failures = 0, unknown = 0) {
   const sent: OutgoingMessage[] = [];
   let fail = failures;
+  let lost = unknown;
   const b: Broker = {
     url: 'memory://',
     async publish(messages) {
       if (fail > 0) {
         fail -= 1;
         return messages.map(() => ({ ok: false as const, error: new Error('down') }));
+      }
+      if (lost > 0) {
+        lost -= 1;
+        sent.push(...messages);
+        const error = new Error('no confirm (the broker may still deliver it)');
+        return messages.map(() => ({ ok: false as const, error, unknown: true }));
       }
       sent.push(...messages);
       return messages.map(() => ({ ok: true as const }));
@@ -59,10 +62,17 @@ function broker(failures = 0) {
   return { b, sent };
 }
 
-function manual(record: ManualRunRecord, b: Broker, reports: StatusUpdate[] = [], maxBackfill = 100) {
+function manual(
+  record: MemoryRecord,
+  b: Broker,
+  reports: StatusUpdate[] = [],
+  maxBackfill = 100,
+  counted?: (key: string, state: RunState) => void,
+) {
   return new ManualRuns({
     record,
-    broker: b,
+    dispatcher: new ClaimThenPublishDispatcher(record.store, b),
+    ...(counted ? { counted } : {}),
     status: { report: (_ns, _n, u) => reports.push(u), flush: async () => {} },
     logger: createLogger('silent'),
     maxBackfill,
@@ -157,4 +167,76 @@ test('backfill: a range larger than --max-backfill sends nothing and says so', a
   await until('refused', () => reports.some((r) => r.backfill?.state === 'TooLarge'));
   assert.equal(sent.length, 0);
   assert.match(reports.at(-1)?.backfill?.message ?? '', /more than 3 slots \(--max-backfill\)/);
+});
+
+test('run-now: a publish of unknown outcome keeps its claim: counted as unknown, never sent again', async () => {
+  const record = new MemoryRecord();
+  record.store.put('ns/m', def.uid, runState(T));
+  const { b, sent } = broker(0, 1);
+  const reports: StatusUpdate[] = [];
+  const counted: RunState[] = [];
+  const m = manual(record, b, reports, 100, (_key, state) => counted.push(state));
+  const req = {
+    def,
+    schedule,
+    state: runState(T),
+    annotations: { 'celerybeat.io/run-now': 'lost' },
+    status: undefined,
+  };
+  m.request(req);
+  await until('handled', () => reports.some((r) => r.lastRunNow === 'lost'));
+  assert.equal(sent.length, 1, 'sent once, unconfirmed');
+  assert.deepEqual([...record.store.manualClaims.values()], ['unknown']);
+  assert.equal(record.store.stateOf('ns/m')?.unknownRunCount, 1, 'counted in the run state');
+  assert.equal(counted[0]?.unknownRunCount, 1, 'the beat is told of the count');
+  const other = manual(record, b);
+  other.request(req);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(sent.length, 1, 'another instance does not send it again');
+  assert.equal(record.store.stateOf('ns/m')?.unknownRunCount, 1, 'counted once');
+});
+
+test('a claim left under way (a crash between claim and publish) is counted as unknown once it is old, never sent', async () => {
+  const record = new MemoryRecord();
+  record.store.put('ns/m', def.uid, runState(T));
+  const { b, sent } = broker();
+  const claimedAt = Date.now() - ABANDONED_CLAIM_MS - 1000;
+  record.store.manualClaims.set('ns/m|run-now:crashed', `publishing:${claimedAt}`);
+  const reports: StatusUpdate[] = [];
+  const m = manual(record, b, reports);
+  m.request({
+    def,
+    schedule,
+    state: runState(T),
+    annotations: { 'celerybeat.io/run-now': 'crashed' },
+    status: undefined,
+  });
+  await until('handled', () => reports.some((r) => r.lastRunNow === 'crashed'));
+  assert.equal(sent.length, 0, 'not sent');
+  assert.equal(record.store.manualClaims.get('ns/m|run-now:crashed'), 'unknown');
+  assert.equal(record.store.stateOf('ns/m')?.unknownRunCount, 1);
+});
+
+test('a claim under way elsewhere for a short time is left to finish: asked again later, not sent', async () => {
+  const record = new MemoryRecord();
+  const { b, sent } = broker();
+  record.store.manualClaims.set('ns/m|run-now:busy', `publishing:${Date.now()}`);
+  const reports: StatusUpdate[] = [];
+  const m = manual(record, b, reports);
+  m.request({
+    def,
+    schedule,
+    state: runState(T),
+    annotations: { 'celerybeat.io/run-now': 'busy' },
+    status: undefined,
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(sent.length, 0);
+  assert.equal(reports.length, 0, 'not handled yet');
+  record.store.manualClaims.set('ns/m|run-now:busy', 'sent');
+  await until('handled once the other publish is recorded', () =>
+    reports.some((r) => r.lastRunNow === 'busy'),
+  );
+  assert.equal(sent.length, 0);
+  m.stop();
 });

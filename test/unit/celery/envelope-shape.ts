@@ -41,7 +41,8 @@ export function withoutOperatorHeaders(
   keep: readonly string[] = [],
 ): Record<string, unknown> {
   const out = { ...headers };
-  for (const h of ['periodic_task_name', 'periodic_task_scheduled_at']) if (!keep.includes(h)) delete out[h];
+  for (const h of ['periodic_task_name', 'periodic_task_scheduled_at', 'periodic_task_namespace'])
+    if (!keep.includes(h)) delete out[h];
   return out;
 }
 

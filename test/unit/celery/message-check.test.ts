@@ -111,6 +111,7 @@ test('structural defects are named', () => {
     options: { queue: 'celery', headers: {} },
     scheduledAt: Date.now(),
     periodicTaskName: 'ns/t',
+    namespace: 'ns',
   });
   checkTaskMessage(good);
   const cases: [Partial<TaskMessage>, RegExp][] = [
@@ -141,6 +142,7 @@ test('every Redis envelope carries what a worker needs before it can even read t
     options: { queue: 'celery', headers: {} },
     scheduledAt: Date.now(),
     periodicTaskName: 'ns/t',
+    namespace: 'ns',
   });
   const a = JSON.parse(encodeRedisEnvelope(msg, { exchange: '', routingKey: 'celery' }));
   const b = JSON.parse(encodeRedisEnvelope(msg, { exchange: '', routingKey: 'celery' }));

@@ -22,6 +22,7 @@ function input(options: Partial<TaskOptions>, extra: Partial<TaskMessageInput> =
     options: { queue: 'celery', headers: {}, ...options },
     scheduledAt: SLOT,
     periodicTaskName: 'default/add',
+    namespace: 'default',
     now: SLOT,
     ...extra,
   };
@@ -103,12 +104,30 @@ test('the body is the three-element [args, kwargs, embed] and headers carry the 
   ]);
   assert.equal(msg.headers.periodic_task_name, 'default/add');
   assert.equal(msg.headers.periodic_task_scheduled_at, '2026-11-24T07:00:30+00:00');
+  assert.equal(msg.headers.periodic_task_namespace, 'default');
+  assert.equal(
+    Object.hasOwn(msg.headers, 'original_periodic_task_name'),
+    false,
+    'only an imported task has one',
+  );
   assert.equal(msg.headers.expires, '2026-11-24T07:01:30+00:00');
   assert.equal(msg.properties.expiration, '60000');
   assert.deepEqual(msg.headers.timelimit, [30, 20]);
   assert.equal(msg.headers.tenant, 'acme');
   assert.equal(msg.headers.root_id, msg.headers.id);
   assert.equal(msg.properties.correlation_id, msg.headers.id);
+});
+
+test('the original name of an imported task is its own header, after the namespace', () => {
+  const msg = buildTaskMessage(input({ headers: { tenant: 'acme' } }, { originalName: 'Nightly Report' }));
+  assert.equal(msg.headers.original_periodic_task_name, 'Nightly Report');
+  assert.deepEqual(Object.keys(msg.headers).slice(-5), [
+    'tenant',
+    'periodic_task_name',
+    'periodic_task_scheduled_at',
+    'periodic_task_namespace',
+    'original_periodic_task_name',
+  ]);
 });
 
 test('expiration counts from the slot: a late publish gets the remaining time', () => {
@@ -132,7 +151,15 @@ test('argsrepr is Python-style text and non-ASCII stays readable', () => {
 });
 
 test('user headers cannot replace protocol headers', () => {
-  for (const name of ['id', 'task', 'eta', 'expires', 'periodic_task_name']) {
+  for (const name of [
+    'id',
+    'task',
+    'eta',
+    'expires',
+    'periodic_task_name',
+    'periodic_task_namespace',
+    'original_periodic_task_name',
+  ]) {
     assert.throws(
       () => buildTaskMessage(input({ headers: { [name]: 'x' } })),
       (err: unknown) => err instanceof UnsafeMessageError && err.message.includes(`options.headers.${name}`),

@@ -14,7 +14,7 @@ const FAKE_NODE_20 = fileURLToPath(new URL('./fake-node-20.ts', import.meta.url)
 const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'celerybeat-startup-'));
 
-const HEAVY_PACKAGES = ['ioredis', 'amqplib', 'prom-client', 'pino'];
+const HEAVY_PACKAGES = ['ioredis', 'amqplib', 'prom-client', 'pino', '@kubernetes/client-node'];
 
 let runs = 0;
 function loadedModules(
@@ -49,6 +49,21 @@ for (const args of [
     for (const name of HEAVY_PACKAGES) assert.ok(!r.packages.has(name), `${args[0]} loads ${name}`);
   });
 }
+
+test('astronomy-engine is loaded by the first solar schedule only', () => {
+  const crontab = loadedModules(['next', join(EXAMPLES, 'crontab.yaml'), '--count', '2']);
+  assert.equal(crontab.code, 0, crontab.stderr);
+  assert.ok(!crontab.packages.has('astronomy-engine'), 'next of a crontab loads astronomy-engine');
+  const validate = loadedModules(['validate', join(EXAMPLES, 'solar.yaml')]);
+  assert.equal(validate.code, 0, validate.stderr);
+  assert.ok(!validate.packages.has('astronomy-engine'), 'validate loads astronomy-engine');
+  const solar = loadedModules(['next', join(EXAMPLES, 'solar.yaml'), '--count', '2']);
+  assert.equal(solar.code, 0, solar.stderr);
+  assert.ok(
+    solar.packages.has('astronomy-engine'),
+    `next of a solar task: ${[...solar.packages].join(', ')}`,
+  );
+});
 
 test('--help loads no package at all', () => {
   const r = loadedModules(['--help']);

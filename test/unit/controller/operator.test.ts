@@ -5,7 +5,8 @@ import { afterEach, beforeEach, test } from 'node:test';
 import type { PeriodicTask } from '../../../src/api/types.ts';
 import { Beat } from '../../../src/beat/beat.ts';
 import { Operator } from '../../../src/controller/operator.ts';
-import { Reconciler, type ReconcileSummary } from '../../../src/controller/reconciler.ts';
+import { type CurrentObject, Reconciler, type ReconcileSummary } from '../../../src/controller/reconciler.ts';
+import { StatusProjection } from '../../../src/controller/status-projection.ts';
 import { createLogger } from '../../../src/observe/logger.ts';
 import { periodicTask, runState } from '../../support/fakes/definitions.ts';
 import { DrivenTaskSource } from '../../support/fakes/driven-task-source.ts';
@@ -46,11 +47,12 @@ class ObservedReconciler extends Reconciler {
     objects: PeriodicTask[],
     verify = false,
     complete = true,
+    current?: CurrentObject,
   ): Promise<ReconcileSummary> {
     this.passes.push({ names: objects.map((o) => o.metadata.name), verify, at: Date.now() });
     try {
       if (this.#gate) await this.#gate;
-      return await super.reconcile(objects, verify, complete);
+      return await super.reconcile(objects, verify, complete, current);
     } finally {
       this.onPassEnd?.();
     }
@@ -104,10 +106,11 @@ async function rig(objects: PeriodicTask[] = [], resyncMs?: number): Promise<Rig
   const dispatcher = new ScriptedDispatcher({ store, clock: clock.now });
   const status = new RecordingStatusSink();
   const events = new RecordingEvents();
+  let operator: Operator | undefined;
   const beat = new ObservedBeat({
-    store,
+    keyMissing: (key) => operator?.rewriteKey(key),
     dispatcher,
-    listener: Operator.beatListener(status, events, () => {}),
+    listener: new StatusProjection(status).beatListener(events, () => {}),
     logger,
     clock: clock.now,
   });
@@ -124,7 +127,7 @@ async function rig(objects: PeriodicTask[] = [], resyncMs?: number): Promise<Rig
   source.objects = objects;
   const leadership = new ScriptedLeadership();
   const lost: number[] = [];
-  const operator = new Operator({
+  operator = new Operator({
     source,
     reconciler,
     beat,
@@ -133,10 +136,34 @@ async function rig(objects: PeriodicTask[] = [], resyncMs?: number): Promise<Rig
     logger,
     ...(resyncMs === undefined ? {} : { resyncMs }),
     onLeadershipLost: () => lost.push(clock.now()),
+    // Retries without jitter: their delays are asserted.
+    random: () => 1,
   });
   await operator.start();
   return { operator, store, dispatcher, source, status, leadership, reconciler, beat, lost };
 }
+
+test('a key the beat finds gone is written again by the reconciler with the beat’s run state, then dispatched', async () => {
+  const r = await rig([periodicTask('a')]);
+  r.leadership.win();
+  await clock.advance(2010);
+  const ran = r.store.stateOf('ns/a')?.totalRunCount ?? 0;
+  assert.ok(ran >= 2, `ran ${ran} times`);
+  r.store.keys.delete('ns/a');
+  await clock.advance(1000);
+  assert.equal(
+    r.store.stateOf('ns/a')?.totalRunCount,
+    ran + 1,
+    're-created by the reconciler with its count, then the slot that found it gone was sent',
+  );
+  const slots = r.dispatcher.publishedSlots('ns/a');
+  assert.equal(slots.length, ran + 1);
+  assert.equal(new Set(slots).size, slots.length, 'each slot once');
+  assert.deepEqual(r.reconciler.retries.at(-1)?.names, ['a'], 'a verifying pass of that task alone');
+  await clock.advance(1000);
+  assert.ok((r.store.stateOf('ns/a')?.totalRunCount ?? 0) > ran, 'dispatched again');
+  await r.operator.stop();
+});
 
 test('gaining leadership waits for the source to be synced, then prunes, reconciles and starts the beat', async () => {
   const r = await rig([periodicTask('a')]);
@@ -145,14 +172,18 @@ test('gaining leadership waits for the source to be synced, then prunes, reconci
   assert.equal(r.operator.ready(), false);
   r.leadership.win();
   await clock.advance(5000, 100);
-  assert.equal(r.store.calls.length, 0, 'nothing touches the store before the desired set is read');
+  assert.deepEqual(
+    r.store.calls.map((c) => c.method),
+    ['loadOwned'],
+    'before the desired set is read, the store is only read (its tasks are dispatched from)',
+  );
   assert.equal(r.reconciler.passes.length, 0);
   r.source.isSynced = true;
   assert.equal(r.operator.ready(), true);
   await clock.advance(100);
   const methods = r.store.calls.map((c) => `${c.method} ${c.taskKey ?? ''}`.trim());
   assert.deepEqual(
-    methods.slice(0, 3),
+    methods.slice(1, 4),
     ['listOwned', 'delete ns/orphan', 'upsert ns/a'],
     'prune, then reconcile',
   );
@@ -187,7 +218,7 @@ test('leadership lost before the source synced: no leader work is ever done', as
   r.leadership.lose();
   r.source.isSynced = true;
   await clock.advance(5000, 100);
-  assert.deepEqual(r.store.calls, []);
+  assert.deepEqual(r.store.calls, [{ method: 'loadOwned' }], 'the store was read, never written');
   assert.equal(r.lost.length, 1);
   await r.operator.stop();
 });

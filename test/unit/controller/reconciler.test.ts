@@ -11,6 +11,7 @@ import { periodicTask, recordingListener, runState } from '../../support/fakes/d
 import { MemoryTaskStore } from '../../support/fakes/memory-task-store.ts';
 import { RecordingEvents } from '../../support/fakes/recording-events.ts';
 import { RecordingStatusSink } from '../../support/fakes/recording-status-sink.ts';
+import { ScriptedDispatcher } from '../../support/fakes/scripted-dispatcher.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 const logger = createLogger('silent');
@@ -23,7 +24,6 @@ function setup() {
   const status = new RecordingStatusSink();
   const events = new RecordingEvents();
   const beat = new Beat({
-    store,
     dispatcher: idleDispatcher,
     listener: recordingListener(),
     logger,
@@ -156,13 +156,25 @@ test('a key owned by something else is left alone and reported as KeyConflict', 
   assert.equal(store.keys.get('ns/a')?.owner, null);
 });
 
+test('a key taken over by someone else while dispatched: a verify pass leaves it alone and stops dispatching the task', async () => {
+  const { store, beat, reconciler, lastReady } = setup();
+  const a = periodicTask('a');
+  await reconciler.reconcile([a]);
+  assert.ok(beat.get('ns/a'));
+  store.putForeign('ns/a');
+  await reconciler.reconcile([a], true);
+  assert.equal(lastReady('a')?.reason, 'KeyConflict');
+  assert.equal(beat.get('ns/a'), undefined, 'no longer dispatched');
+  assert.equal(store.keys.get('ns/a')?.owner, null, 'the foreign key is untouched');
+});
+
 test('a vanished key is re-created by a verify pass with the run state the beat knows', async () => {
   const { store, beat, reconciler } = setup();
   const a = periodicTask('a');
   await reconciler.reconcile([a]);
   const task = beat.get('ns/a');
   assert.ok(task);
-  task.state = runState(NOW, { totalRunCount: 12 });
+  beat.set('ns/a', { ...task, state: runState(NOW, { totalRunCount: 12 }) }, false);
   store.keys.delete('ns/a');
   await reconciler.reconcile([a]);
   assert.equal(store.keys.has('ns/a'), false, 'an ordinary pass skips an unchanged object');
@@ -201,6 +213,28 @@ test('a clocked task whose one slot was missed is Completed, not Scheduled', asy
   assert.equal(beat.nextRunAt('ns/a'), null);
   assert.equal(lastReady('a')?.reason, 'Completed');
   assert.match(lastReady('a')?.message ?? '', /missed/);
+});
+
+test('maxRuns reached and endTime passed: Completed, naming the limit', async () => {
+  const { store, beat, reconciler, lastReady } = setup();
+  const limited = periodicTask('limited', { maxRuns: 3 });
+  store.put('ns/limited', 'uid-limited', runState(NOW, { totalRunCount: 3 }));
+  const end = '2029-12-31T00:00:00Z';
+  const ended = periodicTask('ended', { endTime: end });
+  store.put('ns/ended', 'uid-ended', runState(Date.parse(end)));
+  const going = periodicTask('going', { maxRuns: 3, endTime: '2099-01-01T00:00:00Z' });
+  store.put('ns/going', 'uid-going', runState(NOW, { totalRunCount: 2 }));
+  await reconciler.reconcile([limited, ended, going]);
+  assert.equal(beat.nextRunAt('ns/limited'), null);
+  assert.deepEqual(lastReady('limited'), {
+    status: 'False',
+    reason: 'Completed',
+    message: 'ran 3 times (spec.maxRuns); it will not run again',
+  });
+  assert.equal(beat.nextRunAt('ns/ended'), null);
+  assert.equal(lastReady('ended')?.reason, 'Completed');
+  assert.match(lastReady('ended')?.message ?? '', /spec\.endTime 2029-12-31T00:00:00\.000Z/);
+  assert.equal(lastReady('going')?.reason, 'Scheduled');
 });
 
 test('a new key takes the run state carried over in the import annotations; an existing key keeps its own', async () => {
@@ -245,7 +279,6 @@ test('a hand-written key is adopted, never upserted; the beat state is passed as
   const store = new MemoryTaskStore();
   const status = new RecordingStatusSink();
   const beat = new Beat({
-    store,
     dispatcher: idleDispatcher,
     listener: recordingListener(),
     logger,
@@ -328,4 +361,87 @@ test('a pass over many unchanged tasks (a relist hands out new objects) lets tim
   await reconciler.reconcile(relisted);
   counting = false;
   assert.ok(turns >= 10, `the event loop turned ${turns} time(s) during a pass over 2,000 tasks`);
+});
+
+test('a resync keeps showing why a task is not sent; an edit of the task forgets it', async () => {
+  let now = NOW;
+  const store = new MemoryTaskStore();
+  const status = new RecordingStatusSink();
+  const dispatcher = new ScriptedDispatcher({ store, clock: () => now });
+  const listener = recordingListener();
+  const beat = new Beat({ dispatcher, listener, logger, clock: () => now });
+  const reconciler = new Reconciler({
+    store,
+    beat,
+    status,
+    events: new RecordingEvents(),
+    logger,
+    defaultTimeZone: 'UTC',
+    clock: () => now,
+  });
+  const lastReady = () => status.reports.filter((r) => r.name === 'a' && r.update.ready).at(-1)?.update.ready;
+  const a = periodicTask('a');
+  await reconciler.reconcile([a]);
+  dispatcher.answer('ns/a', {
+    status: 'publish-failed',
+    error: new Error('queue "q" is a Redis hash, not a list'),
+  });
+  now = NOW + 1000;
+  beat.start();
+  try {
+    for (let i = 0; i < 10_000 && listener.log.rejected.length === 0; i++)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(listener.log.rejected[0]?.problem, 'PublishFailed');
+    await reconciler.reconcile([a], true);
+    assert.equal(lastReady()?.status, 'False', 'a verify pass must not show the failing task as Scheduled');
+    assert.equal(lastReady()?.reason, 'PublishFailed');
+    assert.match(lastReady()?.message ?? '', /is a Redis hash/);
+    await reconciler.reconcile([edited(a, { args: [5, 6] })]);
+    assert.equal(lastReady()?.status, 'True', 'a changed definition may not have the problem');
+  } finally {
+    await beat.stop();
+  }
+});
+
+test('a schedule edit and a resume move no cursor here: the beat is told the move and makes it through its dispatcher', async () => {
+  let now = NOW;
+  const store = new MemoryTaskStore();
+  const dispatcher = new ScriptedDispatcher({ store, clock: () => now });
+  const beat = new Beat({ dispatcher, listener: recordingListener(), logger, clock: () => now });
+  const reconciler = new Reconciler({
+    store,
+    beat,
+    status: new RecordingStatusSink(),
+    events: new RecordingEvents(),
+    logger,
+    defaultTimeZone: 'UTC',
+    clock: () => now,
+  });
+  const a = periodicTask('a');
+  await reconciler.reconcile([a]);
+  now = NOW + 5500;
+  const every2 = edited(a, { interval: { every: 2, period: 'seconds' } });
+  await reconciler.reconcile([every2]);
+  assert.deepEqual(
+    store.calls.filter((c) => c.method === 'dispatch'),
+    [],
+    'the reconciler writes no run state',
+  );
+  assert.equal(store.stateOf('ns/a')?.cursor, NOW, 'not moved yet');
+  assert.equal(beat.nextRunAt('ns/a'), NOW + 7500, 'the new schedule from the edit on');
+  const paused = edited(every2, { pause: { reason: 'migration' } });
+  await reconciler.reconcile([paused]);
+  now = NOW + 10_000;
+  await reconciler.reconcile([edited(every2, {})]);
+  beat.start();
+  try {
+    for (let i = 0; i < 1000 && store.stateOf('ns/a')?.cursor === NOW; i++)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    const state = store.stateOf('ns/a');
+    assert.equal(state?.missedRunCount, 0, 'nothing counted as missed');
+    assert.equal(state?.pausedRunCount, 2, 'the slots of the pause (7.5 s and 9.5 s) counted as paused');
+    assert.equal(state?.cursor, NOW + 9500);
+  } finally {
+    await beat.stop();
+  }
 });

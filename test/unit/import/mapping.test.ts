@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { celeryAppEntries } from '../../../src/import/celery-app-entry.ts';
 import { djangoEntries } from '../../../src/import/django-celery-beat-entry.ts';
-import { buildManifests, ORIGINAL_NAME_HEADER } from '../../../src/import/manifests.ts';
+import { buildManifests } from '../../../src/import/manifests.ts';
 import { instantOf, readRedBeatEntry } from '../../../src/import/redbeat-entry.ts';
 import type { SourceEntry } from '../../../src/import/source-entry.ts';
 import { wallTimeToInstant } from '../../../src/import/wall-time.ts';
@@ -140,7 +140,7 @@ test('RedBeat definitions: interval, crontab, options, disabled; relative, rrule
   );
 });
 
-test('django-celery-beat rows: every column mapped; solar, expires and bad JSON reported', () => {
+test('django-celery-beat rows: every column mapped, solar included; expires and bad JSON reported', () => {
   const entries = djangoEntries({
     tasks: [
       {
@@ -228,12 +228,15 @@ test('django-celery-beat rows: every column mapped; solar, expires and bad JSON 
     enabled: false,
     oneOff: true,
   });
-  assert.match(problem(byName.get('sun')!), /solar schedule \(sunset at 52\.5, 13\.4\)/);
+  assert.deepEqual(ok(byName.get('sun')!).spec, {
+    task: 'tasks.add',
+    solar: { event: 'sunset', latitude: 52.5, longitude: 13.4 },
+  });
   assert.match(problem(byName.get('expiring')!), /expires 2027-01-01T00:00:00Z \(a fixed instant\)/);
   assert.match(problem(byName.get('broken')!), /args is not JSON/);
 });
 
-test('celery-app entries: crontabs take the app zone; relative, solar and Python objects are reported', () => {
+test('celery-app entries: crontabs take the app zone, solar is carried; relative and Python objects are reported', () => {
   const app = {
     timezone: 'Europe/Berlin',
     entries: [
@@ -296,7 +299,7 @@ test('celery-app entries: crontabs take the app zone; relative, solar and Python
   assert.deepEqual(ok(b!).spec, { task: 't', interval: { every: 5, period: 'minutes' } });
   assert.equal(ok(c!).spec.timeZone, 'Europe/Berlin');
   assert.match(problem(d!), /relative=True/);
-  assert.match(problem(e!), /solar/);
+  assert.deepEqual(ok(e!).spec, { task: 't', solar: { event: 'sunrise', latitude: 1, longitude: 2 } });
   assert.match(problem(f!), /proj\.Custom/);
   assert.match(problem(g!), /args\[0\] is a Python datetime\.date/);
   assert.match(problem(h!), /options\.expires is a Python datetime\.datetime/);
@@ -304,7 +307,7 @@ test('celery-app entries: crontabs take the app zone; relative, solar and Python
   assert.match(problem(local[0]!), /--timezone/);
 });
 
-test('documents: namespace, DNS-safe names, annotations, the original name header; invalid ones reported', () => {
+test('documents: namespace, DNS-safe names, annotations (the original name always); invalid ones reported', () => {
   const entries: SourceEntry[] = [
     {
       ok: true,
@@ -317,6 +320,17 @@ test('documents: namespace, DNS-safe names, annotations, the original name heade
       ok: true,
       name: 'fresh',
       spec: { task: 't', interval: { every: 5, period: 'seconds' }, options: { headers: { a: 1 } } },
+      lastRunAt: null,
+      totalRunCount: 0,
+    },
+    {
+      ok: true,
+      name: 'moved-before',
+      spec: {
+        task: 't',
+        interval: { every: 5, period: 'seconds' },
+        options: { headers: { original_periodic_task_name: 'Old Name' } },
+      },
       lastRunAt: null,
       totalRunCount: 0,
     },
@@ -338,15 +352,19 @@ test('documents: namespace, DNS-safe names, annotations, the original name heade
       lastRunAt: null,
       totalRunCount: 0,
     },
-    { ok: false, name: 'sun', problem: 'solar' },
+    {
+      ok: false,
+      name: 'weekly',
+      problem: 'rrule schedules cannot be expressed (no PeriodicTask equivalent)',
+    },
   ];
   const { documents, problems } = buildManifests(entries, {
     namespace: 'apps',
     source: 'redbeat',
     crontabTimeZone: 'Europe/Berlin',
   });
-  assert.equal(documents.length, 2);
-  const [nightly, fresh] = documents;
+  assert.equal(documents.length, 3);
+  const [nightly, fresh, moved] = documents;
   assert.deepEqual(nightly!.metadata, {
     name: 'nightly-report',
     namespace: 'apps',
@@ -358,13 +376,19 @@ test('documents: namespace, DNS-safe names, annotations, the original name heade
     },
   });
   assert.equal(nightly!.spec.timeZone, 'Europe/Berlin');
-  assert.deepEqual(nightly!.spec.options, { headers: { [ORIGINAL_NAME_HEADER]: 'Nightly Report' } });
-  assert.deepEqual(fresh!.metadata.annotations, { 'celerybeat.io/imported-from': 'redbeat' });
+  assert.equal(nightly!.spec.options, undefined);
+  assert.deepEqual(fresh!.metadata.annotations, {
+    'celerybeat.io/imported-from': 'redbeat',
+    'celerybeat.io/original-name': 'fresh',
+  });
   assert.equal(fresh!.spec.timeZone, undefined, 'an interval needs no zone');
-  assert.deepEqual(fresh!.spec.options, { headers: { a: 1, [ORIGINAL_NAME_HEADER]: 'fresh' } });
+  assert.deepEqual(fresh!.spec.options, { headers: { a: 1 } });
+  // The header is the operator's now: a value the source set moves to the annotation.
+  assert.equal(moved!.metadata.annotations?.['celerybeat.io/original-name'], 'Old Name');
+  assert.deepEqual(moved!.spec.options, {});
   assert.deepEqual(
     problems.map((p) => p.name),
-    ['bad-minute', 'reserved', 'sun'],
+    ['bad-minute', 'reserved', 'weekly'],
   );
   assert.match(problems[0]!.message, /^spec\.crontab\.minute: Invalid value: "61"/);
   assert.match(problems[1]!.message, /spec\.options\.headers\.periodic_task_name: Forbidden/);

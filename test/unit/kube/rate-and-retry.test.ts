@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError, describeApiError, httpStatus, isRetryable } from '../../../src/kube/api-errors.ts';
-import { backoffDelay, jitter } from '../../../src/kube/backoff.ts';
-import { TokenBucket } from '../../../src/kube/token-bucket.ts';
+import { jitter } from '../../../src/leadership/lease-timings.ts';
+import { TokenBucket } from '../../../src/timing/token-bucket.ts';
 
 test('token bucket allows a burst, then qps', () => {
   const bucket = new TokenBucket(2, 3, 0);
@@ -19,27 +19,14 @@ test('token bucket allows a burst, then qps', () => {
   assert.throws(() => new TokenBucket(0, 1), /qps must be > 0/);
 });
 
-test('backoff doubles, is capped, and is jittered into the upper half', () => {
-  const policy = { initialMs: 500, maxMs: 30_000 };
-  assert.equal(
-    backoffDelay(1, policy, () => 1),
-    500,
-  );
-  assert.equal(
-    backoffDelay(1, policy, () => 0),
-    250,
-  );
-  assert.equal(
-    backoffDelay(4, policy, () => 1),
-    4000,
-  );
-  assert.equal(
-    backoffDelay(30, policy, () => 1),
-    30_000,
-  );
+test("the leader elector's jitter is client-go's: [d, d × (1 + factor))", () => {
   assert.equal(
     jitter(2000, 1.2, () => 0.5),
     3200,
+  );
+  assert.equal(
+    jitter(2000, 1.2, () => 0),
+    2000,
   );
 });
 

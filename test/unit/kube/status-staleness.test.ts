@@ -1,6 +1,7 @@
 // The status writer's staleness bound under a simulated clock, against a fake of its one API call: with T tasks
-// whose runs change their status, each status is at most max(minInterval, T / qps) behind, progress of a task
-// is written at most once per interval, and a state change (Ready) goes ahead of the progress queue.
+// whose runs change their status, each status is at most max(minInterval, T / qps) behind, progress is written
+// at once while the rate limit has room and spaced to once per interval only when it is short, and a state
+// change (Ready) goes ahead of the progress queue.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { PeriodicTaskStatus } from '../../../src/api/types.ts';
@@ -94,23 +95,41 @@ test('saturated (T / qps above the interval): every status is at most T / qps be
   assert.equal(api.objects.get('default/task-7')?.status?.totalRunCount !== undefined, true);
 });
 
-test('unsaturated: progress of a task is written at most once per interval, and within it', async () => {
+test('unsaturated (the rate limit has room): each run is written as soon as it is reported, not after the interval', async () => {
   clock = simulatedClock();
   const api = fakeApi();
   const status = writer(api, 50, 10_000);
-  const start = Date.now();
+  // 10 tasks running every second at 50 writes/s: the budget is not short, so nothing is spaced.
   const { worstLagSeconds } = await runTasks(status, 10, 1000, 60_000);
   const perTask = api.writes.filter((w) => w.name === 'task-3');
-  for (let i = 1; i < perTask.length; i += 1) {
-    assert.ok(perTask[i]!.at - perTask[i - 1]!.at >= 10_000, 'no two progress writes within 10 s');
+  assert.ok(perTask.length >= 59, `${perTask.length} writes of one task in 60 s: one per run`);
+  // Burst 1 on a clock stepped by 100 ms gives one write a step: ten runs reported at once take a second.
+  assert.ok(worstLagSeconds < 1, `each run shows within a second (worst lag ${worstLagSeconds} s)`);
+  assert.equal(perTask.at(-1)!.status.totalRunCount, 60, 'the latest run count written');
+});
+
+test('one task running every second on an idle API server shows its first runs within a second', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 20, 10_000);
+  for (let run = 1; run <= 3; run += 1) {
+    status.report('default', 'every-second', progress(run));
+    await clock.advance(1000, 100);
+    assert.equal(api.objects.get('default/every-second')?.status?.totalRunCount, run, `run ${run} shown`);
   }
-  // 60 s of runs every second: about one write per 10 s per task, not 60.
-  assert.ok(perTask.length >= 5 && perTask.length <= 7, `${perTask.length} writes of one task in 60 s`);
+});
+
+test('short of budget: progress is spaced to the interval and the rate is used, each status within the interval', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 5, 10_000);
+  const start = Date.now();
+  // 20 tasks running every second at 5 writes/s: 4 s per task at best.
+  const { worstLagSeconds } = await runTasks(status, 20, 1000, 60_000);
+  const seconds = (Date.now() - start) / 1000;
+  assert.ok(api.writes.length <= 5 * seconds + 1, `${api.writes.length} writes in ${seconds} s at qps 5`);
   assert.ok(worstLagSeconds <= 10 + 0.5, `lag stays within the interval (worst ${worstLagSeconds} s)`);
   assert.ok(longestGap(api.writes, start) <= 10 + 0.5);
-  // The last write carries the latest report: a slower writer never shows an older state.
-  const last = perTask.at(-1)!.status.totalRunCount!;
-  assert.ok(last >= 50, `latest run count written (${last})`);
 });
 
 test('a state change goes ahead of a long progress queue', async () => {
@@ -203,4 +222,41 @@ test('a slow API server still gets the qps: patches under way at once follow the
   await clock.advance(3000, 10);
   const perSecond = (api.writes.length - before) / 3;
   assert.ok(perSecond >= 180 && perSecond <= 201, `${perSecond} writes a second at qps 200`);
+});
+
+test('namespaces take turns: one with hundreds of changes queued does not hold back another namespace', async () => {
+  clock = simulatedClock();
+  const api = fakeApi();
+  const status = writer(api, 2, 10_000);
+  const invalid = { status: 'False', reason: 'InvalidSpec', message: 'spec.timeZone: unknown zone' } as const;
+  for (let i = 0; i < 300; i += 1) status.report('flood', `bad-${i}`, { ready: invalid });
+  for (let i = 0; i < 300; i += 1) status.report('flood', `busy-${i}`, progress(1));
+  await clock.advance(2000, 100);
+  const before = api.writes.length;
+  status.report('quiet', 'one', { ready: { status: 'True', reason: 'Scheduled', message: '' } });
+  await clock.advanceUntil(
+    "the quiet namespace's Ready written",
+    () => api.objects.has('quiet/one'),
+    5000,
+    100,
+  );
+  // Only the writes already under way or holding the next token (at most 4 at this qps) go before it.
+  assert.ok(
+    api.writes.length - before <= 4,
+    `its state change right after the writes under way, not after 300 others: ${api.writes
+      .slice(before)
+      .map((w) => w.name)
+      .join(' ')}`,
+  );
+  const beforeRun = api.writes.length;
+  status.report('quiet', 'two', progress(1));
+  await clock.advanceUntil(
+    "the quiet namespace's run written",
+    () => api.objects.has('quiet/two'),
+    5000,
+    100,
+  );
+  // Its first report (Ready with the run) is a state change, as each of the flood's 600 is: it takes its turn.
+  const flooded = api.writes.slice(beforeRun).filter((w) => w.name.startsWith('busy-')).length;
+  assert.ok(flooded <= 4, `${flooded} of the flood's runs went first`);
 });

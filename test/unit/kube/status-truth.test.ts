@@ -1,13 +1,14 @@
 // What the status layer is told is true at once: nextRunAt goes away when there is no next run, the schedules
 // gauge follows runs and edits at scrape time, an invalid task says so in SCHEDULE, and a crontab whose day
-// fields a CronJob would read differently gets one Normal Event and a Ready message with its next runs.
+// fields a CronJob would read differently, or a solar event that some days lack, gets one Normal Event and a
+// Ready message with its next runs.
 // The reconciler and the beat against fakes of their interfaces, on a simulated clock.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import type { PeriodicTask } from '../../../src/api/types.ts';
 import { Beat } from '../../../src/beat/beat.ts';
-import { Operator } from '../../../src/controller/operator.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { StatusProjection } from '../../../src/controller/status-projection.ts';
 import { noteWithNextRuns, runStatus } from '../../../src/controller/task-status.ts';
 import { createLogger } from '../../../src/observe/logger.ts';
 import { registry } from '../../../src/observe/metrics.ts';
@@ -33,9 +34,8 @@ function rig() {
   const status = new RecordingStatusSink();
   const events = new RecordingEvents();
   const beat = new Beat({
-    store,
     dispatcher,
-    listener: Operator.beatListener(status, events, () => {}),
+    listener: new StatusProjection(status).beatListener(events, () => {}),
     logger,
     clock: clock.now,
   });
@@ -98,7 +98,8 @@ test('disabling a task reports nextRunAt null; an invalid spec reports SCHEDULE 
 test('both day fields restricted: one Normal Event per distinct note, and the note with next runs in Ready', async () => {
   const r = rig();
   // Mondays that are the 1st; a CronJob would also run on every other Monday and every other 1st.
-  const cron = periodicTask('both', { interval: undefined, cron: '0 0 1 * mon' });
+  const fields = { minute: '0', hour: '0', dayOfMonth: '1', dayOfWeek: 'mon' };
+  const cron = periodicTask('both', { interval: undefined, crontab: fields });
   await r.reconciler.reconcile([cron]);
   await r.reconciler.reconcile([cron], true);
   assert.equal(r.events.normals.length, 1, 'one Event for one note, however many passes');
@@ -114,11 +115,58 @@ test('both day fields restricted: one Normal Event per distinct note, and the no
   assert.equal(ready?.reason, 'Scheduled');
   assert.equal(ready?.message, event?.message);
 
-  await r.reconciler.reconcile([edited(cron, { cron: '0 0 13 * fri' })]);
+  await r.reconciler.reconcile([
+    edited(cron, { crontab: { ...fields, dayOfMonth: '13', dayOfWeek: 'fri' } }),
+  ]);
   assert.equal(r.events.normals.length, 2, 'a different note is told again');
-  await r.reconciler.reconcile([edited(cron, { cron: '0 0 * * fri' })]);
+  await r.reconciler.reconcile([edited(cron, { crontab: { ...fields, dayOfMonth: '*', dayOfWeek: 'fri' } })]);
   assert.equal(r.events.normals.length, 2, 'no note, no Event');
   assert.equal(r.status.merged('ns', 'both').ready?.message, '');
+});
+
+test('a cron string with both day fields restricted: the note says either matches, with those runs', async () => {
+  const r = rig();
+  const cron = periodicTask('either', { interval: undefined, cron: '0 0 1 * mon' });
+  await r.reconciler.reconcile([cron]);
+  assert.equal(r.events.normals.length, 1);
+  const [event] = r.events.normals;
+  assert.equal(event?.reason, 'DayFieldsEitherMatch');
+  assert.match(
+    event!.message,
+    /runs when either matches, as a CronJob does; use `crontab` for Celery's rule/,
+  );
+  // 2030-01-01 is a Tuesday: the next Mondays, then the 1st of February.
+  assert.match(
+    event!.message,
+    /next runs: 2030-01-07T00:00:00Z, 2030-01-14T00:00:00Z, 2030-01-21T00:00:00Z$/,
+  );
+  assert.equal(r.status.merged('ns', 'either').ready?.message, event?.message);
+  await r.reconciler.reconcile([edited(cron, { cron: '0 0 * * mon' })]);
+  assert.equal(r.events.normals.length, 1, 'no note, no Event');
+});
+
+test('a solar event in its polar season: the note says days are skipped, with the next days that have it', async () => {
+  const r = rig();
+  // 2030-01-01 at 78°N is polar night: no sunrise until mid-February.
+  const sunrise = periodicTask('dawn', {
+    interval: undefined,
+    solar: { event: 'sunrise', latitude: 78.22, longitude: 15.65 },
+  });
+  await r.reconciler.reconcile([sunrise]);
+  assert.equal(r.events.normals.length, 1);
+  const [event] = r.events.normals;
+  assert.equal(event?.reason, 'SolarEventSkipsDays');
+  assert.match(event!.message, /^at latitude 78\.22 some days have no sunrise \(polar day or night\)/);
+  assert.match(event!.message, /next runs: 2030-02-1\dT\d\d:\d\d:\d\dZ, 2030-02-1\d/);
+  const merged = r.status.merged('ns', 'dawn');
+  assert.equal(merged.ready?.reason, 'Scheduled');
+  assert.equal(merged.ready?.message, event?.message);
+  assert.equal(merged.schedule, 'sunrise at 78.22, 15.65');
+  assert.match(String(merged.nextRunAt), /^2030-02-1/);
+  await r.reconciler.reconcile([
+    edited(sunrise, { solar: { event: 'sunrise', latitude: 52.52, longitude: 13.4 } }),
+  ]);
+  assert.equal(r.events.normals.length, 1, 'a sunrise every day: no note');
 });
 
 test('the note drops its final full stop before the next runs, and stays whole when there are none', () => {
@@ -134,9 +182,8 @@ test('standalone wiring: one "task sent" line per run, logged by the beat, none 
   const store = new MemoryTaskStore();
   const status = new LogStatusSink(logger);
   const beat = new Beat({
-    store,
     dispatcher: new ScriptedDispatcher({ store, clock: clock.now }),
-    listener: Operator.beatListener(status, { warning: () => {}, normal: () => {} }, () => {}),
+    listener: new StatusProjection(status).beatListener({ warning: () => {}, normal: () => {} }, () => {}),
     logger,
     clock: clock.now,
   });

@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { LeadershipCallbacks } from '../../../src/contracts.ts';
 import { RedisLeaderLock } from '../../../src/leadership/redis-leader-lock.ts';
-import { frozenLink } from '../../support/frozen-link.ts';
 import { waitUntil } from '../../support/ports.ts';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.ts';
+import { tcpRelay } from '../../support/tcp-relay.ts';
 
 let server: RedisServer;
 let admin: Redis;
@@ -186,7 +186,7 @@ test('Redis unreachable, with the connection options of run: leadership ends by 
 });
 
 test('Redis unresponsive (a partition without resets): leadership ends before the lock can have expired', async () => {
-  const link = await frozenLink(server.port);
+  const link = await tcpRelay(server.port);
   const ttlMs = 1000;
   const lock = new RedisLeaderLock(connect(`redis://127.0.0.1:${link.port}`), {
     key: lockKey(),

@@ -56,3 +56,21 @@ test('a YAML syntax error is reported at its own line, not the line of the docum
   assert.match(docs[1]!.error!, /^YAML: /);
   assert.equal(docs[1]!.line, 5);
 });
+
+test('a document nested deeper than the parser can go is an error saying so, with its line; no throw', async () => {
+  const path = join(dir, 'deep.yaml');
+  writeFileSync(path, `kind: A\n---\nspec:\n  args: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+  const docs = await readManifestFile(path);
+  assert.deepEqual(docs[0]!.object, { kind: 'A' });
+  assert.deepEqual(
+    { error: docs[1]!.error, line: docs[1]!.line },
+    { error: 'YAML: nested too deeply to read', line: 4 },
+  );
+});
+
+test('an unquoted time or date is the string written, as kubectl reads it', async () => {
+  const path = join(dir, 'times.yaml');
+  writeFileSync(path, 'spec:\n  startTime: 2026-01-01T03:00:00Z\n  endTime: 2026-12-31\n');
+  const [doc] = await readManifestFile(path);
+  assert.deepEqual(doc?.object, { spec: { startTime: '2026-01-01T03:00:00Z', endTime: '2026-12-31' } });
+});

@@ -10,6 +10,7 @@ test('the registry exposes the operator metrics, default metrics, and no per-tas
     'celerybeat_dispatch_lateness_seconds',
     'celerybeat_schedules',
     'celerybeat_missed_runs_total',
+    'celerybeat_namespace_slots_total',
     'celerybeat_leader',
     'leader_election_master_status',
     'celerybeat_reconcile_total',
@@ -23,7 +24,13 @@ test('the registry exposes the operator metrics, default metrics, and no per-tas
     assert.ok(names.has(name), `missing ${name}`);
   }
   const text = await registry.metrics();
-  assert.doesNotMatch(text, /\b(namespace|task|key)="/);
+  assert.doesNotMatch(text, /\b(task|key)="/);
+  // A namespace label only on the metrics that are per namespace by design.
+  for (const line of text.split('\n').filter((l) => /\btask_namespace="/.test(l)))
+    assert.match(
+      line,
+      /^celerybeat_(namespace_slots_total|namespace_throttled_total|policy_violations_total)\{/,
+    );
 });
 
 test('lateness buckets span 1 ms to 60 s', async () => {

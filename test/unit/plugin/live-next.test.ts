@@ -113,3 +113,55 @@ test('disabled, completed and invalid tasks say why they have no runs', () => {
   assert.equal(invalid.ok, false);
   assert.match(invalid.ok ? '' : invalid.message, /^invalid spec, no runs: spec.timeZone: .*Europe\/Berln/);
 });
+
+test('a solar task: the next events after now, and after a polar night the first day with one', () => {
+  const berlin = times(task({ solar: { event: 'sunset', latitude: 52.52, longitude: 13.405 } }));
+  assert.deepEqual(
+    berlin.map((t) => t.slice(0, 10)),
+    ['2026-12-02', '2026-12-03', '2026-12-04'],
+  );
+  for (const t of berlin)
+    assert.match(t, /T14:5\d:\d\d\.000Z$/, 'sunset in Berlin in December, to the second');
+  const svalbard = times(
+    task(
+      { solar: { event: 'sunrise', latitude: 78.22, longitude: 15.65 } },
+      { lastRunAt: '2026-10-25T10:00:00Z' },
+    ),
+    1,
+  );
+  assert.match(svalbard[0]!, /^2027-02-1/, 'no sunrise in the polar night: the first is in February');
+});
+
+test('maxRuns counts down from the status; endTime stops the runs; both say completed once reached', () => {
+  const every = { interval: { every: 30, period: 'seconds' as const } };
+  const lastRunAt = '2026-12-02T06:00:05.000Z';
+  const limited = task({ ...every, maxRuns: 5 }, { lastRunAt, totalRunCount: 3 });
+  assert.deepEqual(times(limited, 5), ['2026-12-02T06:00:35.000Z', '2026-12-02T06:01:05.000Z']);
+  const ending = task({ ...every, endTime: '2026-12-02T06:01:05Z' }, { lastRunAt });
+  assert.deepEqual(times(ending, 5), ['2026-12-02T06:00:35.000Z', '2026-12-02T06:01:05.000Z']);
+  for (const done of [
+    task({ ...every, maxRuns: 3 }, { lastRunAt, totalRunCount: 3 }),
+    task({ ...every, endTime: '2026-12-02T06:00:30Z' }, { lastRunAt }),
+  ]) {
+    const r = liveNextRuns(done, NOW, 3, 'UTC');
+    assert.ok(r.ok);
+    assert.deepEqual(r.times, []);
+    assert.equal(r.note, 'completed: no more runs');
+  }
+});
+
+test('a task paused after failures has no runs until resumed; below the limit, or resumed since, it runs', () => {
+  const spec = { cron: '0 * * * *', pauseAfterFailures: 3 };
+  const status = { consecutiveFailures: 3, lastRunAt: '2026-12-02T06:00:00Z' };
+  const paused = liveNextRuns(task(spec, status), NOW, 2, 'UTC');
+  assert.deepEqual(paused, {
+    ok: true,
+    key: 'apps/report',
+    times: [],
+    note: 'paused after 3 failed runs in a row (spec.pauseAfterFailures): no runs until resumed',
+  });
+  assert.deepEqual(times(task(spec, { ...status, consecutiveFailures: 2 }), 1), ['2026-12-02T07:00:00.000Z']);
+  const resumed = task(spec, status);
+  resumed.metadata.annotations = { 'celerybeat.io/resumed-at': '2026-12-02T06:00:05Z' };
+  assert.deepEqual(times(resumed, 1), ['2026-12-02T07:00:00.000Z']);
+});

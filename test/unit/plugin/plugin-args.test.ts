@@ -131,3 +131,71 @@ test('durations as kubectl writes them', () => {
   assert.throws(() => durationMs('--timeout', '0s'), UsageError);
   assert.throws(() => durationMs('--timeout', '-5s'), UsageError);
 });
+
+test("kubectl's other connection flags, with kubectl's meaning", () => {
+  const r = parse([
+    'history',
+    'report',
+    '--cluster',
+    'c',
+    '--user=u',
+    '-s',
+    'https://api.example:6443',
+    '--token',
+    't',
+    '--as',
+    'jane',
+    '--as-group',
+    'dev',
+    '--as-group=ops',
+    '--insecure-skip-tls-verify',
+    '--request-timeout',
+    '5',
+  ]);
+  assert.deepEqual(r.kind === 'action' && r.connection, {
+    cluster: 'c',
+    user: 'u',
+    server: 'https://api.example:6443',
+    token: 't',
+    impersonate: 'jane',
+    impersonateGroups: ['dev', 'ops'],
+    insecureSkipTlsVerify: true,
+    requestTimeoutMs: 5000,
+  });
+  const none = parse(['history', 'report', '--request-timeout=0']);
+  assert.equal(none.kind === 'action' && none.connection.requestTimeoutMs, 0);
+  assert.equal(usageError(['history', 'report', '--as-group', 'dev']), '--as-group needs --as');
+  assert.equal(usageError(['history', 'report', '--as', '']), '--as must not be empty');
+  assert.match(
+    usageError(['history', 'report', '--request-timeout', 'soon']),
+    /--request-timeout must be a duration/,
+  );
+});
+
+test('timeline takes no NAME, reads its window, grouping and -A, and names its mistakes', () => {
+  const all = parse(['timeline', '-A', '--hours', '6', '--bucket', 'minute', '--by', 'task']);
+  assert.deepEqual(all.kind === 'action' && all.action, {
+    command: 'timeline',
+    allNamespaces: true,
+    timeZone: 'UTC',
+    hours: '6',
+    bucket: 'minute',
+    by: 'task',
+  });
+  const namespace = parse(['-n', 'apps', 'timeline'], { TIMEZONE: 'Europe/Berlin' });
+  assert.deepEqual(namespace.kind === 'action' && namespace, {
+    kind: 'action',
+    name: '',
+    connection: { namespace: 'apps' },
+    action: { command: 'timeline', allNamespaces: false, timeZone: 'Europe/Berlin' },
+  });
+  assert.equal(
+    usageError(['timeline', 'reports']),
+    'timeline: takes no NAME (it reads every task of the namespace, or of all with -A)',
+  );
+  assert.equal(
+    usageError(['timeline', '--hours', '1000']),
+    '--hours must be an integer from 1 to 744 (31 days), got "1000"',
+  );
+  assert.equal(usageError(['timeline', '--by', 'queue']), '--by must be namespace or task, got "queue"');
+});

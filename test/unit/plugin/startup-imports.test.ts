@@ -24,7 +24,7 @@ function run(args: string[]): { code: number | null; stdout: string; stderr: str
     code: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    clientLoaded: urls.some((u) => u.includes('/src/kube/api-client.ts')),
+    clientLoaded: urls.some((u) => u.includes('/node_modules/@kubernetes/client-node/')),
   };
 }
 

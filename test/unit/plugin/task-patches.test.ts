@@ -2,7 +2,11 @@
 // (src/api/annotations.ts, spec.pause), and nothing else, so the plugin needs only patch on periodictasks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BACKFILL_ANNOTATION, RUN_NOW_ANNOTATION } from '../../../src/api/annotations.ts';
+import {
+  BACKFILL_ANNOTATION,
+  RESUMED_AT_ANNOTATION,
+  RUN_NOW_ANNOTATION,
+} from '../../../src/api/annotations.ts';
 import { applyMergePatch } from '../../../src/cli/manifest-edit.ts';
 import {
   backfillPatch,
@@ -40,9 +44,22 @@ test('pause sets spec.pause to exactly the flags: an until of an earlier pause i
   });
 });
 
-test('resume removes spec.pause (a merge patch null)', () => {
-  assert.deepEqual(resumePatch(), { spec: { pause: null } });
-  assert.deepEqual(applyMergePatch({ spec: { task: 't', pause: { reason: 'x' } } }, resumePatch()), {
+test('resume removes spec.pause (a merge patch null) and sets the resumed-at annotation to the time', () => {
+  const now = new Date('2026-12-02T06:00:00.5Z');
+  assert.equal(RESUMED_AT_ANNOTATION, 'celerybeat.io/resumed-at');
+  assert.deepEqual(resumePatch(now), {
+    metadata: { annotations: { [RESUMED_AT_ANNOTATION]: '2026-12-02T06:00:00.500Z' } },
+    spec: { pause: null },
+  });
+  const paused = {
+    metadata: { name: 'a', annotations: { other: 'kept' } },
+    spec: { task: 't', pause: { reason: 'x' } },
+  };
+  assert.deepEqual(applyMergePatch(paused, resumePatch(now)), {
+    metadata: {
+      name: 'a',
+      annotations: { other: 'kept', [RESUMED_AT_ANNOTATION]: '2026-12-02T06:00:00.500Z' },
+    },
     spec: { task: 't' },
   });
 });

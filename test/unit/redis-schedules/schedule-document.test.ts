@@ -86,7 +86,10 @@ test('each problem names the member of the key it is about', () => {
     [[1, 2], '', /not a JSON object/],
     [{ ...base, name: undefined }, 'name', /Required/],
     [{ ...base, task: '' }, 'task', /Required/],
-    [{ name: 'n', task: 't' }, 'interval', /one of "interval", "crontab" or "clocked"/],
+    [{ name: 'n', task: 't' }, 'interval', /one of "interval", "crontab", "clocked" or "solar"/],
+    [{ name: 'n', task: 't', solar: { event: 'sunset', lat: 91, lon: 0 } }, 'solar.lat', /90/],
+    [{ name: 'n', task: 't', solar: { event: 'noon', lat: 0, lon: 0 } }, 'solar.event', /solar_noon/],
+    [{ name: 'n', task: 't', solar: 'sunset' }, 'solar', /object/],
     [{ ...base, crontab: { minute: '1' } }, 'interval, crontab', /exactly one/],
     [{ ...base, interval: { every: 30, period: 'fortnights' } }, 'interval.period', /fortnights/],
     [{ ...base, interval: { every: -1, period: 'seconds' } }, 'interval.every', /positive/],
@@ -114,7 +117,7 @@ test('each problem names the member of the key it is about', () => {
   }
 });
 
-test('the operator fields of a hand-written key: timezone, clocked, one_off, start_time', () => {
+test('the operator fields of a hand-written key: timezone, clocked, solar, one_off, start_time, end_time, max_runs, catch_up', () => {
   const r = read({
     name: 'n',
     task: 't',
@@ -122,14 +125,40 @@ test('the operator fields of a hand-written key: timezone, clocked, one_off, sta
     timezone: 'Europe/Berlin',
     one_off: true,
     start_time: '2027-01-01T00:00:00Z',
+    end_time: {
+      __type__: 'datetime',
+      year: 2027,
+      month: 6,
+      day: 30,
+      hour: 0,
+      minute: 0,
+      second: 0,
+      microsecond: 0,
+    },
+    max_runs: 40,
+    catch_up: 'None',
   });
   assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.document.task.spec.endTime, '2027-06-30T00:00:00.000Z');
+  assert.equal(r.document.task.spec.maxRuns, 40);
+  assert.equal(r.document.task.spec.catchUp, 'None');
+  const bad = read({ name: 'n', task: 't', interval: { every: 5, period: 'seconds' }, max_runs: 0 });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.ok ? '' : bad.field, 'max_runs');
   assert.equal(r.document.task.spec.timeZone, 'Europe/Berlin');
   assert.equal(r.document.task.spec.oneOff, true);
   assert.equal(r.document.task.spec.startTime, '2027-01-01T00:00:00.000Z');
   const clocked = read({ name: 'n', task: 't', clocked: '2027-12-24T18:00:00Z' });
   assert.ok(clocked.ok, JSON.stringify(clocked));
   assert.equal(clocked.document.task.spec.clocked, '2027-12-24T18:00:00.000Z');
+  // A solar schedule with Celery's own arguments, `solar(event, lat, lon)`.
+  const solar = read({ name: 'n', task: 't', solar: { event: 'dusk_civil', lat: -33.87, lon: 151.21 } });
+  assert.ok(solar.ok, JSON.stringify(solar));
+  assert.deepEqual(solar.document.task.spec.solar, {
+    event: 'dusk_civil',
+    latitude: -33.87,
+    longitude: 151.21,
+  });
 });
 
 test('top-level members are spans of the text as written; the definition text ignores run state and owned keys', () => {

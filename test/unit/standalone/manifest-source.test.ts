@@ -32,6 +32,7 @@ async function started(files: Record<string, unknown[]>) {
   const seen: string[][] = [];
   open.push({ source, dir });
   await source.start(() => seen.push(names(source)));
+  await waitUntil('the files to be read', () => source.synced(), 5000);
   return { dir, source, seen, clock };
 }
 
@@ -130,4 +131,29 @@ test('a file emptied in place (truncated before the rewrite) keeps its tasks for
   assert.deepEqual(names(source), ['a', 'marker-1']);
   clock.now += GRACE_MS;
   await waitUntil('a to be removed', () => names(source).join() === 'marker-1', 5000);
+});
+
+test('PeriodicTaskPolicy documents are the policies: not tasks, a change signalled, a bad edit keeps the last good', async () => {
+  const policy = (maxPriority: unknown) => ({
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTaskPolicy',
+    metadata: { name: 'cap' },
+    spec: { namespaceSelector: {}, maxPriority },
+  });
+  const { dir, source } = await started({ 'team.yaml': [intervalTask('a', 5), policy(3)] });
+  assert.deepEqual(names(source), ['a'], 'the policy is not read as a task');
+  const caps = () => source.policySource.policies().map((p) => p.spec.maxPriority);
+  assert.deepEqual(caps(), [3]);
+  assert.deepEqual(source.policySource.namespaceLabels('team-a'), {
+    'kubernetes.io/metadata.name': 'team-a',
+  });
+  let changes = 0;
+  await source.policySource.start(() => {
+    changes += 1;
+  });
+  await dir.write('team.yaml', intervalTask('a', 5), policy(5));
+  await waitUntil('the edited policy', () => caps()[0] === 5 && changes === 1, 5000);
+  await dir.write('team.yaml', intervalTask('a', 5), policy('high'));
+  await scanned(dir, source, 'marker');
+  assert.deepEqual(caps(), [5], 'an invalid policy keeps the last good one');
 });

@@ -1,6 +1,8 @@
 // The store's Redis URLs: one server, Sentinels, cluster seeds, TLS files; errors never show the password.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Cluster, type Redis } from 'ioredis';
+import { connectRedis } from '../../../src/store/redis-connection.ts';
 import { parseRedisUrl } from '../../../src/store/redis-url.ts';
 
 test('a Sentinel URL names the Sentinels, the master and the database; ports default to 26379', () => {
@@ -58,5 +60,24 @@ test('mistakes are named, and the password never appears in the error', () => {
         error instanceof Error && message.test(error.message) && !error.message.includes('s3cret'),
       url,
     );
+  }
+});
+
+test('a command whose connection dropped is never sent again, on one server or on a Cluster', () => {
+  const lazy = { lazyConnect: true };
+  const cluster = connectRedis(parseRedisUrl('redis://127.0.0.1:1,127.0.0.1:2', { cluster: true }), lazy);
+  try {
+    assert.ok(cluster instanceof Cluster);
+    // The Cluster client resends a command on a dropped connection after retryDelayOnFailover when it is > 0.
+    assert.equal(cluster.options.retryDelayOnFailover, 0);
+    assert.equal(cluster.options.redisOptions?.autoResendUnfulfilledCommands, false);
+  } finally {
+    cluster.disconnect();
+  }
+  const single = connectRedis(parseRedisUrl('redis://127.0.0.1:1/0'), lazy);
+  try {
+    assert.equal((single as Redis).options.autoResendUnfulfilledCommands, false);
+  } finally {
+    single.disconnect();
   }
 });
