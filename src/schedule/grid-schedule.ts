@@ -28,10 +28,17 @@ export class GridSchedule implements Schedule {
     this.#anchor = wholeMs ? anchorMs : microseconds(anchorMs);
   }
 
-  /** The index of the last grid point at or before `ms`. */
+  /**
+   * The index of the last grid point at or before `ms`. The first guess works in the grid's unit, where a slot
+   * given back in milliseconds can read a fraction of a microsecond off its point; the guess is then settled
+   * against the slots themselves, so next() of a slot is always the slot after it.
+   */
   #index(ms: number): number {
     const at = this.#unit === 1 ? ms : microseconds(ms);
-    return Math.floor((at - this.#anchor) / this.#every);
+    let k = Math.floor((at - this.#anchor) / this.#every);
+    while (this.#at(k + 1) <= ms) k++;
+    while (this.#at(k) > ms) k--;
+    return k;
   }
 
   #at(k: number): number {

@@ -168,3 +168,25 @@ test('a set whose clocked times have passed, or whose every slot is excluded, is
   assert.equal(compileTaskSchedule(never).next(T0), null);
   assert.equal(completionOf(never, runState(T0)), 'no-slot');
 });
+
+test("a set's sub-millisecond grid: next() of its own slot is the slot after it, where the slot reads a fraction of a microsecond off", () => {
+  // A slot of this grid given back in milliseconds (1787788008856.72) is 0.12 µs off its microsecond point.
+  const schedule = compileTaskSchedule(
+    definition('sub-ms', {
+      schedule: {
+        kind: 'set',
+        schedules: [
+          { kind: 'interval', every: 2105241967, period: 'microseconds' },
+          cronDefinition('* * 1 */1 *'),
+        ],
+      },
+      startTime: -7219411853000,
+    }),
+  );
+  let t = 1787737483050;
+  for (let i = 0; i < 200; i++) {
+    const next = schedule.next(t);
+    assert.ok(next !== null && next > t, `next(${t}) = ${next} is not after it`);
+    t = next;
+  }
+});
