@@ -21,7 +21,7 @@ for (const seed of SEEDS) {
       burstSize: 6,
       log: (line) => t.diagnostic(line),
     });
-    const text = formatLedger(result.ledger, `npm run soak -- --seed ${seed} (or this test)`);
+    const text = formatLedger(result.ledger, `npm run soak -- --seed ${seed} (or this test)`, result.faults);
     t.diagnostic(text);
     assert.equal(result.faults.length, FAULT_TYPES.length, 'one fault of each type');
     assert.ok(result.ledger.slotsChecked > 200, `slots checked: ${result.ledger.slotsChecked}`);

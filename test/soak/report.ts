@@ -1,5 +1,6 @@
 // The ledger as text: one table (fault type × class), the forbidden findings one per line, and the line that
 // replays the run.
+import type { Fault } from './history.ts';
 import { ALLOWED_CLASSES, FORBIDDEN_CLASSES, type Ledger, type SlotClass } from './ledger.ts';
 
 /** Findings shown per class; the run's directory keeps the whole history. */
@@ -9,25 +10,42 @@ export function forbiddenCount(ledger: Ledger): number {
   return ledger.findings.length;
 }
 
-export function formatLedger(ledger: Ledger, replay: string): string {
+/** The table alone: a row per fault type (how many were injected, then each class's slots) and the totals. */
+export function ledgerTable(ledger: Ledger, faults: readonly Fault[] = []): string[] {
   const classes: SlotClass[] = [...ALLOWED_CLASSES, ...FORBIDDEN_CLASSES].filter((cls) =>
     [...ledger.table.values()].some((row) => (row.get(cls) ?? 0) > 0),
   );
-  const faults = [...ledger.table.keys()].sort((a, b) =>
+  // Every injected type has a row, even one no slot was attributed to.
+  const types = [...new Set([...ledger.table.keys(), ...faults.map((f) => f.type)])].sort((a, b) =>
     a === 'none' ? -1 : b === 'none' ? 1 : a.localeCompare(b),
   );
+  const injected = (type: string): string =>
+    type === 'none' ? '' : String(faults.filter((f) => f.type === type).length);
   const header = [
     'fault',
+    ...(faults.length > 0 ? ['injected'] : []),
     ...classes.map((c) => ((FORBIDDEN_CLASSES as readonly string[]).includes(c) ? `${c} (!)` : c)),
   ];
-  const rows = faults.map((f) => [f, ...classes.map((c) => String(ledger.table.get(f)?.get(c) ?? 0))]);
+  const rows = types.map((f) => [
+    f,
+    ...(faults.length > 0 ? [injected(f)] : []),
+    ...classes.map((c) => String(ledger.table.get(f)?.get(c) ?? 0)),
+  ]);
   const totals = [
     'all',
-    ...classes.map((c) => String(faults.reduce((n, f) => n + (ledger.table.get(f)?.get(c) ?? 0), 0))),
+    ...(faults.length > 0 ? [String(faults.length)] : []),
+    ...classes.map((c) => String(types.reduce((n, f) => n + (ledger.table.get(f)?.get(c) ?? 0), 0))),
   ];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   for (const row of [...rows, totals]) lines.push(`| ${row.join(' | ')} |`);
-  const out = [`soak seed ${ledger.seed}: ${ledger.slotsChecked} slots checked`, ...lines];
+  return lines;
+}
+
+export function formatLedger(ledger: Ledger, replay: string, faults: readonly Fault[] = []): string {
+  const out = [
+    `soak seed ${ledger.seed}: ${ledger.slotsChecked} slots checked`,
+    ...ledgerTable(ledger, faults),
+  ];
   if (ledger.findings.length === 0) {
     out.push('no forbidden class');
   } else {
