@@ -19,6 +19,7 @@ export const FAULT_TYPES = [
   'worker-kill',
   'leader-api-partition',
   'api-freeze',
+  'api-restart',
 ] as const;
 
 export type FaultType = (typeof FAULT_TYPES)[number];
@@ -102,6 +103,16 @@ const INJECTORS: Record<FaultType, Injector> = {
   },
   'leader-api-partition': leaderApiPartition,
   'api-freeze': apiFreeze,
+  async 'api-restart'(ctx) {
+    const leader = ctx.bed.leader();
+    const at = Date.now();
+    await ctx.bed.cluster.restartApiServer();
+    const downMs = Date.now() - at;
+    for (const r of ctx.bed.replicas()) if (r.process.hasExited()) ctx.bed.forget(r);
+    await topUpReplicas(ctx);
+    const after = await ctx.bed.waitForLeader('after the API server restarted');
+    return `API server stopped and started again (${downMs} ms); leader pid ${leader?.process.child.pid} before, ${after.process.child.pid} after`;
+  },
   async 'worker-kill'({ bed, random }) {
     const workers = bed.workers();
     let victim = random.pick(workers);

@@ -1,4 +1,4 @@
-// The real parts of a soak: the test bed's API server (and etcd), a Sentinel-managed Redis store (a master, two
+// The real parts of a soak: an API server (and etcd) of its own from the test bed, a Sentinel-managed Redis store (a master, two
 // replicas, three Sentinels), RabbitMQ reached by the operators through a TCP relay that can cut them off, Celery
 // workers running the tasks, and two operator replicas electing their leader with the Lease, each reaching the API
 // server through a relay of its own that can be frozen (a partition, or the API server frozen for both). Parts
@@ -20,14 +20,15 @@ import { waitUntil } from '../support/ports.ts';
 import { deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { MASTER_NAME, type SentinelSet, startSentinelSet } from '../support/sentinel.ts';
 import { type TcpRelay, tcpRelay } from '../support/tcp-relay.ts';
-import { type ClusterHandle, sharedCluster } from '../testbed/cluster.ts';
+import { type ControlPlane, startControlPlane } from '../testbed/cluster.ts';
 import type { Execution } from './history.ts';
 
 /** Short Lease timings: a takeover within seconds, so a soak sees many. */
 const OPERATOR_FLAGS = ['--lease-duration', '4', '--renew-deadline', '3', '--retry-period', '1'];
 
 export interface SoakBed {
-  readonly cluster: ClusterHandle;
+  /** A control plane of the soak's own, so that restarting its API server touches no other test. */
+  readonly cluster: ControlPlane;
   readonly ns: OperatorNamespace;
   readonly sentinel: SentinelSet;
   readonly masterName: string;
@@ -102,7 +103,7 @@ function toLedger(run: WorkerExecution, killedAt: number | null): Execution {
 }
 
 export async function startSoakBed(workerCount: number, kubeApiQps: number): Promise<SoakBed> {
-  const cluster = await sharedCluster();
+  const cluster = await startControlPlane();
   const ns = await operatorNamespace(cluster, 'soak');
   const sentinel = await startSentinelSet();
   const queue = uniqueQueueName('soak');
@@ -215,7 +216,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
       await brokerRelay.close();
       await sentinel.stop();
       await deleteQueues([queue]).catch(() => undefined);
-      await cluster.kubectl(['delete', 'namespace', ns.namespace, '--wait=false']).catch(() => undefined);
+      await cluster.stop();
     },
   };
   try {
