@@ -15,6 +15,7 @@ export const FAULT_TYPES = [
   'redis-failover',
   'redis-restart-empty',
   'broker-restart',
+  'broker-alarm',
   'edit-burst',
   'worker-kill',
   'leader-api-partition',
@@ -94,6 +95,18 @@ const INJECTORS: Record<FaultType, Injector> = {
     await new Promise((resolve) => setTimeout(resolve, downMs));
     bed.brokerRelay.accept();
     return `operators cut off from RabbitMQ for ${downMs} ms`;
+  },
+  async 'broker-alarm'({ bed, random }) {
+    // A memory watermark of 0 raises RabbitMQ's memory alarm at once: every publishing connection is blocked
+    // (its confirms stop) while consumers go on.
+    const alarmMs = random.int(2000, 8000);
+    await bed.broker.ctl(['set_vm_memory_high_watermark', '0']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, alarmMs));
+    } finally {
+      await bed.broker.ctl(['set_vm_memory_high_watermark', '0.4']);
+    }
+    return `RabbitMQ's memory alarm raised for ${alarmMs} ms (publishers blocked)`;
   },
   async 'edit-burst'({ book, random, burstSize, log }) {
     const changes: string[] = [];

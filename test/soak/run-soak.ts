@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { waitUntil } from '../support/ports.ts';
-import { RABBITMQ_URL } from '../support/rabbitmq.ts';
 import { FAULT_TYPES, type FaultType, injectFault } from './faults.ts';
 import type { Fault, History, StatusReading, StoredRunState } from './history.ts';
 import { buildLedger, type Ledger } from './ledger.ts';
@@ -50,8 +49,8 @@ function statusBoundMs(tasks: number): number {
   return 2 * Math.max(10_000, (tasks / KUBE_API_QPS) * 1000) + 10_000;
 }
 
-async function queueDepth(queue: string): Promise<number> {
-  const conn = await connect(RABBITMQ_URL);
+async function queueDepth(brokerUrl: string, queue: string): Promise<number> {
+  const conn = await connect(brokerUrl);
   try {
     const channel = await conn.createChannel();
     const { messageCount } = await channel.checkQueue(queue);
@@ -150,7 +149,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       async () => {
         const now = await bed.executions();
         if (now.length !== executions.length) [executions, progressAt] = [now, Date.now()];
-        const depth = await queueDepth(bed.queue);
+        const depth = await queueDepth(bed.brokerUrl, bed.queue);
         if (depth > 0 && Date.now() - progressAt > DRAIN_STALL_MS)
           throw new Error(`the workers stopped with ${depth} messages queued`);
         return depth === 0 && Date.now() - progressAt >= 3000;

@@ -1,9 +1,11 @@
-// The real parts of a soak: an API server (and etcd) of its own from the test bed, a Sentinel-managed Redis store (a master, two
-// replicas, three Sentinels), RabbitMQ reached by the operators through a TCP relay that can cut them off, Celery
-// workers running the tasks, and two operator replicas electing their leader with the Lease, each reaching the API
-// server through a relay of its own that can be frozen (a partition, or the API server frozen for both). Parts
-// that a fault kills are replaced; the killed ones stay listed so their records can be read at the end.
+// The real parts of a soak: an API server (and etcd) of its own from the test bed; a Sentinel-managed Redis store (a
+// master, two replicas, three Sentinels); a RabbitMQ node of its own, which the operators reach through a TCP relay
+// that can cut them off; Celery workers running the tasks; and two operator replicas electing their leader with the
+// Lease, each reaching the API server through a relay of its own that can be frozen (a partition, or the API server
+// frozen for both). Parts that a fault kills are replaced; the killed ones stay listed so their records can be read
+// at the end.
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'amqplib';
 import { parse, stringify } from 'yaml';
 import {
   type CeleryWorker,
@@ -17,7 +19,8 @@ import {
 } from '../support/operator-cluster.ts';
 import type { OperatorProcess } from '../support/operator-process.ts';
 import { waitUntil } from '../support/ports.ts';
-import { deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
+import { uniqueQueueName } from '../support/rabbitmq.ts';
+import { type RabbitMqNode, startRabbitMqNode } from '../support/rabbitmq-node.ts';
 import { MASTER_NAME, type SentinelSet, startSentinelSet } from '../support/sentinel.ts';
 import { type TcpRelay, tcpRelay } from '../support/tcp-relay.ts';
 import { type ControlPlane, startControlPlane } from '../testbed/cluster.ts';
@@ -32,7 +35,11 @@ export interface SoakBed {
   readonly ns: OperatorNamespace;
   readonly sentinel: SentinelSet;
   readonly masterName: string;
-  /** RabbitMQ as the operators reach it. */
+  /** A RabbitMQ node of the soak's own, so that a resource alarm on it blocks no other test's publishes. */
+  readonly broker: RabbitMqNode;
+  /** The broker as the workers reach it. */
+  readonly brokerUrl: string;
+  /** The broker as the operators reach it. */
   readonly brokerRelay: TcpRelay;
   readonly queue: string;
   /** Live replicas, oldest first. */
@@ -77,14 +84,22 @@ async function relayedKubeconfig(kubeconfig: string): Promise<{ path: string; re
   return { path, relay };
 }
 
-function leadsSince(replica: OperatorProcess): number | null {
-  if (replica.process.hasExited()) return null;
+/**
+ * Follows a replica's leadership from its log as the lines come: its kept output is capped, and a busy leader's
+ * `task sent` lines would push its `became leader` line out of it.
+ */
+function followLeadership(replica: OperatorProcess): () => number | null {
   let since: number | null = null;
-  for (const line of replica.logs()) {
-    if (line.msg === 'became leader') since = Date.parse(String(line.time));
-    if (line.msg === 'this replica no longer leads') since = null;
-  }
-  return since;
+  let partial = '';
+  replica.process.child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"msg":"became leader"')) since = Date.parse(String(JSON.parse(line).time));
+      else if (line.includes('"msg":"this replica no longer leads"')) since = null;
+    }
+  });
+  return () => (replica.process.hasExited() ? null : since);
 }
 
 function toLedger(run: WorkerExecution, killedAt: number | null): Execution {
@@ -107,14 +122,26 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
   const ns = await operatorNamespace(cluster, 'soak');
   const sentinel = await startSentinelSet();
   const queue = uniqueQueueName('soak');
-  const brokerRelay = await tcpRelay(Number(new URL(RABBITMQ_URL).port || 5672));
-  const brokerUrl = new URL(RABBITMQ_URL);
+  const broker = await startRabbitMqNode({
+    label: 'soak',
+    config: (_dir, port) => [`listeners.tcp.default = 127.0.0.1:${port}`],
+    accepts: (node) =>
+      connect(`amqp://guest:guest@127.0.0.1:${node.port}`).then(
+        (conn) => conn.close().then(() => true),
+        () => false,
+      ),
+  });
+  const workerBrokerUrl = `amqp://guest:guest@127.0.0.1:${broker.port}`;
+  const brokerRelay = await tcpRelay(broker.port);
+  const brokerUrl = new URL(workerBrokerUrl);
   brokerUrl.port = String(brokerRelay.port);
   const live = { replicas: [] as OperatorProcess[], workers: [] as CeleryWorker[] };
   const everyWorker: CeleryWorker[] = [];
   const everyReplica: OperatorProcess[] = [];
   const killedAt = new Map<CeleryWorker, number>();
   const apiRelays = new Map<OperatorProcess, TcpRelay>();
+  const leadership = new Map<OperatorProcess, () => number | null>();
+  const leadsSince = (replica: OperatorProcess): number | null => leadership.get(replica)?.() ?? null;
   const flags = [
     '--broker-url',
     brokerUrl.toString(),
@@ -131,6 +158,8 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
     ns,
     sentinel,
     masterName: MASTER_NAME,
+    broker,
+    brokerUrl: workerBrokerUrl,
     brokerRelay,
     queue,
     replicas: () => live.replicas.filter((r) => !r.process.hasExited()),
@@ -143,6 +172,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
       const { path, relay } = await relayedKubeconfig(ns.kubeconfig);
       const replica = startClusterOperator({ ...ns, kubeconfig: path }, sentinel.url(0), flags);
       apiRelays.set(replica, relay);
+      leadership.set(replica, followLeadership(replica));
       live.replicas.push(replica);
       everyReplica.push(replica);
       await replica.waitForLog('serving probes', (l) => typeof l.healthPort === 'number', 60_000);
@@ -178,7 +208,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
     workers: () => [...live.workers],
     async startWorker() {
       const worker = await startCeleryWorker({
-        brokerUrl: RABBITMQ_URL,
+        brokerUrl: workerBrokerUrl,
         queues: [queue],
         readyTimeoutMs: 120_000,
       });
@@ -215,7 +245,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
       await Promise.all(everyWorker.map((w) => w.stop()));
       await brokerRelay.close();
       await sentinel.stop();
-      await deleteQueues([queue]).catch(() => undefined);
+      await broker.stop();
       await cluster.stop();
     },
   };
