@@ -194,6 +194,12 @@ export interface LoadedTask {
   state: RunState;
 }
 
+/** One page of a store's tasks read back (loadOwned). */
+export interface LoadedPage {
+  tasks: LoadedTask[];
+  skipped: number;
+}
+
 /** The schedule store: one key per task; every change is atomic per key. */
 export interface TaskStore {
   /** The operator whose keys this store writes and deletes (recorded as `owner.operator`). */
@@ -240,10 +246,11 @@ export interface TaskStore {
   /**
    * The tasks of the keys this operator wrote (its own id in the owner marker, under its prefix and scope),
    * each read back exactly as written, for a new leader to dispatch from before its source has read the
-   * resources; `skipped` counts its keys that give no definition (written by an older version, or held).
-   * Optional: a store that cannot read definitions back leaves a new leader to wait for its source.
+   * resources, a page at a time (so the first due runs need not wait for the last key); `skipped` counts a
+   * page's keys that give no definition (written by an older version, or held). Optional: a store that
+   * cannot read definitions back leaves a new leader to wait for its source.
    */
-  loadOwned?(): Promise<{ tasks: LoadedTask[]; skipped: number }>;
+  loadOwned?(): AsyncIterable<LoadedPage>;
   /**
    * Marks the key of a task that is not dispatched (its spec is invalid, refused by a policy, or missing from
    * a partial desired set) so that no new leader dispatches the definition it still holds; the next

@@ -172,16 +172,23 @@ export class Operator {
    */
   async #dispatchFromStore(): Promise<void> {
     let loaded: Awaited<ReturnType<Reconciler['loadFromStore']>>;
+    // The beat starts with the first page: the first due runs need not wait for the last key.
+    let started = false;
+    const onPage = (keys: ReadonlySet<string>): boolean => {
+      // Leadership may have been lost meanwhile: a beat started now would dispatch for another leader's tasks.
+      if (!this.#leading) return false;
+      if (this.#listed()) this.#withdrawGone(keys);
+      if (!started) this.#options.beat.start();
+      started = true;
+      return true;
+    };
     try {
-      loaded = await this.#options.reconciler.loadFromStore();
+      loaded = await this.#options.reconciler.loadFromStore(onPage);
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'reading the tasks in Redis failed; waiting for the source');
       return;
     }
-    // Leadership may have been lost meanwhile: a beat started now would dispatch for another leader's tasks.
     if (!loaded || !this.#leading) return;
-    if (this.#listed()) this.#withdrawGone();
-    this.#options.beat.start();
     this.#options.logger.info(
       { ...loaded, sourceSynced: this.#options.source.synced() },
       'dispatching the tasks in Redis while the source is read',

@@ -12,6 +12,7 @@ import type {
   BrokerRouter,
   ConsecutiveFailures,
   HandWrittenKeys,
+  LoadedTask,
   RunState,
   StatusSink,
   TaskEvents,
@@ -157,6 +158,8 @@ export class Reconciler {
   readonly #clock: () => number;
   readonly #fenceToken: () => string;
   readonly #tasks = new Map<string, TaskRecord>();
+  /** Full passes begun so far: a load from the store stops once one begins. */
+  #fullPasses = 0;
   readonly #status: StatusProjection;
 
   constructor(options: ReconcilerOptions) {
@@ -180,6 +183,7 @@ export class Reconciler {
     complete = true,
     current?: CurrentObject,
   ): Promise<ReconcileSummary> {
+    this.#fullPasses += 1;
     const desired = new Set<string>();
     for (const object of objects) desired.add(taskKeyOf(object));
     const summary = await this.#reconcileAll(objects, verify, current);
@@ -307,12 +311,32 @@ export class Reconciler {
    * a change, one gone from the set is removed and its key deleted), and `withdrawGone` takes the tasks the
    * source no longer has out of the beat as soon as it says so. Nothing is written: the definitions in Redis
    * stay the reconciler's, written from the resources. Undefined when the store cannot read definitions back.
+   * The store is read a page at a time: `onPage` is told of each page's tasks once they are in the beat (the
+   * first page can start dispatching while later ones are read), and stops the load by returning false. Once
+   * a full pass has begun the load stops too: the source then speaks for every task, and a page read before
+   * the pass deleted a key would bring back a task that is gone.
    */
-  async loadFromStore(): Promise<{ loaded: number; skipped: number } | undefined> {
-    const load = this.#options.store.loadOwned;
-    if (!load) return undefined;
-    const { tasks, skipped } = await load.call(this.#options.store);
+  async loadFromStore(
+    onPage: (keys: ReadonlySet<string>) => boolean = () => true,
+  ): Promise<{ loaded: number; skipped: number } | undefined> {
+    const store = this.#options.store;
+    if (!store.loadOwned) return undefined;
+    const passes = this.#fullPasses;
     let loaded = 0;
+    let skipped = 0;
+    for await (const page of store.loadOwned()) {
+      if (this.#fullPasses !== passes) break;
+      skipped += page.skipped;
+      const keys = this.#setLoaded(page.tasks);
+      loaded += keys.size;
+      if (!onPage(keys)) break;
+    }
+    return { loaded, skipped };
+  }
+
+  /** Hands loaded tasks to the beat; gives the keys it set. */
+  #setLoaded(tasks: readonly LoadedTask[]): Set<string> {
+    const set = new Set<string>();
     const operator = this.#options.store.operatorId;
     for (const { taskKey: key, def, state } of tasks) {
       // The source came first for this task (a pass already ran): its definition stands.
@@ -331,9 +355,9 @@ export class Reconciler {
         dispatched: true,
       };
       this.#options.beat.set(key, { def, schedule, state }, true);
-      loaded += 1;
+      set.add(key);
     }
-    return { loaded, skipped };
+    return set;
   }
 
   /**

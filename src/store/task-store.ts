@@ -10,6 +10,7 @@ import type {
   DurableClaims,
   HandWrittenKeys,
   InvalidKey,
+  LoadedPage,
   LoadedTask,
   ManualClaimState,
   ManualDispatchItem,
@@ -341,40 +342,42 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
     return { owned, invalid };
   }
 
-  async loadOwned(): Promise<{ tasks: LoadedTask[]; skipped: number }> {
-    const tasks: LoadedTask[] = [];
-    let skipped = 0;
-    for await (const [redisKey, raw] of this.#values()) {
-      let read: ReturnType<typeof decodeTaskMembers>;
-      try {
-        read = decodeTaskMembers(raw);
-      } catch {
-        continue; // reported by the prune pass's listOwned
+  async *loadOwned(): AsyncGenerator<LoadedPage> {
+    for await (const page of this.#pages()) {
+      const tasks: LoadedTask[] = [];
+      let skipped = 0;
+      for (const [redisKey, raw] of page) {
+        let read: ReturnType<typeof decodeTaskMembers>;
+        try {
+          read = decodeTaskMembers(raw);
+        } catch {
+          continue; // reported by the prune pass's listOwned
+        }
+        const { owner, runState, members } = read;
+        // Only keys this operator wrote itself: a key without an operator id predates the complete format.
+        if (!owner || owner.operator !== this.operatorId || !ownsKey(this.scope, redisKey, owner)) continue;
+        const stored = runState ? readStoredDefinition(members) : undefined;
+        // Read back exactly as written, or not at all: a definition that does not encode to the same head
+        // would be dispatched as something the resource never said.
+        if (
+          !stored?.ok ||
+          encodeDefinitionHead(stored.def, this.operatorId) !== raw.slice(0, raw.lastIndexOf(TAIL_MARKER))
+        ) {
+          skipped += 1;
+          continue;
+        }
+        tasks.push({
+          taskKey: redisKey.slice(this.options.keyPrefix.length),
+          def: stored.def,
+          state: runState as RunState,
+        });
       }
-      const { owner, runState, members } = read;
-      // Only keys this operator wrote itself: a key without an operator id predates the complete format.
-      if (!owner || owner.operator !== this.operatorId || !ownsKey(this.scope, redisKey, owner)) continue;
-      const stored = runState ? readStoredDefinition(members) : undefined;
-      // Read back exactly as written, or not at all: a definition that does not encode to the same head
-      // would be dispatched as something the resource never said.
-      if (
-        !stored?.ok ||
-        encodeDefinitionHead(stored.def, this.operatorId) !== raw.slice(0, raw.lastIndexOf(TAIL_MARKER))
-      ) {
-        skipped += 1;
-        continue;
-      }
-      tasks.push({
-        taskKey: redisKey.slice(this.options.keyPrefix.length),
-        def: stored.def,
-        state: runState as RunState,
-      });
+      yield { tasks, skipped };
     }
-    return { tasks, skipped };
   }
 
-  /** Every key under the prefix with its value, a page at a time. */
-  async *#values(): AsyncGenerator<[string, string]> {
+  /** Every key under the prefix with its value, one page at a time. */
+  async *#pages(): AsyncGenerator<Array<[string, string]>> {
     const match = `${this.options.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     // SCAN covers one server: on Redis Cluster every master is scanned (MGET stays in the prefix's slot).
     const servers = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
@@ -385,12 +388,19 @@ export class RedisTaskStore implements TaskStore, HandWrittenKeys {
         cursor = next;
         if (keys.length === 0) continue;
         const values = await this.redis.mget(keys);
+        const page: Array<[string, string]> = [];
         for (const [i, redisKey] of keys.entries()) {
           const raw = values[i];
-          if (raw != null) yield [redisKey, raw];
+          if (raw != null) page.push([redisKey, raw]);
         }
+        yield page;
       } while (cursor !== '0');
     }
+  }
+
+  /** Every key under the prefix with its value. */
+  async *#values(): AsyncGenerator<[string, string]> {
+    for await (const page of this.#pages()) yield* page;
   }
 }
 

@@ -15,6 +15,7 @@ const BENCHES: ReadonlyArray<readonly [string, ...string[]]> = [
   ['memory.bench.ts'],
   ['controller.bench.ts'],
   ['cluster.bench.ts'],
+  ['restart.bench.ts'],
   ['failing-task.bench.ts'],
   ['redis-topologies.bench.ts'],
 ];

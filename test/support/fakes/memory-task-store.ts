@@ -6,6 +6,7 @@ import type {
   DispatchItem,
   DispatchResult,
   InvalidKey,
+  LoadedPage,
   LoadedTask,
   ManualDispatchItem,
   OwnedKey,
@@ -187,17 +188,26 @@ export class MemoryTaskStore implements TaskStore {
     return { owned, invalid };
   }
 
-  async loadOwned(): Promise<{ tasks: LoadedTask[]; skipped: number }> {
+  /** Pages of `pageSize` keys (the whole store in one page unless set). */
+  pageSize = Number.POSITIVE_INFINITY;
+
+  async *loadOwned(): AsyncGenerator<LoadedPage> {
     this.#enter('loadOwned');
-    const tasks: LoadedTask[] = [];
+    let tasks: LoadedTask[] = [];
     let skipped = 0;
-    for (const [taskKey, value] of this.keys) {
-      if (!value.owner) continue;
-      if (value.def && value.state && !value.held)
-        tasks.push({ taskKey, def: value.def, state: { ...value.state } });
-      else skipped += 1;
+    let read = 0;
+    for (const [taskKey, value] of [...this.keys]) {
+      if (value.owner) {
+        if (value.def && value.state && !value.held)
+          tasks.push({ taskKey, def: value.def, state: { ...value.state } });
+        else skipped += 1;
+      }
+      if (++read % this.pageSize === 0) {
+        yield { tasks, skipped };
+        [tasks, skipped] = [[], 0];
+      }
     }
-    return { tasks, skipped };
+    yield { tasks, skipped };
   }
 
   async hold(taskKey: string, uid: string): Promise<boolean> {

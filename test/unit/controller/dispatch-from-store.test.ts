@@ -31,8 +31,11 @@ afterEach(() => clock.reset());
 class GatedStore extends MemoryTaskStore {
   #gates = new Map<string, Promise<void>>();
 
-  /** Holds `method` calls (for `taskKey` only, if given) until the returned function is called. */
-  gate(method: 'listOwned' | 'upsert', taskKey?: string): () => void {
+  /**
+   * Holds `method` calls (for `taskKey` only, if given) until the returned function is called; `pages` holds
+   * the store-load after its first page.
+   */
+  gate(method: 'listOwned' | 'upsert' | 'pages', taskKey?: string): () => void {
     let open: () => void = () => {};
     this.#gates.set(`${method} ${taskKey ?? '*'}`, new Promise<void>((resolve) => (open = resolve)));
     return () => {
@@ -43,6 +46,15 @@ class GatedStore extends MemoryTaskStore {
 
   async #wait(method: string, taskKey: string): Promise<void> {
     await (this.#gates.get(`${method} ${taskKey}`) ?? this.#gates.get(`${method} *`));
+  }
+
+  override async *loadOwned(): ReturnType<MemoryTaskStore['loadOwned']> {
+    let first = true;
+    for await (const page of super.loadOwned()) {
+      if (!first) await this.#wait('pages', '');
+      first = false;
+      yield page;
+    }
   }
 
   override async listOwned(): ReturnType<MemoryTaskStore['listOwned']> {
@@ -246,5 +258,31 @@ test('a key whose task is not dispatched (an invalid spec) is held: a new leader
   next.leadership.win();
   await clock.advance(3000, 100);
   assert.equal(next.dispatcher.publishedSlots('ns/a').length, 0);
+  await next.operator.stop();
+});
+
+test('the store is read a page at a time: the first page runs before the rest is read, and a task gone before its page is read never runs', async () => {
+  const store = new GatedStore();
+  await oldLeader(store, [periodicTask('a'), periodicTask('b'), periodicTask('c')]);
+  assert.deepEqual([...store.keys.keys()], ['ns/a', 'ns/b', 'ns/c'], 'the pages come in this order');
+  await clock.advance(5000);
+  store.pageSize = 1;
+  const rest = store.gate('pages');
+  const next = replica(store, [periodicTask('a'), periodicTask('b')]);
+  next.source.isSynced = false;
+  await next.operator.start();
+  next.leadership.win();
+  await clock.advance(1100, 100);
+  assert.ok(next.dispatcher.publishedSlots('ns/a').length >= 1, 'the first page ran at once');
+  assert.equal(next.dispatcher.publishedSlots('ns/b').length, 0, 'the second page is not read yet');
+
+  // The source's complete read arrives, without c, while the load still waits on its second page.
+  next.source.isSynced = true;
+  next.source.signal();
+  rest();
+  await clock.advance(3000, 100);
+  assert.ok(next.dispatcher.publishedSlots('ns/b').length >= 1, 'the later page ran once it was read');
+  assert.equal(next.dispatcher.publishedSlots('ns/c').length, 0, 'c was gone when its page came: never sent');
+  assert.equal(store.keys.has('ns/c'), false, 'and its key is deleted by the first pass');
   await next.operator.stop();
 });
