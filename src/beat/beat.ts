@@ -79,6 +79,8 @@ export interface BeatListener {
   sent?(def: TaskDefinition, taskId: string, slot: number, sentAt: number): void;
   /** A slot was recorded as missed on purpose (concurrencyPolicy Forbid); `reason` says why. */
   skipped?(def: TaskDefinition, state: RunState, nextRunAt: number | null, reason: string): void;
+  /** The recorded state pauses the task by its failures in a row (spec.pauseAfterFailures), where it did not. */
+  pausedByFailures?(def: TaskDefinition, state: RunState): void;
 }
 
 export interface BeatOptions {
@@ -581,7 +583,6 @@ export class Beat {
       }
       if (end > now) {
         if (from === state.cursor && !recordOwed) return null;
-        if (!isPausedByFailures(def, stored) && isPausedByFailures(def, state)) this.#logPaused(def, state);
         const next = { ...state, cursor: from, pausedRunCount: state.pausedRunCount + paused };
         return { slot: { taskKey: key, expected: stored, next }, run: null, paused, ...owed };
       }
@@ -616,7 +617,9 @@ export class Beat {
     return ends.length === 0 ? null : Math.max(...ends);
   }
 
-  #logPaused(def: TaskDefinition, state: RunState): void {
+  /** Told once the pause is recorded: a slot that was not (a conflict, a fence) paused nothing. */
+  #pausedByFailures(def: TaskDefinition, state: RunState): void {
+    this.#options.listener.pausedByFailures?.(def, state);
     const failures = state.failures;
     this.#options.logger.warn(
       {
@@ -747,6 +750,8 @@ export class Beat {
         }
         this.#count(p, publishedAt);
         this.#requeue(key, task);
+        if (!isPausedByFailures(task.def, slot.expected) && isPausedByFailures(task.def, slot.next))
+          this.#pausedByFailures(task.def, slot.next);
         // A recorded run clears any problem; a recorded slot without a run disproves only the store's.
         if (run !== null || this.#problems.get(key)?.problem === 'StoreUnavailable')
           this.#problems.delete(key);

@@ -17,7 +17,7 @@ import type {
 } from '../contracts.ts';
 import { describeSchedule } from '../schedule/describe.ts';
 import type { Schedule } from '../schedule/schedule.ts';
-import { readyCondition, readyOf, runStatus } from './task-status.ts';
+import { pausedByFailuresMessage, readyCondition, readyOf, runStatus } from './task-status.ts';
 
 /**
  * The definition: a valid one (its schedule compiled, when at hand), or why it is not valid. `observed`: the
@@ -132,6 +132,8 @@ export class StatusProjection implements RunResultsListener {
         events.warning(def, problem, reason);
         this.project(def.namespace, def.name, { problem: readyCondition('False', problem, reason) });
       },
+      pausedByFailures: (def, state) =>
+        events.warning(def, 'PausedAfterFailures', pausedByFailuresMessage(def, state)),
       fenced: onFenced,
     };
   }

@@ -60,18 +60,21 @@ export function periodicTask(
 export interface ListenerRecord {
   recorded: Array<{ key: string; state: RunState; nextRunAt: number | null }>;
   rejected: Array<{ key: string; reason: string; problem?: string }>;
+  pausedByFailures: Array<{ key: string; count: number }>;
   fenced: number;
 }
 
 /** A BeatListener that keeps what it was told. */
 export function recordingListener(): BeatListener & { log: ListenerRecord } {
-  const log: ListenerRecord = { recorded: [], rejected: [], fenced: 0 };
+  const log: ListenerRecord = { recorded: [], rejected: [], pausedByFailures: [], fenced: 0 };
   return {
     log,
     recorded: (def, state, nextRunAt) =>
       log.recorded.push({ key: `${def.namespace}/${def.name}`, state, nextRunAt }),
     rejected: (def, reason, problem) =>
       log.rejected.push({ key: `${def.namespace}/${def.name}`, reason, problem }),
+    pausedByFailures: (def, state) =>
+      log.pausedByFailures.push({ key: `${def.namespace}/${def.name}`, count: state.failures?.count ?? 0 }),
     fenced: () => {
       log.fenced += 1;
     },

@@ -62,7 +62,13 @@ test('after N failures in a row the task is paused: no runs, its slots counted a
   await runAndFinish(rig, key, 'FAILURE');
   assert.equal(stateOf(rig, key).failures?.count, 2, 'each failure is recorded in the run state');
   assert.equal(readyOf(def, stateOf(rig, key), undefined, clock.now()).status, 'True', 'not paused below N');
+  assert.deepEqual(rig.listener.log.pausedByFailures, [], 'no pause told below N');
   const third = await runAndFinish(rig, key, 'FAILURE');
+  assert.deepEqual(
+    rig.listener.log.pausedByFailures,
+    [{ key, count: 3 }],
+    'the pause is told once it is recorded (a Warning Event)',
+  );
   const paused = stateOf(rig, key);
   assert.deepEqual(paused.failures, {
     count: 3,
@@ -85,6 +91,7 @@ test('after N failures in a row the task is paused: no runs, its slots counted a
   // A result that comes late (a run still going when the pause began) does not lift it.
   rig.beat.finished(key, { ...third, slot: third.slot + 1, taskId: 'late', state: 'SUCCESS' });
   await clock.advance(1000);
+  assert.equal(rig.listener.log.pausedByFailures.length, 1, 'told once, not at each paused slot');
   assert.equal(stateOf(rig, key).failures?.count, 3, 'the pause holds until a resume');
   assert.equal(rig.dispatcher.publishedSlots(key).length, runs);
   await rig.beat.stop();

@@ -2,9 +2,11 @@
 // definition's state, a problem and Scheduled makes the Ready condition.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { projectStatus } from '../../../src/controller/status-projection.ts';
+import { projectStatus, StatusProjection } from '../../../src/controller/status-projection.ts';
 import { readyCondition } from '../../../src/controller/task-status.ts';
 import { definition, runState } from '../../support/fakes/definitions.ts';
+import { RecordingEvents } from '../../support/fakes/recording-events.ts';
+import { RecordingStatusSink } from '../../support/fakes/recording-status-sink.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 const def = definition('a');
@@ -107,5 +109,21 @@ test('pauseAfterFailures: the count is shown (zero too), Ready says the task is 
       'Scheduled',
       'spec.pauseAfterFailures has no effect: the operator runs without --result-backend, so it cannot see failed runs',
     ),
+  );
+});
+
+test('a pause by failures the beat recorded is a Warning Event naming the count, the last run and how to resume', () => {
+  const events = new RecordingEvents();
+  const listener = new StatusProjection(new RecordingStatusSink()).beatListener(events, () => {});
+  const def = definition('fails', { pauseAfterFailures: 2 });
+  listener.pausedByFailures?.(def, {
+    ...runState(0),
+    failures: { count: 2, slot: NOW, taskId: 'id-2', exception: 'RuntimeError' },
+  });
+  assert.equal(events.warnings.length, 1);
+  assert.equal(events.warnings[0]?.reason, 'PausedAfterFailures');
+  assert.match(
+    events.warnings[0]?.message ?? '',
+    /paused after 2 failed runs in a row .*id-2 \(RuntimeError\).*resume/,
   );
 });
