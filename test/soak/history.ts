@@ -92,9 +92,21 @@ export interface StatusReading {
   lastRunAt: number | null;
 }
 
+/** A run-now asked for (the `celerybeat.io/run-now` annotation set to `token`), and the task id it must run as. */
+export interface RunNow {
+  task: string;
+  uid: string;
+  token: string;
+  taskId: string;
+  /** Before the request went out. */
+  at: number;
+}
+
 export interface History {
   seed: number;
   incarnations: Incarnation[];
+  /** Run-now requests, oldest first (absent: none). */
+  runNows?: RunNow[];
   samples: RunSample[];
   executions: Execution[];
   faults: Fault[];

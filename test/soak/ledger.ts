@@ -10,6 +10,7 @@ import type {
   Fault,
   History,
   Incarnation,
+  RunNow,
   RunSample,
   SlotRule,
   StoredRunState,
@@ -22,6 +23,8 @@ export const ALLOWED_CLASSES = [
   'unknown outcome',
   'lost with the store',
   'redelivered after its worker died',
+  'run-now run once',
+  'run-now superseded or withdrawn',
 ] as const;
 
 export const FORBIDDEN_CLASSES = [
@@ -294,7 +297,10 @@ function account(
   runs: readonly Execution[],
   history: History,
   tally: Tally,
-): number {
+  runNows: number,
+): { slots: number; manualUnknowns: number } {
+  // A run-now of unknown outcome is counted in unknownRunCount without a slot: up to one per run-now asked for.
+  let budget = runNows;
   const ran = new Set(runs.map((r) => r.slot));
   const ranIn = (after: number, upTo: number): number =>
     runs.filter((r) => r.slot > after && r.slot <= upTo).length;
@@ -328,7 +334,7 @@ function account(
       const missed = b.missed - a.missed;
       const paused = b.paused - a.paused;
       // A claim under way counts for its slot: settled later as a run or an unknown outcome, in another step.
-      const counted =
+      let counted =
         b.total -
         a.total +
         (b.unknown - a.unknown) +
@@ -338,8 +344,11 @@ function account(
         Number(a.publishing);
       const at = b.cursor;
       const counts = `${iso(a.cursor)}..${iso(b.cursor)}: ${expected} slots, ${counted} counted (missed ${missed}, paused ${paused})`;
+      const manual = Math.max(0, Math.min(budget, counted - expected, b.unknown - a.unknown));
+      budget -= manual;
+      counted -= manual;
       tally.add('run once', at, ranIn(a.cursor, b.cursor));
-      tally.add('unknown outcome', at, b.unknown - a.unknown);
+      tally.add('unknown outcome', at, b.unknown - a.unknown - manual);
       tally.add('counted missed', at, missed);
       tally.add('counted paused', at, paused);
       tally.add('lost without being counted', at, expected - counted, inc.task, counts);
@@ -363,7 +372,61 @@ function account(
         `${iso(slot)} ran after the last cursor ${iso(end)}`,
       );
   }
-  return slots;
+  return { slots, manualUnknowns: runNows - budget };
+}
+
+/** How long a run-now may take to be handled: a newer one, a disable or a delete within it may replace it. */
+const RUN_NOW_GRACE_MS = 30_000;
+
+/**
+ * Each run-now asked for runs once (its own task id, whatever replica handles it), or it was replaced before it
+ * was handled (only the annotation's latest value is read), or the task was disabled or deleted meanwhile, or
+ * its publish had an unknown outcome (counted in unknownRunCount: `manualUnknowns` of them).
+ */
+function checkRunNows(
+  inc: Incarnation,
+  requests: readonly RunNow[],
+  runs: readonly Execution[],
+  manualUnknowns: number,
+  faults: readonly Fault[],
+  tally: Tally,
+): void {
+  let unknowns = manualUnknowns;
+  for (const [i, r] of requests.entries()) {
+    const same = runs.filter((run) => run.taskId === r.taskId);
+    if (same.length > 0) {
+      tally.add('run-now run once', r.at, 1);
+      checkRuns(inc, same, faults, tally);
+      if (inc.deletedAt !== null)
+        for (const run of same)
+          if (run.startedAt > inc.deletedAt + RUN_NOW_GRACE_MS)
+            tally.add(
+              'run while deleted',
+              run.slot,
+              1,
+              inc.task,
+              `run-now ${r.token} started ${iso(run.startedAt)}`,
+            );
+      continue;
+    }
+    const window = r.at + RUN_NOW_GRACE_MS;
+    const superseded = requests.slice(i + 1).some((later) => later.at <= window);
+    const withdrawn =
+      (inc.deletedAt !== null && inc.deletedAt <= window) ||
+      inc.stops.some((s) => s.kind === 'disabled' && s.from <= window && (s.to === null || s.to >= r.at));
+    if (superseded || withdrawn) tally.add('run-now superseded or withdrawn', r.at, 1);
+    else if (unknowns > 0) {
+      unknowns -= 1;
+      tally.add('unknown outcome', r.at, 1);
+    } else
+      tally.add(
+        'lost without being counted',
+        r.at,
+        1,
+        inc.task,
+        `run-now ${r.token} (${iso(r.at)}) never ran`,
+      );
+  }
 }
 
 export function buildLedger(history: History): Ledger {
@@ -374,6 +437,13 @@ export function buildLedger(history: History): Ledger {
   for (const inc of history.incarnations) {
     runsOf.set(inc, []);
     incarnationsOf.set(inc.task, [...(incarnationsOf.get(inc.task) ?? []), inc]);
+  }
+  const requestsOf = new Map<Incarnation, RunNow[]>();
+  for (const r of history.runNows ?? []) {
+    const inc = history.incarnations.find((i) => i.task === r.task && i.uid === r.uid);
+    if (inc === undefined) continue;
+    byId.set(r.taskId, inc);
+    requestsOf.set(inc, [...(requestsOf.get(inc) ?? []), r]);
   }
   const incarnationOf = (run: Execution): Incarnation | undefined => {
     const found = byId.get(run.taskId);
@@ -402,10 +472,23 @@ export function buildLedger(history: History): Ledger {
     samplesOf.set(s.task, [...(samplesOf.get(s.task) ?? []), s]);
   let slotsChecked = 0;
   for (const inc of history.incarnations) {
+    const requests = requestsOf.get(inc) ?? [];
+    const manualIds = new Set(requests.map((r) => r.taskId));
     const all = runsOf.get(inc)!;
-    checkStops(inc, all, history.editGraceMs, tally);
-    const distinct = checkRuns(inc, all, history.faults, tally);
-    slotsChecked += account(inc, samplesOf.get(inc.task) ?? [], distinct, history, tally);
+    const scheduled = all.filter((run) => !manualIds.has(run.taskId));
+    checkStops(inc, scheduled, history.editGraceMs, tally);
+    const distinct = checkRuns(inc, scheduled, history.faults, tally);
+    const { slots, manualUnknowns } = account(
+      inc,
+      samplesOf.get(inc.task) ?? [],
+      distinct,
+      history,
+      tally,
+      requests.length,
+    );
+    slotsChecked += slots;
+    const manual = all.filter((run) => manualIds.has(run.taskId));
+    checkRunNows(inc, requests, manual, manualUnknowns, history.faults, tally);
   }
   checkStatus(history, tally);
   return { seed: history.seed, table: tally.table, findings: tally.findings, slotsChecked };

@@ -160,6 +160,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const history: History = {
       seed: options.seed,
       incarnations: book.incarnations,
+      runNows: book.runNows,
       samples: sampler.samples,
       executions,
       faults,

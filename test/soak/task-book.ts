@@ -2,8 +2,10 @@
 // task from its creation to its deletion), its stops (paused, disabled) and the versions of its definition. A
 // change is dated so that the ledger errs on the lenient side: a stop or an edit from after the API server took
 // it, a resume or a creation from before the request went out.
+import { RUN_NOW_ANNOTATION } from '../../src/api/annotations.ts';
+import { projectUuid } from '../../src/api/uuid-v5.ts';
 import type { ClusterHandle } from '../testbed/cluster.ts';
-import type { Incarnation, SlotRule, StatusReading, StoredRunState } from './history.ts';
+import type { Incarnation, RunNow, SlotRule, StatusReading, StoredRunState } from './history.ts';
 import type { Random } from './random.ts';
 
 export interface TaskPlan {
@@ -98,6 +100,7 @@ export class TaskBook {
   readonly #queue: string;
   readonly #current = new Map<string, Current>();
   readonly incarnations: Incarnation[] = [];
+  readonly runNows: RunNow[] = [];
 
   constructor(cluster: ClusterHandle, namespace: string, queue: string) {
     this.#cluster = cluster;
@@ -152,13 +155,33 @@ export class TaskBook {
     ]);
   }
 
-  /** One random change of one live task: a new version, a pause or resume, a disable or enable, or delete and re-create. */
+  /**
+   * One random change of one live task: a run-now, a new version, a pause or resume, a disable or enable, or
+   * delete and re-create.
+   */
   async change(random: Random): Promise<string> {
     const live = [...this.#current.values()];
     const task = random.pick(live);
     const { plan, incarnation } = task;
     const roll = random.next();
-    if (roll < 0.4) {
+    // On a running task that goes on running (a completed one-off or clocked task is no longer in the beat).
+    if (roll < 0.15 && task.state === 'running' && !plan.oneOff && plan.rule.kind !== 'clocked') {
+      const token = `soak-${this.runNows.length + 1}`;
+      const at = Date.now();
+      await this.#cluster.kubectl([
+        'annotate',
+        'pt',
+        plan.name,
+        '-n',
+        this.#namespace,
+        '--overwrite',
+        `${RUN_NOW_ANNOTATION}=${token}`,
+      ]);
+      const taskId = projectUuid(`${incarnation.task}/${incarnation.uid}/run-now/${token}`);
+      this.runNows.push({ task: incarnation.task, uid: incarnation.uid, token, taskId, at });
+      return `${plan.name}: run-now ${token}`;
+    }
+    if (roll < 0.45) {
       task.version += 1;
       await this.#patch(plan.name, { args: [task.version, plan.seconds] });
       incarnation.versions.push({ at: Date.now(), version: task.version });

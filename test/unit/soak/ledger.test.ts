@@ -2,8 +2,16 @@
 // (a slot run twice, a run nobody counted, a slot lost, a run while paused…) is found and named.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { projectUuid } from '../../../src/api/uuid-v5.ts';
 import { taskIdForSlot } from '../../../src/celery/task-id.ts';
-import type { Execution, History, Incarnation, RunSample, StoredRunState } from '../../soak/history.ts';
+import type {
+  Execution,
+  History,
+  Incarnation,
+  RunNow,
+  RunSample,
+  StoredRunState,
+} from '../../soak/history.ts';
 import { buildLedger, type ForbiddenClass, faultAt, slotsBetween } from '../../soak/ledger.ts';
 import { formatLedger } from '../../soak/report.ts';
 
@@ -298,4 +306,59 @@ test('slots between two cursors: an interval grid, every minute, one clocked ins
   assert.equal(slotsBetween({ kind: 'minutely' }, T0, T0 + 59_999), 0);
   assert.equal(slotsBetween({ kind: 'clocked', at: T0 + 5 }, T0, T0 + 5), 1);
   assert.equal(slotsBetween({ kind: 'clocked', at: T0 + 5 }, T0 + 5, T0 + 50), 0);
+});
+
+/** A run-now of the task asked for at `at`, and the execution it makes (started a second later). */
+function runNow(token: string, at: number): { request: RunNow; run: Execution } {
+  const taskId = projectUuid(`${TASK}/${UID}/run-now/${token}`);
+  return {
+    request: { task: TASK, uid: UID, token, taskId, at },
+    run: execution(at + 500, { taskId, startedAt: at + 1000 }),
+  };
+}
+
+test('a run-now runs once under its own task id, beside the slots; twice is found', () => {
+  const history = cleanHistory();
+  const once = runNow('a', T0 + 3500);
+  history.runNows = [once.request];
+  history.executions.push(once.run);
+  const ledger = buildLedger(history);
+  assert.deepEqual(ledger.findings, []);
+  assert.equal(ledger.table.get('none')?.get('run-now run once'), 1);
+  assert.equal(ledger.table.get('none')?.get('run once'), 10, 'the slots are accounted as before');
+  history.executions.push({ ...once.run, startedAt: once.run.startedAt + 2000, worker: 'w2@localhost' });
+  assert.deepEqual(classesOf(history), ['run twice']);
+});
+
+test('a run-now that never ran is lost, unless a newer one replaced it, the task was disabled or deleted, or it was counted as unknown', () => {
+  const lost = cleanHistory();
+  lost.runNows = [runNow('a', T0 + 3500).request];
+  assert.deepEqual(classesOf(lost), ['lost without being counted']);
+
+  const replaced = cleanHistory();
+  const newer = runNow('b', T0 + 4500);
+  replaced.runNows = [runNow('a', T0 + 3500).request, newer.request];
+  replaced.executions.push(newer.run);
+  assert.deepEqual(classesOf(replaced), []);
+  assert.equal(buildLedger(replaced).table.get('none')?.get('run-now superseded or withdrawn'), 1);
+
+  const disabled = cleanHistory();
+  disabled.runNows = [runNow('a', T0 + 3500).request];
+  disabled.incarnations[0]!.stops = [{ kind: 'disabled', from: T0 + 4000, to: null }];
+  disabled.executions = disabled.executions.filter((e) => e.slot < T0 + 4000);
+  disabled.samples = disabled.samples.filter((s) => s.at < T0 + 4000);
+  disabled.finalStatus = [];
+  assert.deepEqual(classesOf(disabled), []);
+
+  // Its publish had an unknown outcome: unknownRunCount grew by one with no slot to explain it.
+  const unknown = cleanHistory();
+  unknown.runNows = [runNow('a', T0 + 3500).request];
+  changeSamplesFrom(unknown, 4, (s) => ({ ...s, unknown: 1 }));
+  unknown.finalStatus[0]!.unknownRunCount = 1;
+  const ledger = buildLedger(unknown);
+  assert.deepEqual(ledger.findings, []);
+  assert.equal(ledger.table.get('none')?.get('unknown outcome'), 1);
+  // Without a run-now to explain it, the same counter is one more than the slots.
+  unknown.runNows = [];
+  assert.deepEqual(classesOf(unknown), ['counted more than its slots']);
 });
