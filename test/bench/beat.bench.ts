@@ -4,7 +4,7 @@
 // With --cron-share, that part of the N are `cron: "* * * * *"` tasks in Europe/Berlin (Celery beat: crontab
 // entries in that zone), all due at each minute; the operator's run holds a minute and reports that burst.
 //   node test/bench/beat.bench.ts [--sizes 1000,10000,100000] [--seconds 15] [--cron-share 0.5] [--svg FILE]
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { parseArgs, promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../support/redis-server.ts';
 import { renderBarChart } from './bar-chart.ts';
+import { spawnCeleryBeat } from './celery-beat-process.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -64,34 +65,13 @@ async function procUsage(pid: number): Promise<{ cpuSeconds: number; peakRssMb: 
 async function celeryRun(url: string, size: number, redis: Redis): Promise<Result> {
   const queue = `bench-celery-${size}`;
   const dir = await mkdtemp(join(tmpdir(), 'celery-beat-bench-'));
-  const child = spawn(
-    '/usr/bin/python3',
-    [
-      '-m',
-      'celery',
-      '-A',
-      'celery_beat_bench',
-      'beat',
-      '--max-interval',
-      '1',
-      '-s',
-      join(dir, 'schedule'),
-      '-l',
-      'WARNING',
-    ],
-    {
-      cwd: here,
-      env: {
-        ...process.env,
-        PYTHONPATH: here,
-        BENCH_BROKER: url,
-        BENCH_SCHEDULES: String(size),
-        BENCH_QUEUE: queue,
-        BENCH_CRON_SHARE: String(cronShare),
-      },
-      stdio: 'ignore',
-    },
-  );
+  const child = spawnCeleryBeat({
+    brokerUrl: url,
+    schedules: size,
+    queue,
+    scheduleFile: join(dir, 'schedule'),
+    cronShare,
+  });
   // Celery beat sends each entry first one interval after start: measure from the first message on.
   const started = Date.now();
   while ((await redis.llen(queue)) === 0 && Date.now() - started < seconds * 1000) {

@@ -45,3 +45,30 @@ export function spawnCompiledOperator(
   child.stderr?.on('data', keep);
   return { child, output: () => output };
 }
+
+/**
+ * Standalone mode as the benchmarks run it: the tasks of a manifest directory, the store's Redis as broker, no
+ * leader election, metrics and health on loopback ports.
+ */
+export function spawnStandaloneOperator(options: {
+  manifests: string;
+  redisUrl: string;
+  logLevel: 'info' | 'warn';
+  metricsPort: number;
+  healthPort: number;
+}): { child: ChildProcess; output: () => string } {
+  return spawnCompiledOperator([
+    '--manifests',
+    options.manifests,
+    '--redis-url',
+    options.redisUrl,
+    '--leader-elect',
+    'none',
+    '--log-level',
+    options.logLevel,
+    '--metrics-addr',
+    `127.0.0.1:${options.metricsPort}`,
+    '--health-addr',
+    `127.0.0.1:${options.healthPort}`,
+  ]);
+}

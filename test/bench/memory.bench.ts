@@ -3,16 +3,16 @@
 // private Redis, in the same run. Prints peak and steady resident size, the dispatch rate against the demand
 // (N / 10 per second: whether each keeps up), and the ratios.
 //   node test/bench/memory.bench.ts [--sizes 1000,10000,100000] [--seconds 40] [--every 10]
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, waitUntil } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
-import { buildOperator, spawnCompiledOperator } from './compiled-operator.ts';
+import { spawnCeleryBeat } from './celery-beat-process.ts';
+import { buildOperator, spawnStandaloneOperator } from './compiled-operator.ts';
+import { writeIntervalManifests } from './interval-manifests.ts';
 import { type MemoryFigures, MemorySampler } from './process-memory.ts';
 
 const { values } = parseArgs({
@@ -25,40 +25,11 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(',').map(Number);
 const seconds = Number(values.seconds);
 const every = Number(values.every);
-const here = fileURLToPath(new URL('.', import.meta.url));
-/** Tasks per manifest file: the source reads one file at a time, as a real manifest directory would be. */
-const PER_FILE = 1000;
 
 interface Run extends MemoryFigures {
   dispatchesPerSecond: number;
   /** Seconds from start until every schedule was loaded (operator only). */
   loadSeconds?: number;
-}
-
-async function writeManifests(dir: string, count: number): Promise<void> {
-  // Slots spread over the interval (startTime offsets), as tasks created at different times would be.
-  const gridStart = Math.ceil(Date.now() / 1000) * 1000 + 5000;
-  for (let file = 0; file * PER_FILE < count; file += 1) {
-    const docs: string[] = [];
-    for (let i = file * PER_FILE; i < Math.min(count, (file + 1) * PER_FILE); i += 1) {
-      const startTime = new Date(gridStart + Math.floor((i * every * 1000) / count)).toISOString();
-      docs.push(
-        JSON.stringify({
-          apiVersion: 'celerybeat.io/v1alpha1',
-          kind: 'PeriodicTask',
-          metadata: { name: `task-${i}`, namespace: 'bench' },
-          spec: {
-            task: 'tasks.record',
-            interval: { every, period: 'seconds' },
-            startTime,
-            args: [i],
-            options: { queue: 'bench-operator' },
-          },
-        }),
-      );
-    }
-    await writeFile(join(dir, `tasks-${String(file).padStart(4, '0')}.yaml`), `${docs.join('\n---\n')}\n`);
-  }
 }
 
 function metricValue(text: string, series: string): number {
@@ -70,23 +41,21 @@ async function operatorRun(url: string, size: number, redis: Redis): Promise<Run
   const dir = await mkdtemp(join(tmpdir(), 'memory-bench-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
-  await writeManifests(manifests, size);
+  await writeIntervalManifests(manifests, {
+    count: size,
+    every,
+    queue: 'bench-operator',
+    gridStart: Math.ceil(Date.now() / 1000) * 1000 + 5000,
+  });
   const metricsPort = await freePort();
   const started = Date.now();
-  const { child, output } = spawnCompiledOperator([
-    '--manifests',
+  const { child, output } = spawnStandaloneOperator({
     manifests,
-    '--redis-url',
-    url,
-    '--leader-elect',
-    'none',
-    '--log-level',
-    'warn',
-    '--metrics-addr',
-    `127.0.0.1:${metricsPort}`,
-    '--health-addr',
-    `127.0.0.1:${await freePort()}`,
-  ]);
+    redisUrl: url,
+    logLevel: 'warn',
+    metricsPort,
+    healthPort: await freePort(),
+  });
   const metrics = async (): Promise<string> =>
     (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.text() ?? '';
   const published = async (): Promise<number> =>
@@ -124,34 +93,13 @@ async function operatorRun(url: string, size: number, redis: Redis): Promise<Run
 async function celeryRun(url: string, size: number, redis: Redis): Promise<Run> {
   const queue = `bench-celery-${size}`;
   const dir = await mkdtemp(join(tmpdir(), 'celery-memory-bench-'));
-  const child = spawn(
-    '/usr/bin/python3',
-    [
-      '-m',
-      'celery',
-      '-A',
-      'celery_beat_bench',
-      'beat',
-      '--max-interval',
-      '1',
-      '-s',
-      join(dir, 'schedule'),
-      '-l',
-      'WARNING',
-    ],
-    {
-      cwd: here,
-      env: {
-        ...process.env,
-        PYTHONPATH: here,
-        BENCH_BROKER: url,
-        BENCH_SCHEDULES: String(size),
-        BENCH_QUEUE: queue,
-        BENCH_EVERY: String(every),
-      },
-      stdio: 'ignore',
-    },
-  );
+  const child = spawnCeleryBeat({
+    brokerUrl: url,
+    schedules: size,
+    queue,
+    scheduleFile: join(dir, 'schedule'),
+    every,
+  });
   try {
     const sampler = new MemorySampler(child.pid!);
     // Celery beat sends each entry first one interval after start.

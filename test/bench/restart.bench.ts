@@ -5,16 +5,17 @@
 // seconds from the process start until the first due run reached the broker and, for the operator, until the
 // schedules were loaded from Redis and until the files were all read.
 //   node test/bench/restart.bench.ts [--sizes 50000] [--every 30]
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, waitUntil } from '../support/ports.ts';
 import { startRedisServer } from '../support/redis-server.ts';
-import { buildOperator, spawnCompiledOperator } from './compiled-operator.ts';
+import { spawnCeleryBeat } from './celery-beat-process.ts';
+import { buildOperator, spawnStandaloneOperator } from './compiled-operator.ts';
+import { TASKS_PER_FILE, writeIntervalManifests } from './interval-manifests.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,37 +29,10 @@ if (sizes.some((n) => !(Number.isInteger(n) && n > 0)) || !(every > 0)) {
   process.stderr.write('usage: restart.bench.ts [--sizes N,N…] [--every SECONDS]\n');
   process.exit(2);
 }
-const here = fileURLToPath(new URL('.', import.meta.url));
-const PER_FILE = 1000;
 /** Down longer than the interval: every schedule has a slot due when the process comes back. */
 const downMs = (every + 2) * 1000;
 const OPERATOR_QUEUE = 'bench-restart-operator';
 const CELERY_QUEUE = 'bench-restart-celery';
-
-async function writeManifests(dir: string, count: number): Promise<void> {
-  // Slots spread over the interval, as tasks created at different times would be.
-  const gridStart = Math.ceil(Date.now() / 1000) * 1000;
-  for (let file = 0; file * PER_FILE < count; file += 1) {
-    const docs: string[] = [];
-    for (let i = file * PER_FILE; i < Math.min(count, (file + 1) * PER_FILE); i += 1) {
-      docs.push(
-        JSON.stringify({
-          apiVersion: 'celerybeat.io/v1alpha1',
-          kind: 'PeriodicTask',
-          metadata: { name: `task-${i}`, namespace: 'bench' },
-          spec: {
-            task: 'tasks.record',
-            interval: { every, period: 'seconds' },
-            startTime: new Date(gridStart + Math.floor((i * every * 1000) / count)).toISOString(),
-            args: [i],
-            options: { queue: OPERATOR_QUEUE },
-          },
-        }),
-      );
-    }
-    await writeFile(join(dir, `tasks-${String(file).padStart(4, '0')}.yaml`), `${docs.join('\n---\n')}\n`);
-  }
-}
 
 /** Seconds from `since` until the queue first holds a message, polled every 5 ms. */
 async function firstMessage(
@@ -104,20 +78,13 @@ interface OperatorStart {
 async function startOperatorOnce(url: string, manifests: string, redis: Redis): Promise<OperatorStart> {
   await redis.del(OPERATOR_QUEUE);
   const since = Date.now();
-  const { child, output } = spawnCompiledOperator([
-    '--manifests',
+  const { child, output } = spawnStandaloneOperator({
     manifests,
-    '--redis-url',
-    url,
-    '--leader-elect',
-    'none',
-    '--log-level',
-    'info',
-    '--metrics-addr',
-    `127.0.0.1:${await freePort()}`,
-    '--health-addr',
-    `127.0.0.1:${await freePort()}`,
-  ]);
+    redisUrl: url,
+    logLevel: 'info',
+    metricsPort: await freePort(),
+    healthPort: await freePort(),
+  });
   const seen = logTimes(child, since);
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   try {
@@ -152,7 +119,12 @@ async function operatorRun(
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   try {
-    await writeManifests(manifests, size);
+    await writeIntervalManifests(manifests, {
+      count: size,
+      every,
+      queue: OPERATOR_QUEUE,
+      gridStart: Math.ceil(Date.now() / 1000) * 1000,
+    });
     const cold = await startOperatorOnce(url, manifests, redis);
     const keys = (await redis.keys('tasks:meta:*')).length;
     if (keys < size) throw new Error(`${keys} keys in Redis after the cold start, not ${size}`);
@@ -163,37 +135,6 @@ async function operatorRun(
     await redis.del(OPERATOR_QUEUE);
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function startCeleryBeat(url: string, size: number, scheduleFile: string): ChildProcess {
-  return spawn(
-    '/usr/bin/python3',
-    [
-      '-m',
-      'celery',
-      '-A',
-      'celery_beat_bench',
-      'beat',
-      '--max-interval',
-      '1',
-      '-s',
-      scheduleFile,
-      '-l',
-      'WARNING',
-    ],
-    {
-      cwd: here,
-      env: {
-        ...process.env,
-        PYTHONPATH: here,
-        BENCH_BROKER: url,
-        BENCH_SCHEDULES: String(size),
-        BENCH_QUEUE: CELERY_QUEUE,
-        BENCH_EVERY: String(every),
-      },
-      stdio: 'ignore',
-    },
-  );
 }
 
 /** Celery beat started, run until its first sends (one interval after the start), stopped, and started again. */
@@ -207,7 +148,13 @@ async function celeryRun(
   const once = async (): Promise<number> => {
     await redis.del(CELERY_QUEUE);
     const since = Date.now();
-    const child = startCeleryBeat(url, size, scheduleFile);
+    const child = spawnCeleryBeat({
+      brokerUrl: url,
+      schedules: size,
+      queue: CELERY_QUEUE,
+      scheduleFile,
+      every,
+    });
     const exited = () => child.exitCode !== null || child.signalCode !== null;
     try {
       return await firstMessage(redis, CELERY_QUEUE, since, exited);
@@ -232,7 +179,7 @@ buildOperator();
 const server = await startRedisServer();
 const redis = new Redis(server.url);
 const lines = [
-  `Restart benchmark: N interval schedules every ${every} s in manifest files of ${PER_FILE}, standalone, the store's`,
+  `Restart benchmark: N interval schedules every ${every} s in manifest files of ${TASKS_PER_FILE}, standalone, the store's`,
   `Redis as broker; down ${downMs / 1000} s between stop and start, so every schedule is due at the restart.`,
   'Seconds from the process start. Celery 5.2.6 beat: the same entries, its schedule file kept (its cold start',
   'sends an entry first one interval after the start).',
