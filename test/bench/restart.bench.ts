@@ -75,7 +75,14 @@ interface OperatorStart {
   filesReadSeconds: number;
 }
 
-async function startOperatorOnce(url: string, manifests: string, redis: Redis): Promise<OperatorStart> {
+const LOADED = 'dispatching the tasks in Redis while the source is read';
+
+async function startOperatorOnce(
+  url: string,
+  manifests: string,
+  redis: Redis,
+  restart: boolean,
+): Promise<OperatorStart> {
   await redis.del(OPERATOR_QUEUE);
   const since = Date.now();
   const { child, output } = spawnStandaloneOperator({
@@ -90,15 +97,17 @@ async function startOperatorOnce(url: string, manifests: string, redis: Redis): 
   try {
     const firstRunSeconds = await firstMessage(redis, OPERATOR_QUEUE, since, exited);
     await waitUntil(
-      () => `the files read\n${output()}`,
+      () => `the files read${restart ? ' and the keys loaded' : ''}\n${output()}`,
       () => {
         if (exited()) throw new Error(`operator exited:\n${output()}`);
-        return seen.has('manifests read');
+        // A restart also says when it has handed every key in Redis to the beat (after its first runs, maybe).
+        const loadedToo = restart ? seen.has(LOADED) : true;
+        return seen.has('manifests read') && loadedToo;
       },
       600_000,
       50,
     );
-    const loaded = seen.get('dispatching the tasks in Redis while the source is read');
+    const loaded = seen.get(LOADED);
     return {
       firstRunSeconds,
       loadedSeconds: loaded === undefined ? null : loaded / 1000,
@@ -125,11 +134,11 @@ async function operatorRun(
       queue: OPERATOR_QUEUE,
       gridStart: Math.ceil(Date.now() / 1000) * 1000,
     });
-    const cold = await startOperatorOnce(url, manifests, redis);
+    const cold = await startOperatorOnce(url, manifests, redis, false);
     const keys = (await redis.keys('tasks:meta:*')).length;
     if (keys < size) throw new Error(`${keys} keys in Redis after the cold start, not ${size}`);
     await new Promise((resolve) => setTimeout(resolve, downMs));
-    const restart = await startOperatorOnce(url, manifests, redis);
+    const restart = await startOperatorOnce(url, manifests, redis, true);
     return { cold, restart };
   } finally {
     await redis.del(OPERATOR_QUEUE);
