@@ -1,6 +1,7 @@
-// `npm run bench [-- --only beat,memory]`: every benchmark in turn (or those named). Each prints its own
-// figures, and none asserts anything about time. The output is also written, with a description of the
-// machine, to docs/benchmarks/<date>.md, so that published figures come from a run and not from an editor.
+// `npm run bench [-- --only beat,memory] [--sizes 10000]`: every benchmark in turn (or those named; `--sizes`
+// replaces the sizes of those that take some). Each prints its own figures, and none asserts anything about time.
+// The output is also written, with a description of the machine, to docs/benchmarks/<date>.md (with --only,
+// <date>-<names>.md), so that published figures come from a run and not from an editor.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, release, totalmem } from 'node:os';
@@ -20,9 +21,20 @@ const BENCHES: ReadonlyArray<readonly [string, ...string[]]> = [
   ['redis-topologies.bench.ts'],
 ];
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, sizes: { type: 'string' } } });
 const only = values.only?.split(',').map((name) => name.trim());
-const selected = BENCHES.filter(([file]) => !only || only.includes(file.replace('.bench.ts', '')));
+/** The benchmarks that take `--sizes`. */
+const SIZED = new Set(['beat.bench.ts', 'memory.bench.ts', 'cluster.bench.ts', 'restart.bench.ts']);
+const withSizes = ([file, ...args]: readonly [string, ...string[]]): readonly [string, ...string[]] => {
+  if (values.sizes === undefined || !SIZED.has(file)) return [file, ...args];
+  const at = args.indexOf('--sizes');
+  return at < 0
+    ? [file, ...args, '--sizes', values.sizes]
+    : [file, ...args.slice(0, at), '--sizes', values.sizes, ...args.slice(at + 2)];
+};
+const selected = BENCHES.filter(([file]) => !only || only.includes(file.replace('.bench.ts', ''))).map(
+  withSizes,
+);
 if (selected.length === 0) {
   process.stderr.write(
     `--only names no benchmark; they are: ${BENCHES.map(([f]) => f.replace('.bench.ts', '')).join(', ')}\n`,
@@ -76,11 +88,11 @@ for (const [file, ...args] of selected) {
 }
 
 const day = started.toISOString().slice(0, 10);
-const path = `docs/benchmarks/${day}.md`;
+const path = `docs/benchmarks/${day}${only ? `-${only.join('-')}` : ''}.md`;
 mkdirSync('docs/benchmarks', { recursive: true });
 writeFileSync(
   path,
-  `# Benchmark results of ${day}\n\nWritten by \`npm run bench${only ? ` -- --only ${only.join(',')}` : ''}\`, started ${started.toISOString()}.\n\n| machine | |\n| --- | --- |\n${machine.join('\n')}\n\n${sections.join('\n')}`,
+  `# Benchmark results of ${day}\n\nWritten by \`npm run bench${only || values.sizes ? ' --' : ''}${only ? ` --only ${only.join(',')}` : ''}${values.sizes ? ` --sizes ${values.sizes}` : ''}\`, started ${started.toISOString()}.\n\n| machine | |\n| --- | --- |\n${machine.join('\n')}\n\n${sections.join('\n')}`,
 );
 process.stdout.write(`\nresults written to ${path}\n`);
 process.exitCode = failed === 0 ? 0 : 1;
