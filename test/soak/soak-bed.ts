@@ -1,9 +1,9 @@
 // The real parts of a soak: an API server (and etcd) of its own from the test bed; a Sentinel-managed Redis store (a
 // master, two replicas, three Sentinels); a RabbitMQ node of its own, which the operators reach through a TCP relay
-// that can cut them off; Celery workers running the tasks; and two operator replicas electing their leader with the
-// Lease, each reaching the API server through a relay of its own that can be frozen (a partition, or the API server
-// frozen for both). Parts that a fault kills are replaced; the killed ones stay listed so their records can be read
-// at the end.
+// that can cut them off; Celery workers running the tasks, their results in a Redis of their own; and two operator
+// replicas electing their leader with the Lease, each reaching the API server through a relay of its own that can
+// be frozen (a partition, or the API server frozen for both). Parts that a fault kills are replaced; the killed
+// ones stay listed so their records can be read at the end.
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'amqplib';
 import { parse, stringify } from 'yaml';
@@ -21,6 +21,7 @@ import type { OperatorProcess } from '../support/operator-process.ts';
 import { waitUntil } from '../support/ports.ts';
 import { uniqueQueueName } from '../support/rabbitmq.ts';
 import { type RabbitMqNode, startRabbitMqNode } from '../support/rabbitmq-node.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import { MASTER_NAME, type SentinelSet, startSentinelSet } from '../support/sentinel.ts';
 import { type TcpRelay, tcpRelay } from '../support/tcp-relay.ts';
 import { type ControlPlane, startControlPlane } from '../testbed/cluster.ts';
@@ -142,9 +143,14 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
   const apiRelays = new Map<OperatorProcess, TcpRelay>();
   const leadership = new Map<OperatorProcess, () => number | null>();
   const leadsSince = (replica: OperatorProcess): number | null => leadership.get(replica)?.() ?? null;
+  // Celery's result backend, apart from the store (no fault touches it): the operators read every run's result,
+  // and concurrencyPolicy Forbid skips the slots that come while a run is going on.
+  const results = await startRedisServer();
   const flags = [
     '--broker-url',
     brokerUrl.toString(),
+    '--result-backend',
+    results.url,
     ...OPERATOR_FLAGS,
     '--kube-api-qps',
     String(kubeApiQps),
@@ -210,6 +216,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
       const worker = await startCeleryWorker({
         brokerUrl: workerBrokerUrl,
         queues: [queue],
+        env: { CELERY_TEST_RESULT_BACKEND: results.url },
         readyTimeoutMs: 120_000,
       });
       live.workers.push(worker);
@@ -246,6 +253,7 @@ export async function startSoakBed(workerCount: number, kubeApiQps: number): Pro
       await brokerRelay.close();
       await sentinel.stop();
       await broker.stop();
+      await results.stop();
       await cluster.stop();
     },
   };

@@ -37,6 +37,12 @@ export function planTasks(random: Random, count: number, now: number, horizonMs:
       rule: { kind: 'interval', everyMs: every * 1000 },
     });
     const base = { name, seconds: 0, oneOff: false, initially: 'running' as const };
+    // Forbid: a slot that comes while the previous run is going on (its result not final) is skipped, counted
+    // missed. Its body takes a good part of the interval, so a queue or a worker that falls behind makes overlaps.
+    if (i === 1 || roll < 0.01) {
+      const every = interval(2);
+      return { ...base, ...every, seconds: 1.2, spec: { ...every.spec, concurrencyPolicy: 'Forbid' } };
+    }
     if (roll < 0.25) return { ...base, ...interval(1) };
     if (roll < 0.45) return { ...base, ...interval(2) };
     if (roll < 0.6) {
