@@ -451,8 +451,14 @@ export interface ReadyCondition {
  * A partial status: only the fields set here are written; `ready` replaces the Ready condition.
  * `nextRunAt: null` says the task has no next run (disabled, completed, invalid): the field is removed.
  */
-export type StatusUpdate = Omit<PeriodicTaskStatus, 'conditions' | 'nextRunAt'> & {
+export type StatusUpdate = Omit<
+  PeriodicTaskStatus,
+  'conditions' | 'nextRunAt' | 'pausedRunCount' | 'unknownRunCount'
+> & {
   nextRunAt?: string | null;
+  /** Null removes the field: the count is back at zero (shown only while not zero). */
+  pausedRunCount?: number | null;
+  unknownRunCount?: number | null;
   ready?: ReadyCondition;
 };
 

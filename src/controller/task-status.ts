@@ -49,9 +49,10 @@ export function runStatus(state: RunState, nextRunAt: number | null): StatusUpda
     missedRunCount: state.missedRunCount,
     nextRunAt: nextRunAt === null ? null : iso(nextRunAt),
   };
-  // Shown once a pause has counted slots, as the run state's tail carries it.
-  if (state.pausedRunCount > 0) update.pausedRunCount = state.pausedRunCount;
-  if (state.unknownRunCount) update.unknownRunCount = state.unknownRunCount;
+  // Shown while not zero, as the run state's tail carries them; back at zero (a run state recovered without
+  // them), the field is removed, or the status would keep a count Redis no longer has.
+  update.pausedRunCount = state.pausedRunCount > 0 ? state.pausedRunCount : null;
+  update.unknownRunCount = state.unknownRunCount ? state.unknownRunCount : null;
   if (state.lastTaskSlot !== null) update.lastRunAt = iso(state.lastTaskSlot);
   if (state.lastTaskId !== null) update.lastTaskId = state.lastTaskId;
   return update;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { projectStatus, StatusProjection } from '../../../src/controller/status-projection.ts';
 import { readyCondition } from '../../../src/controller/task-status.ts';
+import { statusPatch } from '../../../src/kube/status-patch.ts';
 import { definition, runState } from '../../support/fakes/definitions.ts';
 import { RecordingEvents } from '../../support/fakes/recording-events.ts';
 import { RecordingStatusSink } from '../../support/fakes/recording-status-sink.ts';
@@ -23,6 +24,7 @@ test('a definition the reconciler applied gives observedGeneration and SCHEDULE;
     totalRunCount: 2,
     missedRunCount: 0,
     pausedRunCount: 3,
+    unknownRunCount: null,
     lastRunAt: '2030-01-01T00:00:00.000Z',
     nextRunAt: '2030-01-01T00:00:01.000Z',
     ready: readyCondition('True', 'Scheduled', ''),
@@ -126,4 +128,17 @@ test('a pause by failures the beat recorded is a Warning Event naming the count,
     events.warnings[0]?.message ?? '',
     /paused after 2 failed runs in a row .*id-2 \(RuntimeError\).*resume/,
   );
+});
+
+test('a count back at zero (a run state recovered without it) removes the field, so the status is what Redis holds', () => {
+  const shown = { totalRunCount: 5, missedRunCount: 1, pausedRunCount: 113, unknownRunCount: 1 };
+  const update = projectStatus({
+    run: { state: runState(NOW, { totalRunCount: 5, missedRunCount: 1 }), nextRunAt: null },
+    now: NOW,
+  });
+  const patch = statusPatch(update, shown, new Date(NOW));
+  assert.equal(patch?.pausedRunCount, null, 'removed');
+  assert.equal(patch?.unknownRunCount, null, 'removed');
+  const none = statusPatch(update, { totalRunCount: 5, missedRunCount: 1 }, new Date(NOW));
+  assert.equal(none, undefined, 'and nothing to write where they were never shown');
 });
