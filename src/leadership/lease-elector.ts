@@ -22,6 +22,9 @@ import {
 
 export const LEASE_NAME = 'celerybeat-operator';
 
+/** Reads and writes a release tries before the standby is left to wait out the lease. */
+const RELEASE_ATTEMPTS = 3;
+
 export interface LeaseElectorOptions {
   /** The operator's namespace; the Lease lives there. */
   namespace: string;
@@ -121,21 +124,32 @@ export class LeaseElector {
     this.#setLeading(false);
   }
 
-  /** Stops, then gives the lease up at once if we hold it. Call only after all leader-only work stopped. */
+  /**
+   * Stops, then gives the lease up at once if we hold it. Call only after all leader-only work stopped.
+   * The Lease is read first, as client-go does: a renew abandoned by stop() may still have been written, and
+   * a release carrying our older copy would be refused, leaving the standby to wait out the lease.
+   */
   async release(): Promise<void> {
     const wasLeading = this.#leading;
     await this.stop();
-    const lease = this.#lease;
-    if (!wasLeading || !lease || lease.spec?.holderIdentity !== this.#identity) return;
-    try {
-      this.#lease = await this.#replace({ ...lease, spec: releaseRecord(lease.spec, new Date()) });
-      this.#options.logger.info({ lease: this.#name }, 'leader lease released');
-    } catch (error) {
-      // 409: someone wrote the Lease since our last renew, so it is no longer ours to release.
-      this.#options.logger.warn(
-        { lease: this.#name },
-        `cannot release the leader lease: ${describeApiError(error)}`,
-      );
+    if (!wasLeading) return;
+    const { namespace } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const current = await readLease(this.#api, namespace, this.#name);
+        if (current.spec?.holderIdentity !== this.#identity) return;
+        this.#lease = await this.#replace({ ...current, spec: releaseRecord(current.spec, new Date()) });
+        this.#options.logger.info({ lease: this.#name }, 'leader lease released');
+        return;
+      } catch (error) {
+        // 409: the Lease was written between our read and our write; read it again to see whose it is.
+        if (httpStatus(error) === 409 && attempt < RELEASE_ATTEMPTS) continue;
+        this.#options.logger.warn(
+          { lease: this.#name },
+          `cannot release the leader lease: ${describeApiError(error)}`,
+        );
+        return;
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // the Lease named celerybeat-operator). Default client-go timings: lease 15 s, renew deadline 10 s, retry 2 s.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { LeaseCalls } from '../../../src/kube/kube-calls.ts';
 import { LEASE_NAME, LeaseElector } from '../../../src/leadership/lease-elector.ts';
 import { type ClusterHandle, sharedCluster } from '../../testbed/cluster.ts';
 import { eventually, type OperatorIdentity, operatorIdentity, testLogger } from './operator-identity.ts';
@@ -137,6 +138,53 @@ test('release() hands the lease over at once', async () => {
   } finally {
     await first.elector.stop();
     await second.elector.stop();
+  }
+});
+
+test('release() after a stop that abandoned a renew the API server applied still hands the lease over', async () => {
+  const identity = await freshIdentity();
+  // The renew is written, but its answer is held back: the elector's copy of the Lease is one version old
+  // when release() writes, as when SIGTERM lands while a renew is on the wire.
+  let hold: (() => void) | undefined;
+  let held: Promise<void> | undefined;
+  let heldReached: (() => void) | undefined;
+  const reached = new Promise<void>((resolve) => {
+    heldReached = resolve;
+  });
+  const api: LeaseCalls = {
+    readLease: (namespace, name) => identity.api.readLease(namespace, name),
+    createLease: (namespace, body) => identity.api.createLease(namespace, body),
+    replaceLease: async (namespace, name, body) => {
+      const written = await identity.api.replaceLease(namespace, name, body);
+      if (hold && !held) {
+        held = new Promise<void>((resolve) => {
+          hold = resolve;
+        });
+        heldReached?.();
+        await held;
+      }
+      return written;
+    },
+  };
+  const leader = new LeaseElector(api, {
+    namespace: identity.namespace,
+    identity: 'renewing',
+    logger: testLogger(),
+    onStartedLeading: () => {},
+    onStoppedLeading: () => {},
+  });
+  leader.start();
+  try {
+    await eventually(() => leader.isLeader(), 10_000, 'leadership');
+    hold = () => {};
+    await reached;
+    await leader.release();
+    const released = await lease(identity);
+    assert.equal(released.spec.holderIdentity ?? '', '', 'the Lease has no holder');
+    assert.equal(released.spec.leaseDurationSeconds, 1, 'a released Lease lasts 1 s');
+  } finally {
+    hold?.();
+    await leader.stop();
   }
 });
 
