@@ -1,11 +1,20 @@
 // One hand-written celerybeat-redis key read as a PeriodicTask: celerybeat-redis's documented (README) shape with a
 // top-level `interval` or `crontab`, and the shape celerybeat-redis 0.1.x itself writes (`schedule`, send
-// options in `options`), plus the operator's own fields (`timezone`, `clocked`, `solar`, `one_off`, `end_time`, `max_runs`, `catch_up`, …). The result is
-// validated with the same rules as a PeriodicTask; a problem names the member of the key, not the spec field.
+// options in `options`), plus the operator's own fields (`timezone`, `cron`, `clocked`, `solar`, `schedules`,
+// `exclude`, `one_off`, `end_time`, `max_runs`, `catch_up`, …). The result is validated with the same rules as a
+// PeriodicTask; a problem names the member of the key, not the spec field.
 
 import { CELERY_CRONTAB_FIELDS } from '../api/celery-crontab-fields.ts';
 import { isPlainObject } from '../api/plain-object.ts';
-import { API_VERSION, KIND, type PeriodicTask, type PeriodicTaskSpec, type SolarSpec } from '../api/types.ts';
+import {
+  API_VERSION,
+  type ExclusionSpec,
+  KIND,
+  type PeriodicTask,
+  type PeriodicTaskSpec,
+  type ScheduleItemSpec,
+  type SolarSpec,
+} from '../api/types.ts';
 import { RunStateFieldError, readWrittenRunState, readWrittenTime } from '../store/hand-written-state.ts';
 import { validatePeriodicTask } from '../validation/validate.ts';
 import { IntervalError, intervalOf } from './interval-units.ts';
@@ -102,6 +111,7 @@ function specOf(value: Record<string, unknown>, origin: Map<string, string>): Pe
   const spec: PeriodicTaskSpec = { task: value.task };
   origin.set('spec.task', 'task');
   scheduleOf(value, spec, origin);
+  exclusionsOf(value, spec, origin);
   copy(value, 'enabled', spec, 'enabled', origin);
   copy(value, 'args', spec, 'args', origin);
   copy(value, 'kwargs', spec, 'kwargs', origin);
@@ -124,53 +134,123 @@ function specOf(value: Record<string, unknown>, origin: Map<string, string>): Pe
   return spec;
 }
 
+/**
+ * The key's schedule. The operator's exact members win over the documented shape written beside them for
+ * readers of celerybeat-redis's kinds: `schedules` (every schedule of a set), then `cron`, `clocked` or `solar`,
+ * then `interval`, `crontab` or `schedule` (0.1.x). So a key the operator wrote reads back as it was meant.
+ */
 function scheduleOf(value: Record<string, unknown>, spec: PeriodicTaskSpec, origin: Map<string, string>) {
-  const present = ['interval', 'crontab', 'schedule', 'clocked', 'solar'].filter((f) => value[f] != null);
+  if (value.schedules != null) {
+    const schedules = value.schedules;
+    if (!Array.isArray(schedules) || schedules.length === 0)
+      throw new DocumentError('schedules', 'must be a non-empty list of schedules');
+    spec.schedules = schedules.map((item, i) => {
+      const at = `schedules[${i}]`;
+      if (!isPlainObject(item)) throw new DocumentError(at, 'must be an object');
+      return itemOf(item, `${at}.`, `spec.${at}.`, origin);
+    });
+    origin.set('spec.schedules', 'schedules');
+    return;
+  }
+  Object.assign(spec, itemOf(value, '', 'spec.', origin));
+}
+
+const EXACT_KINDS = ['cron', 'clocked', 'solar'];
+const DOCUMENTED_KINDS = ['interval', 'crontab', 'schedule'];
+
+/** One schedule held by `holder` (the key, or an entry of its `schedules`), its members named from `at`. */
+function itemOf(
+  holder: Record<string, unknown>,
+  at: string,
+  specAt: string,
+  origin: Map<string, string>,
+): ScheduleItemSpec {
+  const exact = EXACT_KINDS.filter((f) => holder[f] != null);
+  const present = exact.length > 0 ? exact : DOCUMENTED_KINDS.filter((f) => holder[f] != null);
   if (present.length !== 1) {
     throw new DocumentError(
-      present.join(', ') || 'interval',
+      present.map((f) => `${at}${f}`).join(', ') || `${at}interval`,
       present.length === 0
-        ? 'Required value: one of "interval", "crontab", "clocked" or "solar"'
+        ? 'Required value: one of "interval", "crontab", "cron", "clocked", "solar" or "schedules"'
         : `exactly one of ${present.map((f) => `"${f}"`).join(', ')} may be set`,
     );
   }
   const field = present[0] as string;
-  const schedule = value[field];
+  const schedule = holder[field];
+  const written = `${at}${field}`;
   if (field === 'clocked') {
-    spec.clocked = new Date(readWrittenTime(schedule, 'clocked')).toISOString();
-    origin.set('spec.clocked', 'clocked');
-    return;
+    origin.set(`${specAt}clocked`, written);
+    return { clocked: new Date(readWrittenTime(schedule, written)).toISOString() };
   }
-  if (!isPlainObject(schedule)) throw new DocumentError(field, 'must be an object');
+  if (field === 'cron') {
+    if (typeof schedule !== 'string')
+      throw new DocumentError(written, 'must be a string such as "0 9 * * 1-5"');
+    origin.set(`${specAt}cron`, written);
+    return { cron: schedule };
+  }
+  if (!isPlainObject(schedule)) throw new DocumentError(written, 'must be an object');
   if (field === 'solar') {
     // Celery's arguments, as `solar(event, lat, lon)` takes them; the values are checked by the validator.
-    spec.solar = { event: schedule.event, latitude: schedule.lat, longitude: schedule.lon } as SolarSpec;
-    for (const [written, specName] of SOLAR_ARGUMENTS)
-      origin.set(`spec.solar.${specName}`, `solar.${written}`);
-    origin.set('spec.solar', 'solar');
-    return;
+    for (const [arg, specName] of SOLAR_ARGUMENTS)
+      origin.set(`${specAt}solar.${specName}`, `${written}.${arg}`);
+    origin.set(`${specAt}solar`, written);
+    return { solar: { event: schedule.event, latitude: schedule.lat, longitude: schedule.lon } as SolarSpec };
   }
   // `schedule` (the 0.1.x writer) holds either shape: {every, period} or the crontab fields.
   if (field === 'interval' || (field === 'schedule' && 'every' in schedule)) {
-    spec.interval = intervalOf(schedule, field);
-    origin.set('spec.interval', field);
-    return;
+    origin.set(`${specAt}interval`, written);
+    return { interval: intervalOf(schedule, written) };
   }
+  origin.set(`${specAt}crontab`, written);
+  return { crontab: crontabFieldsOf(schedule, written, `${specAt}crontab.`, origin) };
+}
+
+/** Celery's crontab names as the spec's; absent fields stay absent (the validator makes them "*"). */
+function crontabFieldsOf(
+  fields: Record<string, unknown>,
+  written: string,
+  specAt: string,
+  origin: Map<string, string>,
+): Record<string, string> {
   const crontab: Record<string, string> = {};
-  for (const [written, specName] of CELERY_CRONTAB_FIELDS) {
-    const v = schedule[written];
+  for (const [name, specName] of CELERY_CRONTAB_FIELDS) {
+    const v = fields[name];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string' && !(typeof v === 'number' && Number.isInteger(v))) {
       throw new DocumentError(
-        `${field}.${written}`,
+        `${written}.${name}`,
         `must be a string such as "*/15", got ${JSON.stringify(v)}`,
       );
     }
     crontab[specName] = String(v);
-    origin.set(`spec.crontab.${specName}`, `${field}.${written}`);
+    origin.set(`${specAt}${specName}`, `${written}.${name}`);
   }
-  spec.crontab = crontab;
-  origin.set('spec.crontab', field);
+  return crontab;
+}
+
+/** `exclude`: whole dates (`{"date": "2026-12-25"}`) and calendars with Celery's crontab names. */
+function exclusionsOf(value: Record<string, unknown>, spec: PeriodicTaskSpec, origin: Map<string, string>) {
+  if (value.exclude == null) return;
+  if (!Array.isArray(value.exclude)) throw new DocumentError('exclude', 'must be a list');
+  const calendarNames = new Set<string>(CELERY_CRONTAB_FIELDS.map(([name]) => name));
+  spec.exclude = value.exclude.map((entry, i): ExclusionSpec => {
+    const at = `exclude[${i}]`;
+    if (!isPlainObject(entry)) throw new DocumentError(at, 'must be an object');
+    origin.set(`spec.${at}`, at);
+    if (entry.date !== undefined) {
+      origin.set(`spec.${at}.date`, `${at}.date`);
+      return { date: entry.date as string };
+    }
+    const unknown = Object.keys(entry).find((member) => !calendarNames.has(member));
+    if (unknown !== undefined) {
+      throw new DocumentError(
+        `${at}.${unknown}`,
+        'unknown member: an exclusion is a "date" or a calendar of minute, hour, day_of_week, day_of_month, month_of_year',
+      );
+    }
+    return crontabFieldsOf(entry, at, `spec.${at}.`, origin);
+  });
+  origin.set('spec.exclude', 'exclude');
 }
 
 /** Send options: the `options` object (0.1.x writer) first, then the README's top-level members. */

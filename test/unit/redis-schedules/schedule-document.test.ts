@@ -7,10 +7,21 @@ import { definitionText } from '../../../src/redis-schedules/definition-text.ts'
 import { intervalOf } from '../../../src/redis-schedules/interval-units.ts';
 import { readScheduleDocument } from '../../../src/redis-schedules/schedule-document.ts';
 import { topLevelMembers } from '../../../src/store/json-members.ts';
+import { encodeTaskValue } from '../../../src/store/task-record.ts';
+import { validatePeriodicTask } from '../../../src/validation/validate.ts';
 
 const VECTORS = new URL('../../fixtures/vectors/celerybeatredis/', import.meta.url);
 const vector = (file: string) =>
   JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8')) as Record<string, unknown>;
+
+const NO_RUNS = {
+  cursor: 0,
+  totalRunCount: 0,
+  lastTaskId: null,
+  lastTaskSlot: null,
+  missedRunCount: 0,
+  pausedRunCount: 0,
+};
 
 function read(value: unknown, name = 'k') {
   return readScheduleDocument(name, typeof value === 'string' ? value : JSON.stringify(value));
@@ -86,7 +97,11 @@ test('each problem names the member of the key it is about', () => {
     [[1, 2], '', /not a JSON object/],
     [{ ...base, name: undefined }, 'name', /Required/],
     [{ ...base, task: '' }, 'task', /Required/],
-    [{ name: 'n', task: 't' }, 'interval', /one of "interval", "crontab", "clocked" or "solar"/],
+    [
+      { name: 'n', task: 't' },
+      'interval',
+      /one of "interval", "crontab", "cron", "clocked", "solar" or "schedules"/,
+    ],
     [{ name: 'n', task: 't', solar: { event: 'sunset', lat: 91, lon: 0 } }, 'solar.lat', /90/],
     [{ name: 'n', task: 't', solar: { event: 'noon', lat: 0, lon: 0 } }, 'solar.event', /solar_noon/],
     [{ name: 'n', task: 't', solar: 'sunset' }, 'solar', /object/],
@@ -175,4 +190,78 @@ test('top-level members are spans of the text as written; the definition text ig
     definitionText('{"task": "t", "total_run_count": 4}'),
     definitionText('{"task": "t", "total_run_count": 5}'),
   );
+});
+
+test('a key as the operator writes it, without its owner, reads back as the same schedule: cron, clocked, solar, several schedules, exclusions', () => {
+  const specs: Record<string, unknown>[] = [
+    { cron: '@every 90s' },
+    { cron: '0 9 * * 1-5' },
+    { clocked: '2027-12-24T18:00:00Z' },
+    { solar: { event: 'sunset', latitude: 52.52, longitude: 13.4 } },
+    {
+      schedules: [
+        { interval: { every: 15, period: 'minutes' } },
+        { cron: '0 9 * * 1-5' },
+        { crontab: { minute: '30', hour: '7' } },
+        { clocked: '2027-01-01T00:00:00Z' },
+      ],
+      exclude: [{ date: '2026-12-25' }, { dayOfMonth: '24-26', monthOfYear: '12' }],
+    },
+    { interval: { every: 30, period: 'seconds' }, exclude: [{ hour: '2', dayOfWeek: 'sun' }] },
+    {
+      schedules: [
+        { solar: { event: 'dawn_civil', latitude: -33.87, longitude: 151.21 } },
+        { interval: { every: 1, period: 'hours' } },
+      ],
+    },
+  ];
+  for (const schedule of specs) {
+    const resource = {
+      apiVersion: 'celerybeat.io/v1alpha1',
+      kind: 'PeriodicTask',
+      metadata: { namespace: 'ns', name: 'n', uid: 'u', generation: 1 },
+      spec: { task: 'tasks.t', timeZone: 'Europe/Berlin', ...schedule },
+    };
+    const valid = validatePeriodicTask(resource, { defaultTimeZone: 'UTC' });
+    assert.ok(valid.ok, JSON.stringify(valid));
+    const written = JSON.parse(encodeTaskValue(valid.definition, NO_RUNS, 'op')) as Record<string, unknown>;
+    delete written.owner;
+    const r = read(written);
+    assert.ok(r.ok, `${JSON.stringify(schedule)}: ${JSON.stringify(r)}`);
+    const back = validatePeriodicTask(r.document.task, { defaultTimeZone: 'UTC', handWritten: true });
+    assert.ok(back.ok, JSON.stringify(back));
+    assert.deepEqual(back.definition.schedule, valid.definition.schedule, JSON.stringify(schedule));
+    assert.deepEqual(back.definition.exclude, valid.definition.exclude, JSON.stringify(schedule));
+  }
+});
+
+test('several schedules and exclusions in a hand-written key: each problem names its member', () => {
+  const base = { name: 'n', task: 't' };
+  const cases: Array<[unknown, string, RegExp]> = [
+    [{ ...base, schedules: [] }, 'schedules', /non-empty/],
+    [{ ...base, schedules: [1] }, 'schedules[0]', /object/],
+    [
+      { ...base, schedules: [{ interval: { every: 0, period: 'seconds' } }] },
+      'schedules[0].interval.every',
+      /positive/,
+    ],
+    [{ ...base, schedules: [{ cron: '0 9 * *' }, { cron: 61 }] }, 'schedules[1].cron', /string/],
+    [
+      { ...base, schedules: [{ crontab: { minute: '1' }, interval: { every: 5, period: 'seconds' } }] },
+      'schedules[0].interval, schedules[0].crontab',
+      /exactly one/,
+    ],
+    [{ ...base, schedules: [{ crontab: { hour: '25' } }] }, 'schedules[0].crontab.hour', /25/],
+    [{ ...base, cron: '* * *' }, 'cron', /five fields/],
+    [{ ...base, cron: '@daily', exclude: {} }, 'exclude', /list/],
+    [{ ...base, cron: '@daily', exclude: [{ month: '12' }] }, 'exclude[0].month', /unknown member/],
+    [{ ...base, cron: '@daily', exclude: [{ date: '2026-13-01' }] }, 'exclude[0].date', /date/],
+  ];
+  for (const [value, field, message] of cases) {
+    const r = read(value);
+    assert.equal(r.ok, false, `${JSON.stringify(value)} must be refused`);
+    if (r.ok) continue;
+    assert.equal(r.field, field, `field for ${JSON.stringify(value)}: ${r.message}`);
+    assert.match(r.message, message);
+  }
 });
