@@ -7,8 +7,10 @@ import type {
   CatchUpPolicy,
   CeleryCrontabFields,
   ConcurrencyPolicy,
+  ExclusionDefinition,
   IntervalPeriod,
   ScheduleDefinition,
+  SingleScheduleDefinition,
   SolarEvent,
   TaskDefinition,
   TaskOptions,
@@ -31,9 +33,6 @@ export function readStoredDefinition(value: Members): StoredDefinition {
   try {
     if (value.held !== undefined) return { ok: false, reason: 'held: its resource is not dispatched' };
     if (typeof value.generation !== 'number') return { ok: false, reason: 'written by an older version' };
-    // Not read back yet: such a task waits for its resource, as a key of an older version does.
-    if (value.schedules !== undefined || value.exclude !== undefined)
-      return { ok: false, reason: 'several schedules or exclusions: read from the resource' };
     const owner = value.owner as Owner;
     const def: TaskDefinition = {
       namespace: owner.namespace,
@@ -49,6 +48,7 @@ export function readStoredDefinition(value: Members): StoredDefinition {
       options: optionsOf(members(value.options, 'options')),
       oneOff: flag(value, 'one_off'),
     };
+    if (value.exclude !== undefined) def.exclude = list(value.exclude, 'exclude').map(exclusionOf);
     if (value.start_time !== undefined) def.startTime = decodeDatetime(value.start_time);
     if (value.starting_deadline_seconds !== undefined)
       def.startingDeadlineSeconds = num(value, 'starting_deadline_seconds');
@@ -77,7 +77,16 @@ export function readStoredDefinition(value: Members): StoredDefinition {
   }
 }
 
+/** Several schedules are under `schedules`, each in its exact form; the top level then holds the first one's documented shape. */
 function scheduleOf(value: Members): ScheduleDefinition {
+  if (value.schedules === undefined) return singleScheduleOf(value);
+  const schedules = list(value.schedules, 'schedules').map((item) =>
+    singleScheduleOf(members(item, 'schedules[]')),
+  );
+  return { kind: 'set', schedules };
+}
+
+function singleScheduleOf(value: Members): SingleScheduleDefinition {
   if (value.cron !== undefined) {
     const documented =
       value.crontab !== undefined
@@ -123,6 +132,20 @@ function crontabOf(raw: unknown): CeleryCrontabFields {
     day_of_week: text(c, 'day_of_week'),
     day_of_month: text(c, 'day_of_month'),
     month_of_year: text(c, 'month_of_year'),
+  };
+}
+
+function exclusionOf(raw: unknown): ExclusionDefinition {
+  const entry = members(raw, 'exclude[]');
+  if (entry.date !== undefined) return { kind: 'date', date: text(entry, 'date') };
+  const c = crontabOf(entry);
+  return {
+    kind: 'calendar',
+    minute: c.minute,
+    hour: c.hour,
+    dayOfWeek: c.day_of_week,
+    dayOfMonth: c.day_of_month,
+    monthOfYear: c.month_of_year,
   };
 }
 

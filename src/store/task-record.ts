@@ -129,7 +129,10 @@ function scheduleFields(def: TaskDefinition): Record<string, unknown> {
   return { ...documented, schedules: s.schedules.map(exactScheduleFields) };
 }
 
-/** One schedule of a set in its exact form, each kind under its own name (as the single fields' extras). */
+/**
+ * One schedule of a set in its exact form, each kind under its own name (first); a `cron` or a `solar` with its
+ * documented reading after it, as at the top level, so that the key alone gives the whole definition back.
+ */
 function exactScheduleFields(s: SingleScheduleDefinition): Record<string, unknown> {
   const fields = singleScheduleFields(s);
   switch (s.kind) {
@@ -137,12 +140,16 @@ function exactScheduleFields(s: SingleScheduleDefinition): Record<string, unknow
       return { interval: fields.interval };
     case 'crontab':
       return { crontab: fields.crontab };
-    case 'cron':
-      return { cron: fields.cron };
     case 'clocked':
       return { clocked: fields.clocked };
-    case 'solar':
-      return { solar: fields.solar };
+    case 'cron': {
+      const { cron, ...documented } = fields;
+      return { cron, ...documented };
+    }
+    case 'solar': {
+      const { solar, ...documented } = fields;
+      return { solar, ...documented };
+    }
   }
 }
 

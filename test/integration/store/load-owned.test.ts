@@ -1,9 +1,10 @@
 // A new leader's store-load through the real scripts on a real Redis: the tasks of this operator's own keys
-// come back exactly as written with their run state; another operator's keys, keys without an operator id,
+// come back exactly as written with their run state (several schedules and exclusions too); another operator's keys, keys without an operator id,
 // keys of a neighbouring prefix and held keys do not; a definition write removes the held mark.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LoadedPage } from '../../../src/contracts.ts';
+import { cronDefinition } from '../../../src/schedule/cron-job-parse.ts';
 import { RedisTaskStore } from '../../../src/store/task-store.ts';
 import { definition, ranState, runState } from '../../support/fakes/definitions.ts';
 import { usePrivateRedis } from '../../support/private-redis.ts';
@@ -39,6 +40,32 @@ test('loadOwned gives the tasks of this operator’s keys only, exactly as writt
     },
   });
   const plain = definition('plain');
+  // Several schedules (a cron and a solar among them, whose documented readings the key carries) and exclusions.
+  const several = definition('several', {
+    schedule: {
+      kind: 'set',
+      schedules: [
+        cronDefinition('@every 90s'),
+        { kind: 'interval', every: 15, period: 'minutes' },
+        cronDefinition('0 9 * * 1-5'),
+        { kind: 'clocked', at: Date.UTC(2030, 5, 1, 12) },
+        {
+          kind: 'solar',
+          event: 'sunset',
+          latitude: 52.52,
+          longitude: 13.4,
+          documented: {
+            crontab: { minute: '2', hour: '16', day_of_week: '*', day_of_month: '*', month_of_year: '*' },
+          },
+        },
+      ],
+    },
+    exclude: [
+      { kind: 'date', date: '2030-12-25' },
+      { kind: 'calendar', minute: '*', hour: '2', dayOfWeek: '0', dayOfMonth: '*', monthOfYear: '*' },
+    ],
+  });
+  await mine.upsert(several, runState(Date.UTC(2030, 0, 1)));
   await mine.upsert(paused, ranState(Date.UTC(2030, 0, 1), 4));
   await mine.upsert(plain, runState(Date.UTC(2030, 0, 1)));
   await mine.upsert(definition('invalid-now'), runState(0));
@@ -59,7 +86,8 @@ test('loadOwned gives the tasks of this operator’s keys only, exactly as writt
 
   const { tasks, skipped } = await loadAll(mine);
   const byKey = new Map(tasks.map((t) => [t.taskKey, t]));
-  assert.deepEqual([...byKey.keys()].sort(), ['ns/paused', 'ns/plain']);
+  assert.deepEqual([...byKey.keys()].sort(), ['ns/paused', 'ns/plain', 'ns/several']);
+  assert.deepEqual(byKey.get('ns/several')?.def, several, 'several schedules and exclusions, as written');
   assert.deepEqual(byKey.get('ns/paused')?.def, paused);
   assert.deepEqual(byKey.get('ns/paused')?.state, ranState(Date.UTC(2030, 0, 1), 4));
   assert.deepEqual(byKey.get('ns/plain')?.def, plain);

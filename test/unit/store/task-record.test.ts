@@ -235,7 +235,7 @@ test('the failures in a row and the last resume are written after the other memb
   assert.equal('pause_after_failures' in JSON.parse(encodeTaskValue(definition, state, 'op')), false);
 });
 
-test('several schedules: the first one in its documented shape, every one exactly under "schedules"; exclusions under "exclude"', () => {
+test('several schedules: the first one in its documented shape, every one exactly under "schedules" (a cron with its reading); exclusions under "exclude"', () => {
   const at = Date.UTC(2026, 11, 24, 18);
   const def: TaskDefinition = {
     ...definition,
@@ -263,7 +263,10 @@ test('several schedules: the first one in its documented shape, every one exactl
   });
   assert.equal('interval' in value || 'cron' in value, false);
   assert.deepEqual(value.schedules, [
-    { cron: '0 9 * * 1-5' },
+    {
+      cron: '0 9 * * 1-5',
+      crontab: { minute: '0', hour: '9', day_of_week: '1,2,3,4,5', day_of_month: '*', month_of_year: '*' },
+    },
     { interval: { every: 15, period: 'minutes' } },
     { clocked: encodeDatetime(at) },
   ]);
@@ -271,6 +274,7 @@ test('several schedules: the first one in its documented shape, every one exactl
     { date: '2026-12-25' },
     { minute: '*', hour: '*', day_of_week: '*', day_of_month: '24-26', month_of_year: '12' },
   ]);
+  assert.deepEqual(Object.keys(value.schedules[0]), ['cron', 'crontab'], 'the exact kind first');
   assert.deepEqual(decodeTaskValue(raw).runState, state);
   const intervalFirst = JSON.parse(
     encodeTaskValue(
