@@ -9,22 +9,25 @@ import { readScheduleDocument } from '../../../src/redis-schedules/schedule-docu
 import { topLevelMembers } from '../../../src/store/json-members.ts';
 import { encodeTaskValue } from '../../../src/store/task-record.ts';
 import { validatePeriodicTask } from '../../../src/validation/validate.ts';
+import { runState } from '../../support/fakes/definitions.ts';
 
 const VECTORS = new URL('../../fixtures/vectors/celerybeatredis/', import.meta.url);
 const vector = (file: string) =>
   JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8')) as Record<string, unknown>;
 
-const NO_RUNS = {
-  cursor: 0,
-  totalRunCount: 0,
-  lastTaskId: null,
-  lastTaskSlot: null,
-  missedRunCount: 0,
-  pausedRunCount: 0,
-};
-
 function read(value: unknown, name = 'k') {
   return readScheduleDocument(name, typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+/** Each value is refused, naming the member of the key and saying what is wrong. */
+function assertRefused(cases: ReadonlyArray<[unknown, string, RegExp]>): void {
+  for (const [value, field, message] of cases) {
+    const r = read(value);
+    assert.equal(r.ok, false, `${JSON.stringify(value)} must be refused`);
+    if (r.ok) continue;
+    assert.equal(r.field, field, `field for ${JSON.stringify(value)}: ${r.message}`);
+    assert.match(r.message, message);
+  }
 }
 
 test('the README shape: top-level interval, args, kwargs and a __type__ last_run_at', () => {
@@ -123,13 +126,7 @@ test('each problem names the member of the key it is about', () => {
     ],
     [{ ...base, total_run_count: -2 }, 'total_run_count', /non-negative/],
   ];
-  for (const [value, field, message] of cases) {
-    const r = read(value);
-    assert.equal(r.ok, false, `${JSON.stringify(value)} must be refused`);
-    if (r.ok) continue;
-    assert.equal(r.field, field, `field for ${JSON.stringify(value)}: ${r.message}`);
-    assert.match(r.message, message);
-  }
+  assertRefused(cases);
 });
 
 test('the operator fields of a hand-written key: timezone, clocked, solar, one_off, start_time, end_time, max_runs, catch_up', () => {
@@ -224,7 +221,10 @@ test('a key as the operator writes it, without its owner, reads back as the same
     };
     const valid = validatePeriodicTask(resource, { defaultTimeZone: 'UTC' });
     assert.ok(valid.ok, JSON.stringify(valid));
-    const written = JSON.parse(encodeTaskValue(valid.definition, NO_RUNS, 'op')) as Record<string, unknown>;
+    const written = JSON.parse(encodeTaskValue(valid.definition, runState(0), 'op')) as Record<
+      string,
+      unknown
+    >;
     delete written.owner;
     const r = read(written);
     assert.ok(r.ok, `${JSON.stringify(schedule)}: ${JSON.stringify(r)}`);
@@ -257,11 +257,5 @@ test('several schedules and exclusions in a hand-written key: each problem names
     [{ ...base, cron: '@daily', exclude: [{ month: '12' }] }, 'exclude[0].month', /unknown member/],
     [{ ...base, cron: '@daily', exclude: [{ date: '2026-13-01' }] }, 'exclude[0].date', /date/],
   ];
-  for (const [value, field, message] of cases) {
-    const r = read(value);
-    assert.equal(r.ok, false, `${JSON.stringify(value)} must be refused`);
-    if (r.ok) continue;
-    assert.equal(r.field, field, `field for ${JSON.stringify(value)}: ${r.message}`);
-    assert.match(r.message, message);
-  }
+  assertRefused(cases);
 });
