@@ -4,7 +4,8 @@
 // database of the same Redis server. Until that Secret exists, B's task is Ready
 // False/BrokerSecretUnavailable naming the Secret and key, and nothing of it is published anywhere; once the
 // Secret is created, with no restart, B's runs go to B's broker and only there, while A's stay on A's.
-// Each worker consumes the same queue name on its own database: isolation comes from the broker alone.
+// Each worker consumes the same queue name on its own database: isolation comes from the broker alone. The same
+// holds for a RabbitMQ virtual host named by a team's Secret.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
@@ -14,6 +15,7 @@ import { startCeleryWorker } from '../support/celery-worker.ts';
 import { operatorNamespace, periodicTask } from '../support/operator-cluster.ts';
 import { startOperator } from '../support/operator-process.ts';
 import { waitUntil } from '../support/ports.ts';
+import { createVhost, deleteQueues, RABBITMQ_URL, uniqueQueueName } from '../support/rabbitmq.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import { type ClusterHandle, startControlPlane } from '../testbed/cluster.ts';
 
@@ -26,6 +28,46 @@ async function getTask(cluster: ClusterHandle, ns: string, name: string): Promis
 
 const readyOf = (task: PeriodicTask) => task.status?.conditions?.find((c) => c.type === 'Ready');
 
+/** The policy CRD, the operator's namespace (with the chart's RBAC) and a namespace per team, `<prefix>-<team>-<suffix>`. */
+async function teamNamespaces(cluster: ClusterHandle, prefix: string, teams: readonly [string, string]) {
+  await cluster.kubectl(['apply', '--server-side', '-f', '-'], { input: await readFile(POLICY_CRD, 'utf8') });
+  await cluster.crdEstablished('periodictaskpolicies.celerybeat.io');
+  const op = await operatorNamespace(cluster, `${prefix}-operator`);
+  const suffix = op.namespace.slice(-6);
+  const names = [`${prefix}-${teams[0]}-${suffix}`, `${prefix}-${teams[1]}-${suffix}`] as const;
+  for (const ns of names) await cluster.kubectl(['create', 'namespace', ns]);
+  return { op, suffix, names };
+}
+
+/** A PeriodicTaskPolicy for one namespace. */
+function policy(name: string, ns: string, spec: Record<string, unknown>) {
+  return {
+    apiVersion: 'celerybeat.io/v1alpha1',
+    kind: 'PeriodicTaskPolicy',
+    metadata: { name },
+    spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, ...spec },
+  };
+}
+
+/** An every-second task in each namespace, on `queue`. */
+async function everySecond(
+  cluster: ClusterHandle,
+  namespaces: readonly string[],
+  queue: string,
+): Promise<void> {
+  for (const ns of namespaces) {
+    await cluster.kubectl(['apply', '-f', '-'], {
+      input: periodicTask(ns, 'every-second', {
+        interval: { every: 1, period: 'seconds' },
+        options: { queue },
+      }),
+    });
+  }
+}
+
+const ranIn = (ns: string) => (all: { request: Record<string, unknown> }[]) =>
+  all.filter((e) => e.request.periodic_task_namespace === ns).length;
+
 test("team B's runs go only to team B's broker, named by a Secret; a missing Secret is reported, then runs start", {
   timeout: 300_000,
 }, async () => {
@@ -36,21 +78,11 @@ test("team B's runs go only to team B's broker, named by a Secret; a missing Sec
   const brokerB = new Redis(`${server.url}/1`);
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    await cluster.kubectl(['apply', '--server-side', '-f', '-'], {
-      input: await readFile(POLICY_CRD, 'utf8'),
-    });
-    await cluster.crdEstablished('periodictaskpolicies.celerybeat.io');
-    const op = await operatorNamespace(cluster, 'tb-operator');
-    const suffix = op.namespace.slice(-6);
-    const teamA = `tb-a-${suffix}`;
-    const teamB = `tb-b-${suffix}`;
-    for (const ns of [teamA, teamB]) await cluster.kubectl(['create', 'namespace', ns]);
-    const policy = (name: string, ns: string, spec: Record<string, unknown>) => ({
-      apiVersion: 'celerybeat.io/v1alpha1',
-      kind: 'PeriodicTaskPolicy',
-      metadata: { name },
-      spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, ...spec },
-    });
+    const {
+      op,
+      suffix,
+      names: [teamA, teamB],
+    } = await teamNamespaces(cluster, 'tb', ['a', 'b']);
     await cluster.kubectl(['apply', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'v1',
@@ -64,14 +96,7 @@ test("team B's runs go only to team B's broker, named by a Secret; a missing Sec
         ],
       }),
     });
-    for (const ns of [teamA, teamB]) {
-      await cluster.kubectl(['apply', '-f', '-'], {
-        input: periodicTask(ns, 'every-second', {
-          interval: { every: 1, period: 'seconds' },
-          options: { queue: QUEUE },
-        }),
-      });
-    }
+    await everySecond(cluster, [teamA, teamB], QUEUE);
     const workerA = await startCeleryWorker({ brokerUrl: `${server.url}/0`, queues: [QUEUE] });
     stops.push(() => workerA.stop());
     const workerB = await startCeleryWorker({ brokerUrl: `${server.url}/1`, queues: [QUEUE] });
@@ -81,9 +106,6 @@ test("team B's runs go only to team B's broker, named by a Secret; a missing Sec
     });
     stops.push(() => operator.stop());
     await operator.waitForLog('leader', (l) => l.msg === 'became leader', 60_000);
-
-    const ranIn = (ns: string) => (all: { request: Record<string, unknown> }[]) =>
-      all.filter((e) => e.request.periodic_task_namespace === ns).length;
     await workerA.waitForExecutions((all) => ranIn(teamA)(all) >= 2, 30_000);
     await waitUntil(
       'team B held back for its missing Secret',
@@ -150,6 +172,77 @@ test("team B's runs go only to team B's broker, named by a Secret; a missing Sec
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     brokerA.disconnect();
     brokerB.disconnect();
+    await server.stop();
+    await cluster.stop();
+  }
+});
+
+test("a RabbitMQ vhost per team: team C's runs reach only the vhost its Secret names, not the default vhost's same queue", {
+  timeout: 300_000,
+}, async () => {
+  const cluster = await startControlPlane();
+  const server = await startRedisServer();
+  const vhost = await createVhost('team-c');
+  // One queue name everywhere: on the default vhost, on the team's vhost and on the operator's own broker.
+  const queue = uniqueQueueName('team-work');
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    const {
+      op,
+      suffix,
+      names: [teamA, teamC],
+    } = await teamNamespaces(cluster, 'tv', ['a', 'c']);
+    await cluster.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'team-c-broker',
+      '-n',
+      op.namespace,
+      `--from-literal=url=${vhost.url}`,
+    ]);
+    await cluster.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify(
+        policy(`team-c-${suffix}`, teamC, {
+          broker: { secretKeyRef: { name: 'team-c-broker', key: 'url' } },
+        }),
+      ),
+    });
+    await everySecond(cluster, [teamA, teamC], queue);
+    stops.push(() => deleteQueues([queue]));
+    const own = await startCeleryWorker({ brokerUrl: `${server.url}/0`, queues: [queue] });
+    stops.push(() => own.stop());
+    const teamWorker = await startCeleryWorker({ brokerUrl: vhost.url, queues: [queue] });
+    stops.push(() => teamWorker.stop());
+    const defaultVhost = await startCeleryWorker({ brokerUrl: RABBITMQ_URL, queues: [queue] });
+    stops.push(() => defaultVhost.stop());
+    const operator = startOperator(['--kubeconfig', op.kubeconfig, '--redis-url', `${server.url}/0`], {
+      POD_NAMESPACE: op.namespace,
+    });
+    stops.push(() => operator.stop());
+    await operator.waitForLog('leader', (l) => l.msg === 'became leader', 60_000);
+    const runsC = await teamWorker.waitForExecutions((all) => ranIn(teamC)(all) >= 3, 60_000);
+    const runsA = await own.waitForExecutions((all) => ranIn(teamA)(all) >= 3, 30_000);
+    assert.equal(ranIn(teamA)(runsC), 0, "team A's runs never reach team C's vhost");
+    assert.equal(ranIn(teamC)(runsA), 0, "team C's runs never reach the operator's own broker");
+    for (const e of runsC) assert.equal(e.request.periodic_task_name, `${teamC}/every-second`);
+    assert.deepEqual(
+      await defaultVhost.executions(),
+      [],
+      'the same queue name on the default vhost got nothing',
+    );
+    const opened = operator.logs().filter((l) => l.msg === 'broker line opened');
+    assert.equal(opened.length, 1, 'one connection for the team broker');
+    assert.equal(opened[0]?.atomic, false, 'another server: claim, then publish');
+    assert.equal(String(opened[0]?.broker).includes('guest:guest'), false, 'the password is not logged');
+    assert.equal(
+      readyOf(await getTask(cluster, teamC, 'every-second'))?.status,
+      'True',
+      "team C's task is Ready",
+    );
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await vhost.remove().catch(() => undefined);
     await server.stop();
     await cluster.stop();
   }

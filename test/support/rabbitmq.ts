@@ -1,7 +1,11 @@
 // The machine's RabbitMQ (started by .ci/run if needed). Tests never share queues: each uses names from
-// uniqueQueueName() and deletes them when done.
+// uniqueQueueName() and deletes them when done; a test that needs a virtual host makes one of its own.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { connect } from 'amqplib';
+
+const run = promisify(execFile);
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -30,4 +34,18 @@ export async function deleteQueues(names: readonly string[]): Promise<void> {
   } finally {
     await conn.close();
   }
+}
+
+/** A virtual host of its own on the machine's RabbitMQ, open to the test user; `remove` deletes it and all in it. */
+export async function createVhost(
+  prefix: string,
+): Promise<{ name: string; url: string; remove: () => Promise<void> }> {
+  const name = uniqueQueueName(prefix);
+  const ctl = (args: string[]) => run('rabbitmqctl', args, { timeout: 60_000 });
+  await ctl(['add_vhost', name]);
+  const user = decodeURIComponent(new URL(RABBITMQ_URL).username);
+  await ctl(['set_permissions', '-p', name, user, '.*', '.*', '.*']);
+  const url = new URL(RABBITMQ_URL);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return { name, url: url.toString(), remove: async () => void (await ctl(['delete_vhost', name])) };
 }
