@@ -97,6 +97,13 @@ export function faultAt(faults: readonly Fault[], at: number): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** The largest of `values` (0 for none), without spreading them: an hour's samples are too many arguments. */
+function latest(values: Iterable<number>): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 class Tally {
   readonly table = new Map<string, Map<SlotClass, number>>();
   readonly findings: Finding[] = [];
@@ -240,7 +247,7 @@ function checkRuns(
   if ((inc.oneOff || inc.rule.kind === 'clocked') && bySlot.size > 1)
     tally.add(
       'run twice',
-      Math.max(...bySlot.keys()),
+      latest(bySlot.keys()),
       bySlot.size - 1,
       inc.task,
       `one-off ran ${bySlot.size} slots`,
@@ -468,8 +475,11 @@ export function buildLedger(history: History): Ledger {
     runsOf.get(inc)!.push(run);
   }
   const samplesOf = new Map<string, RunSample[]>();
-  for (const s of [...history.samples].sort((a, b) => a.at - b.at))
-    samplesOf.set(s.task, [...(samplesOf.get(s.task) ?? []), s]);
+  for (const s of [...history.samples].sort((a, b) => a.at - b.at)) {
+    const list = samplesOf.get(s.task);
+    if (list) list.push(s);
+    else samplesOf.set(s.task, [s]);
+  }
   let slotsChecked = 0;
   for (const inc of history.incarnations) {
     const requests = requestsOf.get(inc) ?? [];
@@ -496,7 +506,7 @@ export function buildLedger(history: History): Ledger {
 
 /** The status each live task shows at the end must be what the spec calls for and what Redis holds. */
 function checkStatus(history: History, tally: Tally): void {
-  const end = Math.max(0, ...history.samples.map((s) => s.at));
+  const end = latest(history.samples.map((s) => s.at));
   const lastState = new Map<string, StoredRunState>();
   for (const s of [...history.samples].sort((a, b) => a.at - b.at)) {
     if (s.state !== null) lastState.set(`${s.task}|${s.state.uid}`, s.state);

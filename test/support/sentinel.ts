@@ -2,7 +2,7 @@
 // redis-server process on a free loopback port, without persistence. The master can be killed with
 // SIGKILL; the Sentinels then promote a replica, as in production.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -32,7 +32,7 @@ export interface SentinelSet {
   /** SIGKILLs the current master; resolves with its port and the moment of the kill. */
   killMaster(): Promise<{ port: number; at: number }>;
   /**
-   * Starts a data node that was killed again on its port, empty; the Sentinels make it a replica of the
+   * Starts a data node that was killed again on its port, empty (its snapshot removed); the Sentinels make it a replica of the
    * master they name (or, back before they noticed it was gone, it is the master again: a master restarted
    * empty, whose replicas then copy its empty data).
    */
@@ -170,7 +170,11 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       const node = nodes.get(port);
       if (node === undefined) throw new Error(`no data node on port ${port}`);
       if (!node.proc.hasExited()) throw new Error(`data node ${port} is still running`);
-      nodes.set(port, startNode(nodeDir(port), port, [], `redis node ${port}`));
+      // Empty means no snapshot either: a node that was once a replica keeps the RDB of its last full sync
+      // (replicas load a sync from disk), and starting on it would take the store back to that moment.
+      const dir = nodeDir(port);
+      for (const file of await readdir(dir)) if (file.endsWith('.rdb')) await rm(join(dir, file));
+      nodes.set(port, startNode(dir, port, [], `redis node ${port}`));
       await waitUntil(
         `data node ${port} answering again`,
         async () => {

@@ -118,6 +118,13 @@ test('a clean history: every slot run once, nothing forbidden', () => {
   assert.equal(ledger.table.get('none')?.get('run once'), 10);
 });
 
+test("an hour's samples, more than a call takes as arguments, build a ledger", () => {
+  const history = cleanHistory();
+  const other = Array.from({ length: 300_000 }, (_, i) => ({ at: T0 + i, task: 'soak/gone', state: null }));
+  history.samples = [...history.samples, ...other];
+  assert.deepEqual(buildLedger(history).findings, []);
+});
+
 test('a slot started twice is run twice', () => {
   const history = cleanHistory();
   history.executions.push(execution(T0 + 3 * SEC, { startedAt: T0 + 3 * SEC + 900 }));
